@@ -1,0 +1,149 @@
+import { z } from 'zod';
+
+/**
+ * The body of `POST /v1/documents`, as the platform's guide describes it (sections 11 and 12). One source of
+ * truth: the engine validates requests with it, the OpenAPI spec is generated from it, and the gateway checks
+ * every document a mapping produces against it before the document leaves the mapping.
+ *
+ * Decisions where the guide is silent (see docs/engine.md):
+ * - unknown fields are refused (422 UNKNOWN_FIELD) rather than ignored, so a misspelt field never vanishes;
+ * - the only enums are `direction` and `orderItemUpdateStrategy`; units are free text;
+ * - numbers must be finite and not negative.
+ */
+
+export const DIRECTIONS = ['INBOUND', 'OUTBOUND'] as const;
+export const STRATEGIES = ['APPEND', 'MERGE', 'DELETE', 'OVERWRITE'] as const;
+
+export const DirectionSchema = z.enum(DIRECTIONS);
+export const StrategySchema = z.enum(STRATEGIES);
+export type Direction = z.infer<typeof DirectionSchema>;
+export type Strategy = z.infer<typeof StrategySchema>;
+
+const text = z.string().max(1000);
+const requiredText = z.string().trim().min(1, 'must not be empty').max(255);
+const amount = z.number().finite().nonnegative();
+const dateText = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
+
+export const ItemSchema = z.strictObject({
+  identifier: text.optional(),
+  lpn: text.optional(),
+  sku: text.optional(),
+  quantity: amount.optional(),
+  quantityUnit: text.optional(),
+  purchaseOrder: text.optional(),
+  description: text.optional(),
+  upc: text.optional(),
+  weightPerUnit: amount.optional(),
+  weightUnit: text.optional(),
+  height: amount.optional(),
+  length: amount.optional(),
+  dimensionUnit: text.optional(),
+  isDangerousGood: z.boolean().optional(),
+  lot: text.optional(),
+  expirationDate: z.union([dateText, z.literal('')]).optional(),
+  manufacturingDate: z.union([dateText, z.literal('')]).optional(),
+  caseSerials: z.array(text).max(10_000).optional(),
+});
+export type Item = z.infer<typeof ItemSchema>;
+
+/** Fields stored on the shipment. */
+export const SHIPMENT_FIELDS = [
+  'shipmentNumber',
+  'expectedArrivalAt',
+  'trailerNumber',
+  'dockSlug',
+  'driverName',
+  'driverLicenseNumber',
+  'driverLicensePlate',
+  'additionalFields',
+  'carrier',
+] as const;
+
+/** Fields stored on the order; they update the matched order on any request when provided and not empty/zero. */
+export const ORDER_FIELDS = [
+  'orderType',
+  'purchaseOrder',
+  'consigneeName',
+  'consigneePhoneNumber',
+  'bolNumber',
+  'expectedQuantity',
+  'carrier',
+  'sealNumber',
+  'supplier',
+  'client',
+  'destination',
+] as const;
+
+export const ITEM_TEXT_FIELDS = [
+  'identifier',
+  'lpn',
+  'sku',
+  'quantityUnit',
+  'purchaseOrder',
+  'description',
+  'upc',
+  'weightUnit',
+  'dimensionUnit',
+  'lot',
+  'expirationDate',
+  'manufacturingDate',
+] as const;
+export const ITEM_NUMBER_FIELDS = ['quantity', 'weightPerUnit', 'height', 'length'] as const;
+
+export const DocumentSchema = z.strictObject({
+  orderNumber: requiredText,
+  business: requiredText,
+  facility: requiredText,
+  direction: DirectionSchema,
+  orderItemUpdateStrategy: StrategySchema.optional(),
+  shipmentNumber: text.optional(),
+  expectedArrivalAt: z.union([z.iso.datetime({ offset: true }), z.literal('')]).optional(),
+  trailerNumber: text.optional(),
+  dockSlug: text.optional(),
+  driverName: text.optional(),
+  driverLicenseNumber: text.optional(),
+  driverLicensePlate: text.optional(),
+  additionalFields: z.record(z.string().max(255), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+  carrier: text.optional(),
+  orderType: text.optional(),
+  purchaseOrder: text.optional(),
+  consigneeName: text.optional(),
+  consigneePhoneNumber: text.optional(),
+  bolNumber: text.optional(),
+  expectedQuantity: amount.optional(),
+  sealNumber: text.optional(),
+  supplier: text.optional(),
+  client: text.optional(),
+  destination: text.optional(),
+  items: z.array(ItemSchema).max(10_000).optional(),
+});
+export type Document = z.infer<typeof DocumentSchema>;
+
+/** Item fields each strategy requires (guide, section 12). */
+export const REQUIRED_ITEM_FIELDS: Record<Strategy, readonly (keyof Item)[]> = {
+  APPEND: ['lpn', 'sku', 'quantity', 'quantityUnit'],
+  MERGE: ['lpn', 'sku'],
+  DELETE: ['lpn', 'sku'],
+  OVERWRITE: ['lpn', 'sku', 'quantity', 'quantityUnit'],
+};
+
+/** The strategy a document is applied with: as given, else OVERWRITE when items are present (guide, section 6). */
+export function effectiveStrategy(doc: Pick<Document, 'orderItemUpdateStrategy' | 'items'>): Strategy | undefined {
+  if (!doc.items || doc.items.length === 0) return undefined;
+  return doc.orderItemUpdateStrategy ?? 'OVERWRITE';
+}
+
+/** The shipment number a document targets: shipmentNumber, else orderNumber (guide, section 6). */
+export function effectiveShipmentNumber(doc: Pick<Document, 'shipmentNumber' | 'orderNumber'>): string {
+  return doc.shipmentNumber && doc.shipmentNumber.trim() !== '' ? doc.shipmentNumber : doc.orderNumber;
+}
+
+/** lpn + sku, the key MERGE and DELETE match on and no request may repeat. */
+export function itemKey(item: Pick<Item, 'lpn' | 'sku'>): string {
+  return JSON.stringify([item.lpn ?? '', item.sku ?? '']);
+}
+
+/** Reference of an order item in created/updated/removed: identifier, else lpn, else sku (guide, section 6). */
+export function itemReference(item: Pick<Item, 'identifier' | 'lpn' | 'sku'>): string {
+  return item.identifier || item.lpn || item.sku || '';
+}

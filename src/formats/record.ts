@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+/**
+ * Where a record came from. Every format yields records with this provenance, so an error or a result row can
+ * point back to the exact lines or segments of the customer's file.
+ */
+export const ProvenanceSchema = z.object({
+  file: z.string(),
+  /** First and last physical line (1-based) of the record, for line-oriented formats. */
+  line: z.number().int().optional(),
+  lineEnd: z.number().int().optional(),
+  /** First and last segment number (1-based, counted from the start of the file), for X12. */
+  segment: z.number().int().optional(),
+  segmentEnd: z.number().int().optional(),
+  /** X12 control numbers: ISA13, GS06, ST02. */
+  interchange: z.string().optional(),
+  group: z.string().optional(),
+  transaction: z.string().optional(),
+  /** X12 transaction set id (856, 940, ...). */
+  transactionSet: z.string().optional(),
+  /** ISA15 = T: test data, mapped and validated but never submitted. */
+  test: z.boolean().optional(),
+});
+export type Provenance = z.infer<typeof ProvenanceSchema>;
+
+/**
+ * A flat record: named values and where they came from. Mappings only ever see records, so one mapping
+ * language serves every format. Values are strings as read (no trimming, no typing): typing is the mapping's job.
+ * Field names: CSV header names (or `col1`, `col2`, ... without a header); X12 element paths (see the flatteners);
+ * fixed-width field names from the layout.
+ */
+export const SourceRecordSchema = z.object({
+  fields: z.record(z.string(), z.string()),
+  provenance: ProvenanceSchema,
+});
+export type SourceRecord = z.infer<typeof SourceRecordSchema>;

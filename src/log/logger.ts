@@ -1,0 +1,30 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger };
+
+/**
+ * Secrets are redacted by configuration, not by care: any of these keys, at any of these depths, is censored.
+ */
+const SECRET_KEYS = ['password', 'client_secret', 'clientSecret', 'secret', 'authorization', 'access_token', 'privateKey', 'passphrase'];
+const REDACT_PATHS = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `req.headers.${key}`]);
+
+export interface LoggerSettings {
+  level?: LoggerOptions['level'];
+  /** Pretty, coloured lines; default: only when stdout is a terminal. */
+  pretty?: boolean;
+  name?: string;
+}
+
+/** JSON lines (one event a line) for operators and log shippers; pretty only on a TTY. */
+export function createLogger(settings: LoggerSettings = {}): Logger {
+  const pretty = settings.pretty ?? Boolean(process.stdout.isTTY);
+  return pino({
+    name: settings.name ?? 'intake',
+    level: settings.level ?? 'info',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
+  });
+}
+
+/** A logger that drops everything, for tests and library use. */
+export const silentLogger: Logger = pino({ level: 'silent' });

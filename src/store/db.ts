@@ -1,0 +1,135 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import pg from 'pg';
+
+/**
+ * One SQL interface over the two stores the product runs on: embedded PGlite (the default: nothing to install)
+ * and a PostgreSQL server (`DATABASE_URL`: production, and several processes sharing one store).
+ * The same queries and the same tests run on both.
+ *
+ * Conventions, so both drivers return the same values: int8 and numeric come back as JS numbers; jsonb
+ * parameters are passed as JSON text and cast (`$1::jsonb`); timestamptz comes back as a Date.
+ */
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `fn` in one transaction; retried on serialization failures and deadlocks (PostgreSQL server only). */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Several statements in one string, no parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type StoreLocation = { kind: 'pglite'; dataDir?: string } | { kind: 'postgres'; url: string; poolSize?: number };
+
+const INT8 = 20;
+const NUMERIC = 1700;
+const RETRYABLE = new Set(['40001', '40P01']);
+
+export async function openDb(location: StoreLocation): Promise<Db> {
+  return location.kind === 'pglite' ? openPglite(location.dataDir) : openPostgres(location.url, location.poolSize ?? 10);
+}
+
+async function openPglite(dataDir: string | undefined): Promise<Db> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const parsers = { [INT8]: Number, [NUMERIC]: Number, [pgliteTypes.INT8]: Number };
+  const db = await PGlite.create(dataDir ? { dataDir, parsers } : { parsers });
+  return {
+    kind: 'pglite',
+    query: async <T>(sql: string, params?: unknown[]) => ({ rows: (await db.query<T>(sql, params)).rows }),
+    transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
+      db.transaction((tx) => fn({ query: async <R>(sql: string, params?: unknown[]) => ({ rows: (await tx.query<R>(sql, params)).rows }) })),
+    exec: async (sql) => {
+      await db.exec(sql);
+    },
+    close: () => db.close(),
+  };
+}
+
+function openPostgres(url: string, poolSize: number): Db {
+  const typeParsers = {
+    getTypeParser: ((oid: number, format?: string) => {
+      if (oid === INT8 || oid === NUMERIC) return (value: string) => Number(value);
+      return pg.types.getTypeParser(oid, format as 'text');
+    }) as typeof pg.types.getTypeParser,
+  };
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types: typeParsers });
+  // An idle client's error (server restart) must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  const query = async <T>(sql: string, params?: unknown[]) => ({ rows: (await pool.query(sql, params)).rows as T[] });
+  return {
+    kind: 'postgres',
+    query,
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      for (let attempt = 1; ; attempt++) {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          const result = await fn({ query: async <R>(sql: string, params?: unknown[]) => ({ rows: (await client.query(sql, params)).rows as R[] }) });
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          const code = (error as { code?: string }).code;
+          if (!code || !RETRYABLE.has(code) || attempt >= 5) throw error;
+        } finally {
+          client.release();
+        }
+      }
+    },
+    exec: async (sql) => {
+      await pool.query(sql);
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** A migration: an id that sorts in application order, and its SQL. Applied once, recorded in `<schema>.migrations`. */
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+/**
+ * Applies the migrations of one schema that are not applied yet. An advisory lock keeps two processes that
+ * start together on one PostgreSQL server from applying the same migration twice.
+ */
+export async function migrate(db: Db, schema: string, migrations: readonly Migration[]): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name ${schema}`);
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`migrate:${schema}`]);
+    await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await tx.query(`CREATE TABLE IF NOT EXISTS ${schema}.migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const { rows } = await tx.query<{ id: string }>(`SELECT id FROM ${schema}.migrations`);
+    const applied = new Set(rows.map((row) => row.id));
+    for (const migration of [...migrations].sort((a, b) => a.id.localeCompare(b.id))) {
+      if (applied.has(migration.id)) continue;
+      for (const statement of splitStatements(migration.sql)) await tx.query(statement);
+      await tx.query(`INSERT INTO ${schema}.migrations (id) VALUES ($1)`, [migration.id]);
+    }
+  });
+}
+
+/**
+ * Splits a migration into statements for the extended protocol (one statement per call). Statements end with
+ * `;` at the end of a line; a function body between `$$` markers is kept whole.
+ */
+function splitStatements(sql: string): string[] {
+  const statements: string[] = [];
+  let current = '';
+  let inDollar = false;
+  for (const line of sql.split('\n')) {
+    current += line + '\n';
+    const dollars = line.split('$$').length - 1;
+    if (dollars % 2 === 1) inDollar = !inDollar;
+    if (!inDollar && /;\s*(--.*)?$/.test(line)) {
+      if (current.trim() !== '') statements.push(current.trim());
+      current = '';
+    }
+  }
+  if (current.trim() !== '') statements.push(current.trim());
+  return statements;
+}
