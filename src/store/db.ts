@@ -35,7 +35,7 @@ export async function openDb(location: StoreLocation): Promise<Db> {
 
 async function openPglite(dataDir: string | undefined): Promise<Db> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const parsers = { [INT8]: Number, [NUMERIC]: Number, [pgliteTypes.INT8]: Number };
+  const parsers = { [pgliteTypes.INT8]: Number, [pgliteTypes.NUMERIC]: Number };
   const db = await PGlite.create(dataDir ? { dataDir, parsers } : { parsers });
   return {
     kind: 'pglite',
