@@ -1,4 +1,4 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
 
@@ -13,17 +13,20 @@ export interface LoggerSettings {
   /** Pretty, coloured lines; default: only when stdout is a terminal. */
   pretty?: boolean;
   name?: string;
+  /** Where lines go; default stdout. */
+  destination?: DestinationStream;
 }
 
 /** JSON lines (one event a line) for operators and log shippers; pretty only on a TTY. */
 export function createLogger(settings: LoggerSettings = {}): Logger {
-  const pretty = settings.pretty ?? Boolean(process.stdout.isTTY);
-  return pino({
+  const pretty = settings.destination ? false : (settings.pretty ?? Boolean(process.stdout.isTTY));
+  const options: LoggerOptions = {
     name: settings.name ?? 'intake',
     level: settings.level ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
-  });
+  };
+  return settings.destination ? pino(options, settings.destination) : pino(options);
 }
 
 /** A logger that drops everything, for tests and library use. */

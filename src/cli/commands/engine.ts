@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+import { loadEnv } from '../../config/env.ts';
+import { startEngineServer } from '../../engine/engine-server.ts';
+import { createLogger } from '../../log/logger.ts';
+import { runUntilSignal } from '../../runtime/run-until-signal.ts';
+
+export function registerEngineCommand(program: Command): void {
+  program
+    .command('engine')
+    .description('run only the document intake engine (POST /v1/documents); PORT, DATA_DIR, DATABASE_URL, ENGINE_DEMO')
+    .action(async () => {
+      const env = loadEnv();
+      const logger = createLogger({ level: env.LOG_LEVEL, name: 'engine' });
+      const engine = await startEngineServer(env, logger);
+      logger.info({ url: engine.url, docs: `${engine.url}/v1/docs/` }, 'engine listening');
+      await runUntilSignal(logger, [() => engine.close()]);
+    });
+}

@@ -1,0 +1,23 @@
+import { Command } from 'commander';
+import { ConfigError } from '../config/env.ts';
+import { RedisUnavailableError } from '../runtime/ensure-redis.ts';
+import { registerEngineCommand } from './commands/engine.ts';
+import { registerStartCommand } from './commands/start.ts';
+
+const program = new Command('intake')
+  .description('intake-gateway: customer files in, documents for POST /v1/documents out')
+  .showHelpAfterError();
+
+registerStartCommand(program);
+registerEngineCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // Expected failures get one line a person can act on; anything else keeps its stack.
+  if (error instanceof ConfigError || error instanceof RedisUnavailableError) {
+    process.stderr.write(`intake: ${error.message}\n`);
+    process.exit(2);
+  }
+  throw error;
+}

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { EngineProblem } from '../problem.ts';
+
+/** What a client may touch: a business by slug, and either all its facilities (no facility) or one. */
+export const GrantSchema = z.object({
+  business: z.string().min(1),
+  facility: z.string().min(1).optional(),
+});
+export type Grant = z.infer<typeof GrantSchema>;
+
+/**
+ * Throws 403 unless the grants cover the business and facility. Checked on the slugs the request names, before
+ * any lookup, so an ungranted client gets 403 whether or not the business exists (a 404 would tell it that).
+ * Slugs compare exactly: a looser match here than in the store could only ever grant too much.
+ */
+export function assertGranted(grants: readonly Grant[], business: string, facility: string): void {
+  const forBusiness = grants.filter((grant) => grant.business === business);
+  if (forBusiness.length === 0) {
+    throw new EngineProblem(403, 'FORBIDDEN_BUSINESS', `The token does not grant access to business "${business}".`);
+  }
+  if (!forBusiness.some((grant) => grant.facility === undefined || grant.facility === facility)) {
+    throw new EngineProblem(403, 'FORBIDDEN_FACILITY', `The token does not grant access to facility "${facility}" of business "${business}".`);
+  }
+}

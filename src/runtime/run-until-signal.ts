@@ -1,0 +1,32 @@
+import type { Logger } from '../log/logger.ts';
+
+/**
+ * Keeps a long-running command alive until SIGINT/SIGTERM, then closes what it started, newest first, within a
+ * bound: a stuck close never keeps the process from exiting.
+ */
+export function runUntilSignal(logger: Logger, closers: (() => Promise<void>)[], timeoutMs = 15_000): Promise<void> {
+  return new Promise((done) => {
+    let stopping = false;
+    const stop = async (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping');
+      const timer = setTimeout(() => {
+        logger.error({ timeoutMs }, 'shutdown took too long; exiting');
+        process.exit(1);
+      }, timeoutMs);
+      timer.unref();
+      for (const close of [...closers].reverse()) {
+        try {
+          await close();
+        } catch (error) {
+          logger.error({ err: error }, 'error while stopping');
+        }
+      }
+      clearTimeout(timer);
+      done();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
