@@ -1,4 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import pg from 'pg';
 
@@ -132,4 +134,13 @@ function splitStatements(sql: string): string[] {
   }
   if (current.trim() !== '') statements.push(current.trim());
   return statements;
+}
+
+/** The migrations in a folder: `NNN-name.sql` files, applied in name order. */
+export function readMigrationFolder(folder: URL): Migration[] {
+  const path = fileURLToPath(folder);
+  return readdirSync(path)
+    .filter((name) => name.endsWith('.sql'))
+    .sort()
+    .map((name) => ({ id: name.replace(/\.sql$/, ''), sql: readFileSync(join(path, name), 'utf8') }));
 }

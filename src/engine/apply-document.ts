@@ -1,0 +1,38 @@
+import type { Document } from '../documents/document.ts';
+import type { DocumentResponse } from '../documents/response.ts';
+import type { Db, Queryable } from '../store/db.ts';
+import { documentResponse } from './document-response.ts';
+import { planDocument } from './plan-document.ts';
+import { loadDocumentTarget, lockDocumentKeys } from './store/document-target.ts';
+import { writeDocumentPlan } from './store/document-writes.ts';
+
+export interface ApplyOptions {
+  /** The time the document is processed at (default: now); new shipments are scheduled at it. */
+  now?: Date;
+}
+
+export interface ApplyOutcome {
+  status: 200 | 201;
+  body: DocumentResponse;
+}
+
+/**
+ * Applies a validated document inside the caller's transaction (the HTTP layer wraps it with idempotency):
+ * lock, read, decide (pure), write, in three round trips. Nothing is written before every decision is made,
+ * and the caller's transaction makes the document apply completely or not at all.
+ * Throws EngineProblem 404 BUSINESS_NOT_FOUND / FACILITY_NOT_FOUND, 409 DUPLICATE_ORDER_ITEM_KEY / SHIPMENT_CONFLICT,
+ * 422 UNKNOWN_DOCK.
+ */
+export async function applyDocumentInTx(tx: Queryable, doc: Document, options: ApplyOptions = {}): Promise<ApplyOutcome> {
+  await lockDocumentKeys(tx, doc);
+  const target = await loadDocumentTarget(tx, doc);
+  const plan = planDocument(doc, target, options.now ?? new Date());
+  const body = documentResponse(plan, await writeDocumentPlan(tx, plan));
+  // 201 when anything was created, else 200 (guide, section 13).
+  return { status: body.created.length > 0 ? 201 : 200, body };
+}
+
+/** Applies a validated document in a transaction of its own. */
+export function applyDocument(db: Db, doc: Document, options: ApplyOptions = {}): Promise<ApplyOutcome> {
+  return db.transaction((tx) => applyDocumentInTx(tx, doc, options));
+}

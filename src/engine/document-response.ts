@@ -1,0 +1,53 @@
+import { itemReference } from '../documents/document.ts';
+import type { DocumentResponse, EntityRef, ItemView, OrderView } from '../documents/response.ts';
+import type { DocumentPlan } from './plan-document.ts';
+import { shipmentView, type StoredShipment } from './shipment-view.ts';
+import type { WrittenIds } from './store/document-writes.ts';
+
+/**
+ * The response to an applied document, built from the plan and the ids the writes assigned, so the shipment is
+ * not read back. Entries are listed as in the guide: SHIPMENT, ORDER, then items in request order; a shipment or
+ * order that existed is "updated" on every request, even when only its items changed (guide, sections 6-10).
+ */
+export function documentResponse(plan: DocumentPlan, ids: WrittenIds): DocumentResponse {
+  const created: EntityRef[] = [];
+  const updated: EntityRef[] = [];
+  (plan.shipment.existing ? updated : created).push({ type: 'SHIPMENT', id: String(ids.shipmentId), reference: plan.shipment.values.shipmentNumber });
+  (plan.order.existing ? updated : created).push({ type: 'ORDER', id: ids.orderId, reference: plan.order.orderNumber });
+  const createdItems: ItemView[] = plan.items.create.map((values, index) => ({ id: ids.createdItemIds[index]!, ...values }));
+  created.push(...createdItems.map(itemRef));
+  updated.push(...plan.items.update.map(itemRef));
+  const removed = plan.items.remove.map(itemRef);
+
+  const order = orderAfter(plan, ids.orderId, createdItems);
+  const orders = [...(plan.shipment.existing?.orders ?? []).filter((other) => other.id !== order.id), order];
+  orders.sort((a, b) => Number(a.id) - Number(b.id));
+  const shipment: StoredShipment = {
+    ...(plan.shipment.existing ?? { id: 0, business: plan.business, facility: plan.facility, arrivedAt: null, departedAt: null }),
+    ...plan.shipment.values,
+    id: ids.shipmentId,
+    orders,
+  };
+  return { created, updated, removed, shipment: shipmentView(shipment) };
+}
+
+/** Items keep their creation order: the kept and updated ones where they were, new ones after them. */
+function orderAfter(plan: DocumentPlan, orderId: string, createdItems: ItemView[]): OrderView {
+  const removedIds = new Set(plan.items.remove.map((item) => item.id));
+  const updatedById = new Map(plan.items.update.map((item) => [item.id, item]));
+  const kept = (plan.order.existing?.items ?? []).filter((item) => !removedIds.has(item.id)).map((item) => updatedById.get(item.id) ?? item);
+  return {
+    id: orderId,
+    orderNumber: plan.order.orderNumber,
+    status: plan.order.existing?.status ?? 'CREATED',
+    direction: plan.order.direction,
+    business: plan.business,
+    facility: plan.facility,
+    ...plan.order.values,
+    items: [...kept, ...createdItems],
+  };
+}
+
+function itemRef(item: ItemView): EntityRef {
+  return { type: 'ORDER_ITEM', id: item.id, reference: itemReference(item) };
+}

@@ -1,0 +1,67 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Problem } from '../../documents/response.ts';
+import { EngineProblem, PROBLEM_TITLES } from '../problem.ts';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export function problemBody(problem: EngineProblem): Problem {
+  return {
+    type: 'about:blank',
+    title: PROBLEM_TITLES[problem.status] ?? 'Error',
+    status: problem.status,
+    detail: problem.detail,
+    code: problem.code,
+    ...(problem.errors && problem.errors.length > 0 ? { errors: problem.errors } : {}),
+  };
+}
+
+export function sendProblem(reply: FastifyReply, problem: EngineProblem): FastifyReply {
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problemBody(problem));
+}
+
+/** Per-route setting read when a body is refused: the media types the route takes, for the 415 detail. */
+export interface RouteBodyConfig {
+  accepts?: readonly string[];
+}
+
+/**
+ * Every error becomes a problem: ours pass through; fastify's own (body too large, media type, bad header) get a
+ * code of ours; anything else is a 500 whose detail says nothing about the internals (they are logged instead).
+ */
+export function toEngineProblem(error: unknown, request?: FastifyRequest): EngineProblem {
+  if (error instanceof EngineProblem) return error;
+  const { code, statusCode, message } = (error ?? {}) as { code?: string; statusCode?: number; message?: string };
+  switch (code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+      const accepts = (request?.routeOptions.config as RouteBodyConfig | undefined)?.accepts ?? [];
+      const given = request?.headers['content-type'];
+      return new EngineProblem(
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `${given ? `Content-Type "${given.slice(0, 100)}" is not supported` : 'A request body needs a Content-Type'}.${accepts.length > 0 ? ` Use ${joinOr(accepts)}.` : ''}`,
+      );
+    }
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': {
+      const limit = request?.routeOptions.bodyLimit;
+      return new EngineProblem(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${limit ? `${limit} bytes` : 'the limit'}.`);
+    }
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new EngineProblem(400, 'INVALID_CONTENT_LENGTH', 'The Content-Length header does not match the body.');
+    case 'FST_ERR_BAD_URL':
+      return new EngineProblem(400, 'BAD_URL', 'The request URL is not valid.');
+  }
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    // fastify's 4xx messages describe the request, not the server, so they are safe to return.
+    return new EngineProblem(statusCode, code?.startsWith('FST_') ? genericCode(statusCode) : (code ?? genericCode(statusCode)), message || 'The request was refused.');
+  }
+  return new EngineProblem(500, 'INTERNAL_ERROR', 'An unexpected error occurred. Quote the Correlation-Id when reporting it.');
+}
+
+function genericCode(status: number): string {
+  return (PROBLEM_TITLES[status] ?? 'Bad Request').toUpperCase().replace(/[^A-Z]+/g, '_');
+}
+
+function joinOr(items: readonly string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')}, or ${items.at(-1)}`;
+}

@@ -1,0 +1,188 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { z } from 'zod';
+import { DocumentSchema, type Document } from '../../documents/document.ts';
+import { EngineProblem } from '../problem.ts';
+
+/**
+ * The XML form of a document (guide, section 5: application/xml or text/xml). The guide shows no XML, so this
+ * shape is ours (docs/engine.md):
+ *
+ *   <document>
+ *     <orderNumber>TEST-EXAMPLE-ORDER-001</orderNumber> ...one element per field...
+ *     <additionalFields><gate>7</gate></additionalFields>     (one child element per key; values stay text)
+ *     <items>
+ *       <item><lpn>LPNABC</lpn><quantity>10</quantity>
+ *         <caseSerials><serial>S1</serial><serial>S2</serial></caseSerials>
+ *       </item>
+ *     </items>
+ *   </document>
+ *
+ * Text is coerced by the field's type in DocumentSchema (numbers, booleans, arrays; one <item> is still a list),
+ * so the same validation answers both forms; text that is not a number stays text and validation says 400.
+ * Attributes are ignored; an empty element of a number or boolean field counts as absent.
+ */
+
+const ARRAY_ELEMENT_TAGS: Record<string, string> = { items: 'item', caseSerials: 'serial' };
+
+type FieldKind =
+  | { type: 'string' }
+  | { type: 'number' }
+  | { type: 'boolean' }
+  | { type: 'record' }
+  | { type: 'array'; tag: string; element: FieldKind }
+  | { type: 'object'; fields: Record<string, FieldKind> };
+
+interface ZodDefLike {
+  type: string;
+  innerType?: z.ZodType;
+  element?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  options?: z.ZodType[];
+}
+
+function defOf(schema: z.ZodType): ZodDefLike {
+  return (schema as unknown as { _zod: { def: ZodDefLike } })._zod.def;
+}
+
+/** Reads the field types out of the zod schema, so a field added to DocumentSchema is coerced without a change here. */
+function kindOf(schema: z.ZodType, name: string): FieldKind {
+  const def = defOf(schema);
+  switch (def.type) {
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'readonly':
+      return kindOf(def.innerType as z.ZodType, name);
+    case 'number':
+    case 'int':
+      return { type: 'number' };
+    case 'boolean':
+      return { type: 'boolean' };
+    case 'record':
+      return { type: 'record' };
+    case 'array':
+      return { type: 'array', tag: ARRAY_ELEMENT_TAGS[name] ?? 'value', element: kindOf(def.element as z.ZodType, name) };
+    case 'object':
+      return { type: 'object', fields: Object.fromEntries(Object.entries(def.shape ?? {}).map(([key, field]) => [key, kindOf(field, key)])) };
+    default:
+      // strings, enums, literals and unions of them (the date fields): text as it is.
+      return { type: 'string' };
+  }
+}
+
+const DOCUMENT_KIND = kindOf(DocumentSchema, 'document');
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `undefined` means "leave the field out". Anything of the wrong shape is returned as it is, for validation to name. */
+function coerce(value: unknown, kind: FieldKind): unknown {
+  switch (kind.type) {
+    case 'string':
+      return value;
+    case 'number':
+      if (value === '') return undefined;
+      return typeof value === 'string' && NUMBER.test(value) ? Number(value) : value;
+    case 'boolean': {
+      if (value === '') return undefined;
+      const text = typeof value === 'string' ? value.toLowerCase() : undefined;
+      if (text === 'true' || text === '1') return true;
+      if (text === 'false' || text === '0') return false;
+      return value;
+    }
+    case 'record':
+      return value === '' ? {} : value;
+    case 'array': {
+      if (value === '') return [];
+      if (!isPlainRecord(value)) return value;
+      const keys = Object.keys(value);
+      if (keys.length !== 1 || keys[0] !== kind.tag) return value;
+      const children = value[kind.tag];
+      return (Array.isArray(children) ? children : [children]).map((child) => coerce(child, kind.element));
+    }
+    case 'object': {
+      if (value === '') return {};
+      if (!isPlainRecord(value)) return value;
+      const result: Record<string, unknown> = {};
+      for (const [key, child] of Object.entries(value)) {
+        const fieldKind = kind.fields[key];
+        const coerced = fieldKind ? coerce(child, fieldKind) : child;
+        if (coerced !== undefined) result[key] = coerced;
+      }
+      return result;
+    }
+  }
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  // Text stays text; coerce() types it by the schema, so "00123" stays a string where the schema wants one.
+  parseTagValue: false,
+  trimValues: true,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  removeNSPrefix: true,
+  processEntities: true,
+  htmlEntities: false,
+});
+
+/**
+ * A DOCTYPE can declare entities that expand exponentially (billion laughs) or reach for files (XXE); no document
+ * needs one, so it is refused before any parser sees the text, wherever it appears.
+ */
+const DECLARATION = /<!\s*(DOCTYPE|ENTITY)/i;
+
+/** XML text to the plain object validateDocument takes; throws 400 for what is not a well-formed <document>. */
+export function parseXmlDocument(text: string): unknown {
+  if (text.trim() === '') throw new EngineProblem(400, 'MALFORMED_BODY', 'The request body is empty.');
+  if (DECLARATION.test(text)) {
+    throw new EngineProblem(400, 'XML_DOCTYPE_FORBIDDEN', 'DOCTYPE and ENTITY declarations are not accepted in XML documents.');
+  }
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) {
+    const { msg, line, col } = valid.err;
+    throw new EngineProblem(400, 'MALFORMED_BODY', `The request body is not well-formed XML (line ${line}${col ? `, column ${col}` : ''}): ${msg}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parser.parse(text);
+  } catch (error) {
+    throw new EngineProblem(400, 'MALFORMED_BODY', `The request body is not a usable XML document: ${(error as Error).message}`);
+  }
+  const roots = isPlainRecord(parsed) ? Object.keys(parsed) : [];
+  if (roots.length !== 1 || roots[0] !== 'document' || !isPlainRecord(parsed)) {
+    throw new EngineProblem(400, 'MALFORMED_BODY', 'An XML document must have exactly one root element, <document>.');
+  }
+  const root = parsed.document;
+  if (isPlainRecord(root) && '#text' in root) {
+    throw new EngineProblem(400, 'MALFORMED_BODY', '<document> must hold only field elements, not text.');
+  }
+  return coerce(root, DOCUMENT_KIND);
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function renderValue(name: string, value: unknown, indent: string): string {
+  if (value === undefined) return '';
+  if (Array.isArray(value)) {
+    const tag = ARRAY_ELEMENT_TAGS[name] ?? 'value';
+    const children = value.map((child) => renderValue(tag, child, indent + '  ')).join('');
+    return `${indent}<${name}>\n${children}${indent}</${name}>\n`;
+  }
+  if (isPlainRecord(value)) {
+    const children = Object.entries(value)
+      .map(([key, child]) => renderValue(key, child, indent + '  '))
+      .join('');
+    return `${indent}<${name}>\n${children}${indent}</${name}>\n`;
+  }
+  return `${indent}<${name}>${escapeXml(value === null ? '' : String(value))}</${name}>\n`;
+}
+
+/** The XML form of a document (for the OpenAPI examples and for clients that want to see one). */
+export function renderDocumentXml(doc: Document | Record<string, unknown>): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${renderValue('document', doc, '')}`;
+}

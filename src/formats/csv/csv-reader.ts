@@ -1,0 +1,348 @@
+import { Parser, type Info } from 'csv-parse';
+import { IntakeError, type Place } from '../../errors/intake-error.ts';
+import type { SourceRecord } from '../record.ts';
+import { Utf8Transcoder, detectEncoding, type Utf8Chunk } from '../text-encoding.ts';
+import type { CsvErrorCode } from './csv-error-codes.ts';
+import type { CsvDelimiter, ResolvedCsvOptions } from './csv-options.ts';
+import { findQuoteFault } from './find-quote-fault.ts';
+import { whyNotText } from './reject-binary.ts';
+import { sniffDelimiter } from './sniff-delimiter.ts';
+import { LineTracker } from './track-lines.ts';
+
+/** Raw bytes held back to guess the encoding; also the delimiter sniffer's sample size. */
+const SAMPLE_BYTES = 64 * 1024;
+const LF = 10;
+const CR = 13;
+
+/**
+ * csv-parse's stream-free core: feed a buffer, get rows pushed synchronously, get an error back (not thrown).
+ * csv-parse builds its Node stream, its web stream and its sync API on it, but exports none of it by name, so
+ * we take the instance a `Parser` keeps as `api`. Going through the stream instead would cost a Transform and an
+ * async hop per chunk and make every error arrive late, as an event. The shape is pinned by a test.
+ */
+interface CsvParseCore {
+  parse(buf: Buffer | undefined, end: boolean, push: (row: string[]) => void, close: () => void): Error | undefined;
+  readonly info: Info;
+}
+
+function createCsvParseCore(delimiter: CsvDelimiter, options: ResolvedCsvOptions): CsvParseCore {
+  const parser = new Parser({
+    delimiter,
+    quote: '"',
+    escape: '"',
+    // All three, in this order, so files that mix line endings (a CRLF export appended to by an LF tool) parse.
+    record_delimiter: ['\r\n', '\n', '\r'],
+    // Column counts, blank lines and the BOM are ours to handle: our errors name lines, csv-parse's do not.
+    relax_column_count: true,
+    skip_empty_lines: false,
+    bom: false,
+    relax_quotes: options.relaxQuotes,
+    max_record_size: options.maxRecordBytes,
+    encoding: 'utf8',
+  }) as unknown as { api?: CsvParseCore };
+  const core = parser.api;
+  if (typeof core?.parse !== 'function' || typeof core.info?.bytes !== 'number') {
+    throw new Error('csv-parse no longer exposes its core as Parser#api (see csv-reader.ts)');
+  }
+  return core;
+}
+
+/**
+ * The CSV reader without streams: `push` the file's bytes chunk by chunk, then `end`; every record is handed to
+ * `onRecord` as soon as its last byte is in. Errors are thrown as IntakeError (codes CSV_*, see
+ * csv-error-codes.ts) after the records before them were handed over; after an error the reader is dead.
+ *
+ * Stages, in order: hold the first 64 KB to guess the encoding and refuse binary; transcode to UTF-8; drop the
+ * `skipLines` preamble unparsed; hold 64 KB again to sniff the delimiter; then csv-parse, with our own line
+ * numbers, header, skip rules and column checks on each row.
+ */
+export class CsvReader {
+  private rawSample: Buffer[] | undefined = [];
+  private rawSampleBytes = 0;
+  private totalBytes = 0;
+  private transcoder: Utf8Transcoder | undefined;
+
+  private preambleLeft: number;
+  private preambleCr = false;
+
+  private sniffSample: Buffer[] | undefined = [];
+  private sniffSampleBytes = 0;
+  private delimiter: CsvDelimiter | undefined;
+  private core: CsvParseCore | undefined;
+
+  private readonly tracker = new LineTracker();
+  /** UTF-8 bytes given to csv-parse, and the offset where the row being parsed starts. */
+  private fed = 0;
+  private rowStart = 0;
+
+  private names: string[] | undefined;
+  private hasProtoName = false;
+  private firstRowLine = 0;
+  private rules: Array<{ index: number; pattern: RegExp }> = [];
+  private sawRow = false;
+  private failed: IntakeError | undefined;
+
+  constructor(
+    private readonly options: ResolvedCsvOptions,
+    private readonly file: string,
+    private readonly onRecord: (record: SourceRecord) => void,
+  ) {
+    this.preambleLeft = options.skipLines;
+    if (options.delimiter !== 'auto') this.delimiter = options.delimiter;
+    // Without a header, rule columns can only be `colN`; check them now rather than at the first row.
+    if (!options.header) this.rules = options.skipWhen.map((rule) => ({ index: this.columnIndex(rule.column, undefined), pattern: rule.pattern }));
+  }
+
+  /** Feeds the next bytes of the file. */
+  push(chunk: Uint8Array): void {
+    this.guard(() => {
+      this.totalBytes += chunk.length;
+      if (this.transcoder) return this.decoded(this.transcoder.write(chunk));
+      this.rawSample!.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      this.rawSampleBytes += chunk.length;
+      if (this.rawSampleBytes >= SAMPLE_BYTES) this.startDecoding();
+    });
+  }
+
+  /** Ends the file: flushes the last record, and throws CSV_EMPTY_FILE when there was no row at all. */
+  end(): void {
+    this.guard(() => {
+      if (!this.transcoder) this.startDecoding();
+      this.decoded(this.transcoder!.end(), true);
+      this.startParsing();
+      if (this.core) this.check(this.core.parse(undefined, true, this.onRow, noop));
+      if (!this.sawRow) throw this.error('CSV_EMPTY_FILE', this.emptyReason(), {});
+    });
+  }
+
+  private guard(step: () => void): void {
+    if (this.failed) throw this.failed;
+    try {
+      step();
+    } catch (error) {
+      this.failed =
+        error instanceof IntakeError ? error : IntakeError.of('CSV_PARSE_ERROR', String((error as Error).message ?? error), { file: this.file });
+      throw this.failed;
+    }
+  }
+
+  private startDecoding(): void {
+    const sample = Buffer.concat(this.rawSample!);
+    this.rawSample = undefined;
+    const declared = this.options.encoding;
+    const encoding = declared === 'auto' ? detectEncoding(sample) : declared;
+    const notText = whyNotText(sample, encoding);
+    if (notText) throw this.error('CSV_BINARY_CONTENT', notText, {});
+    this.transcoder = new Utf8Transcoder(encoding, declared === 'auto' && encoding === 'utf-8');
+    this.decoded(this.transcoder.write(sample));
+  }
+
+  private decoded(chunk: Utf8Chunk, final = false): void {
+    let bytes = chunk.bytes;
+    if (this.preambleLeft > 0 || this.preambleCr) bytes = this.skipPreamble(bytes);
+    if (this.core) this.feed(bytes);
+    else if (bytes.length > 0) {
+      this.sniffSample!.push(bytes);
+      this.sniffSampleBytes += bytes.length;
+    }
+    if (!this.core && (final || chunk.bad || this.sniffSampleBytes >= SAMPLE_BYTES)) this.startParsing();
+    if (chunk.bad) {
+      const inPreamble = this.preambleLeft > 0 || !this.core;
+      const line = inPreamble ? this.options.skipLines - this.preambleLeft + 1 : this.tracker.lineAt(this.fed) + this.options.skipLines;
+      const what = chunk.bad.hex ? `bytes ${chunk.bad.hex} are not` : 'this line is not';
+      const encoding = this.transcoder!.encoding;
+      const hint =
+        encoding === 'utf-8' && this.options.encoding === 'auto'
+          ? ' (the file mixes UTF-8 with another encoding; save it as UTF-8)'
+          : this.options.encoding === 'auto'
+            ? ''
+            : ` (the mapping declares encoding ${encoding}; is that the file's encoding?)`;
+      throw this.error('CSV_BAD_ENCODING', `${what} valid ${encoding}${hint}`, { line });
+    }
+  }
+
+  /** Drops the first `skipLines` physical lines before any parsing: banners may hold stray quotes. */
+  private skipPreamble(bytes: Buffer): Buffer {
+    let i = 0;
+    while (i < bytes.length) {
+      if (this.preambleCr) {
+        this.preambleCr = false;
+        if (bytes[i] === LF) {
+          i++;
+          continue;
+        }
+      }
+      if (this.preambleLeft === 0) break;
+      const b = bytes[i++];
+      if (b === LF) this.preambleLeft--;
+      else if (b === CR) {
+        this.preambleLeft--;
+        this.preambleCr = true;
+      }
+    }
+    return bytes.subarray(i);
+  }
+
+  private startParsing(): void {
+    if (this.core || this.sniffSample === undefined) return;
+    const sample = Buffer.concat(this.sniffSample);
+    this.sniffSample = undefined;
+    if (sample.length === 0 && !this.delimiter) {
+      // Nothing to sniff yet can only mean nothing at all: parse nothing, and let `end` call it empty.
+      this.sniffSample = [];
+      return;
+    }
+    this.delimiter ??= sniffDelimiter(sample.toString('utf8'));
+    this.core = createCsvParseCore(this.delimiter, this.options);
+    this.feed(sample);
+  }
+
+  private feed(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    this.tracker.append(bytes);
+    this.check(this.core!.parse(bytes, false, this.onRow, noop));
+    this.fed += bytes.length;
+  }
+
+  private readonly onRow = (row: string[]): void => {
+    const end = this.core!.info.bytes;
+    const start = this.rowStart;
+    this.rowStart = end;
+    if (isBlank(row)) return;
+    const skip = this.options.skipLines;
+    const line = this.tracker.lineAt(start) + skip;
+    const lineEnd = end - 1 > start ? this.tracker.lineAt(end - 1) + skip : line;
+    this.sawRow = true;
+    let names = this.names;
+    if (names === undefined) {
+      if (this.options.header) return this.readHeader(row, line);
+      names = this.names = row.map((_, i) => `col${i + 1}`);
+      this.firstRowLine = line;
+    }
+    for (const rule of this.rules) {
+      const value = row[rule.index];
+      if (value !== undefined && rule.pattern.test(value)) return;
+    }
+    if (row.length !== names.length && !this.options.relaxColumnCount) {
+      const against = this.options.header ? 'the header has' : `the first row (line ${this.firstRowLine}) has`;
+      const hint = row.length > names.length ? ` (is there a "${this.delimiter}" inside a value that is not quoted?)` : '';
+      throw this.error('CSV_RAGGED_ROW', `row has ${row.length} columns, ${against} ${names.length}${hint}`, { line }, { columns: row.length, expected: names.length });
+    }
+    const fields: Record<string, string> = {};
+    for (let i = 0; i < names.length; i++) {
+      if (this.hasProtoName && names[i] === '__proto__') defineField(fields, names[i]!, row[i] ?? '');
+      else fields[names[i]!] = row[i] ?? '';
+    }
+    for (let i = names.length; i < row.length; i++) {
+      const name = `col${i + 1}`;
+      if (!Object.hasOwn(fields, name)) fields[name] = row[i]!;
+    }
+    this.onRecord({ fields, provenance: { file: this.file, line, lineEnd } });
+  };
+
+  private readHeader(row: string[], line: number): void {
+    const names: string[] = [];
+    const firstColumn = new Map<string, number>();
+    row.forEach((raw, i) => {
+      let name = raw.trim() || `col${i + 1}`;
+      const seen = firstColumn.get(name);
+      if (seen !== undefined) {
+        if (this.options.duplicateHeaders === 'error') {
+          throw this.error(
+            'CSV_DUPLICATE_HEADER',
+            `the header names column "${name}" twice (columns ${seen + 1} and ${i + 1}); rename one`,
+            { line, column: name },
+          );
+        }
+        let n = 2;
+        while (firstColumn.has(`${name}_${n}`) || row.some((r) => r.trim() === `${name}_${n}`)) n++;
+        name = `${name}_${n}`;
+      }
+      firstColumn.set(name, i);
+      names.push(name);
+    });
+    this.names = names;
+    this.hasProtoName = names.includes('__proto__');
+    this.rules = this.options.skipWhen.map((rule) => ({ index: this.columnIndex(rule.column, names, line), pattern: rule.pattern }));
+  }
+
+  private columnIndex(column: number | string, names: string[] | undefined, line?: number): number {
+    if (typeof column === 'number') return column;
+    const index = names ? names.indexOf(column) : /^col[1-9]\d*$/.test(column) ? Number(column.slice(3)) - 1 : -1;
+    if (index !== -1) return index;
+    const has = names ? `the header has ${names.map((n) => `"${n}"`).join(', ')}` : 'without a header, columns are col1, col2, ...';
+    throw this.error('CSV_UNKNOWN_COLUMN', `skipWhen names column "${column}", but ${has}`, line === undefined ? { field: 'skipWhen' } : { line, field: 'skipWhen' });
+  }
+
+  private check(failure: Error | undefined): void {
+    if (failure) throw this.translate(failure);
+  }
+
+  /** csv-parse's errors, re-placed: its line numbers are off after quoted CRLFs and point at where it gave up. */
+  private translate(failure: Error): IntakeError {
+    const csvCode = (failure as { code?: string }).code;
+    const skip = this.options.skipLines;
+    const start = this.rowStart;
+    const rowLine = this.tracker.lineAt(start) + skip;
+    const delimiter = this.delimiter!.charCodeAt(0);
+    const fault = findQuoteFault(this.tracker.bytesFrom(start), delimiter, this.options.relaxQuotes);
+    const faultLine = fault ? this.tracker.lineAt(start + fault.offset) + skip : rowLine;
+    const column = fault ? this.columnName(fault.field) : undefined;
+    const at = column === undefined ? {} : { column };
+    switch (csvCode) {
+      case 'CSV_QUOTE_NOT_CLOSED':
+        return this.error(
+          'CSV_UNCLOSED_QUOTE',
+          'the quoted value that starts here is never closed: add the closing quote, and double any quote inside the value ("")',
+          { line: faultLine, ...at },
+        );
+      case 'CSV_INVALID_CLOSING_QUOTE':
+        return this.error(
+          'CSV_INVALID_CLOSING_QUOTE',
+          'a closing quote is followed by more text: a quote inside a quoted value must be doubled ("")',
+          { line: faultLine, ...at },
+        );
+      case 'INVALID_OPENING_QUOTE':
+        return this.error(
+          'CSV_INVALID_OPENING_QUOTE',
+          'a quote inside a value that is not quoted: quote the whole value and double the quote ("5"" bolt")',
+          { line: faultLine, ...at },
+        );
+      case 'CSV_MAX_RECORD_SIZE': {
+        const cause = fault?.kind === 'unclosed' ? `; the quoted value opened on line ${faultLine} is probably never closed` : '';
+        return this.error('CSV_RECORD_TOO_LARGE', `the record starting here is larger than ${this.options.maxRecordBytes} bytes${cause}`, {
+          line: rowLine,
+        });
+      }
+      default:
+        return this.error('CSV_PARSE_ERROR', failure.message, { line: rowLine }, { cause: csvCode });
+    }
+  }
+
+  private columnName(index: number): string | number {
+    return this.names?.[index] ?? index + 1;
+  }
+
+  private emptyReason(): string {
+    if (this.totalBytes === 0) return 'the file is empty (0 bytes)';
+    const skipped = this.options.skipLines;
+    if (skipped > 0) return `the file has no rows after the ${skipped} line(s) skipped before the ${this.options.header ? 'header' : 'data'}`;
+    return 'the file has no rows, only blank lines';
+  }
+
+  private error(code: CsvErrorCode, message: string, place: Omit<Place, 'file'>, details?: Record<string, unknown>): IntakeError {
+    return IntakeError.of(code, message, { file: this.file, ...place }, details);
+  }
+}
+
+function noop(): void {}
+
+/** Blank lines, and lines of only delimiters and spaces (spreadsheet exports end with `,,,,`), carry no data. */
+function isBlank(row: string[]): boolean {
+  for (const field of row) if (field.length > 0 && field.trim() !== '') return false;
+  return true;
+}
+
+function defineField(fields: Record<string, string>, name: string, value: string): void {
+  Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true });
+}

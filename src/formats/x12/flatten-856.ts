@@ -1,0 +1,152 @@
+import { FieldBag } from './write-segment-fields.ts';
+import { GRAMMAR_856, type HierarchyGrammar } from './transaction-grammars.ts';
+import type { SetFlattener, SetSink } from './set-flattener.ts';
+import type { X12Segment } from './tokenize-segments.ts';
+
+interface HlNode {
+  id: string;
+  level: string;
+  rank: number;
+  bag: FieldBag;
+  hlSegment: number;
+  lastSegment: number;
+  hasChild: boolean;
+}
+
+/**
+ * 856 ship notice → one record per LEAF of the HL tree, carrying the fields of the header (unprefixed) and of
+ * every ancestor level (prefixed with its HL03 code: `S.`, `O.`, `T.`, `P.`, `I.`). In the usual shapes
+ * (S-O-I, S-O-P-I, S-I, S-O-T-P-I) the leaves are the items; a pack, tare or order without items is a leaf
+ * and gets its own record; packs hung below an item (automotive S-T-I-P) give one record per pack carrying the
+ * item's fields. Only the open ancestor chain is held, so a shipment of any size streams: a node is known to
+ * be a leaf when the next HL is not its child.
+ */
+export class Flatten856 implements SetFlattener {
+  private readonly header: FieldBag;
+  private readonly chain: HlNode[] = [];
+  private inSummary = false;
+  private sawHl = false;
+  private lastSegment = 0;
+  private failed = false;
+
+  constructor(
+    private readonly envelope: Readonly<Record<string, string>>,
+    private readonly sink: SetSink,
+    private readonly stSegment: number,
+    private readonly grammar: HierarchyGrammar = GRAMMAR_856,
+  ) {
+    this.header = new FieldBag('', grammar.vocabulary);
+  }
+
+  segment(seg: X12Segment, position: number): void {
+    if (this.failed) return;
+    this.lastSegment = seg.index;
+    if (seg.id === 'HL') {
+      this.hl(seg, position);
+      return;
+    }
+    if (this.grammar.summary.includes(seg.id)) {
+      this.closeTo(-1);
+      this.inSummary = true;
+      return;
+    }
+    if (this.inSummary) return;
+    const top = this.chain.at(-1);
+    if (top === undefined) {
+      this.header.write(seg);
+      return;
+    }
+    top.bag.write(seg);
+    top.lastSegment = seg.index;
+  }
+
+  end(): void {
+    if (this.failed) return;
+    if (!this.sawHl) {
+      // A ship notice without HL loops still carries its BSN: give it as one header-only record.
+      this.sink.record({ ...this.envelope, ...this.header.fields }, this.stSegment, this.lastSegment);
+      return;
+    }
+    this.closeTo(-1);
+  }
+
+  private hl(seg: X12Segment, position: number): void {
+    const id = seg.elements[1] ?? '';
+    const parent = seg.elements[2] ?? '';
+    const level = seg.elements[3] ?? '';
+    if (id === '' || level === '') {
+      this.fail(seg, position, id === '' ? 1 : 3, 'HL01 and HL03 are mandatory', '1');
+      return;
+    }
+    if (this.inSummary) {
+      this.fail(seg, position, undefined, `HL after the summary segment ${this.grammar.summary.join('/')}`, undefined, '7');
+      return;
+    }
+    this.sawHl = true;
+    const rank = this.grammar.levelRank[level] ?? this.grammar.defaultRank;
+    let parentIndex: number;
+    if (parent !== '') {
+      parentIndex = this.chain.findLastIndex((n) => n.id === parent);
+      if (parentIndex < 0) {
+        this.fail(
+          seg,
+          position,
+          2,
+          `HL02 names parent ${JSON.stringify(parent)}, which is not an open ancestor (HL loops must nest; only the current chain ${this.chain.map((n) => n.id).join('>') || '(none)'} is open)`,
+          '7',
+        );
+        return;
+      }
+    } else {
+      // No parent given (allowed by the standard): the nearest open level ranking above this one.
+      parentIndex = this.chain.findLastIndex((n) => n.rank < rank);
+    }
+    this.closeTo(parentIndex);
+    const parentNode = this.chain[parentIndex];
+    if (parentNode) parentNode.hasChild = true;
+    const same = this.chain.filter((n) => n.level === level).length;
+    const prefix = same > 0 ? `${level}#${same + 1}.` : `${level}.`;
+    const node: HlNode = {
+      id,
+      level,
+      rank,
+      bag: new FieldBag(prefix, this.grammar.vocabulary),
+      hlSegment: seg.index,
+      lastSegment: seg.index,
+      hasChild: false,
+    };
+    node.bag.write(seg);
+    this.chain.push(node);
+  }
+
+  /** Closes the chain down to `index` (kept), emitting every closed node that turned out to be a leaf. */
+  private closeTo(index: number): void {
+    while (this.chain.length - 1 > index) {
+      const node = this.chain.at(-1)!;
+      if (!node.hasChild) this.emitLeaf(node);
+      this.chain.pop();
+    }
+  }
+
+  private emitLeaf(leaf: HlNode): void {
+    const fields: Record<string, string> = { ...this.envelope, ...this.header.fields };
+    for (const node of this.chain) Object.assign(fields, node.bag.aliases);
+    for (const node of this.chain) Object.assign(fields, node.bag.fields);
+    fields['LEVEL'] = leaf.level;
+    fields['PATH'] = this.chain.map((n) => n.level).join('>');
+    this.sink.record(fields, leaf.hlSegment, leaf.lastSegment);
+  }
+
+  private fail(seg: X12Segment, position: number, element: number | undefined, message: string, ak4?: string, ak3 = '8'): void {
+    this.failed = true;
+    this.sink.error({
+      code: 'X12_HL_INVALID',
+      message,
+      segment: seg,
+      position,
+      ...(element !== undefined ? { element } : {}),
+      ak3,
+      ...(ak4 !== undefined ? { ak4 } : {}),
+    });
+  }
+}

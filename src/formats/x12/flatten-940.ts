@@ -1,0 +1,107 @@
+import { FieldBag } from './write-segment-fields.ts';
+import { GRAMMAR_940, type LineGrammar } from './transaction-grammars.ts';
+import type { SetFlattener, SetSink } from './set-flattener.ts';
+import type { X12Segment } from './tokenize-segments.ts';
+
+interface HeldLine {
+  fields: Record<string, string>;
+  segment: number;
+  segmentEnd: number;
+}
+
+/**
+ * 940 warehouse shipping order → one record per W01 line, with the header (W05, N1 loops, N9, G62, W66, NTE:
+ * unprefixed) and the line (LX, W01, G69, N9, W20…: prefixed `L.`). W76 totals come after the last line, so
+ * lines are held until SE to copy them on (a 940 is an order: small). Past `maxHeldLines` lines are released
+ * without W76 to keep memory bounded.
+ */
+export class Flatten940 implements SetFlattener {
+  private readonly header: FieldBag;
+  private readonly summary: FieldBag;
+  private group: FieldBag | undefined;
+  private line: { bag: FieldBag; start: number; last: number } | undefined;
+  private held: HeldLine[] = [];
+  private lines = 0;
+  private streaming = false;
+  private inSummary = false;
+  private lastSegment = 0;
+
+  constructor(
+    private readonly envelope: Readonly<Record<string, string>>,
+    private readonly sink: SetSink,
+    private readonly stSegment: number,
+    private readonly maxHeldLines: number,
+    private readonly grammar: LineGrammar = GRAMMAR_940,
+  ) {
+    this.header = new FieldBag('', grammar.vocabulary);
+    this.summary = new FieldBag('', grammar.vocabulary);
+  }
+
+  segment(seg: X12Segment): void {
+    this.lastSegment = seg.index;
+    const g = this.grammar;
+    if (seg.id === g.lineGroup) {
+      this.closeLine();
+      this.group = new FieldBag(g.linePrefix, g.vocabulary);
+      this.group.write(seg);
+      return;
+    }
+    if (seg.id === g.line) {
+      this.closeLine();
+      this.line = { bag: new FieldBag(g.linePrefix, g.vocabulary), start: seg.index, last: seg.index };
+      this.line.bag.write(seg);
+      return;
+    }
+    if (g.summary.includes(seg.id) || this.inSummary) {
+      this.closeLine();
+      this.inSummary = true;
+      this.summary.write(seg);
+      return;
+    }
+    if (this.line) {
+      this.line.bag.write(seg);
+      this.line.last = seg.index;
+    } else if (this.group) {
+      this.group.write(seg);
+    } else {
+      this.header.write(seg);
+    }
+  }
+
+  end(): void {
+    this.closeLine();
+    if (this.lines === 0) {
+      // An order without lines (W05 only) still says something; give it as one header-only record.
+      this.sink.record({ ...this.envelope, ...this.header.fields, ...this.summary.fields }, this.stSegment, this.lastSegment);
+      return;
+    }
+    for (const line of this.held) {
+      Object.assign(line.fields, this.summary.fields);
+      this.sink.record(line.fields, line.segment, line.segmentEnd);
+    }
+    this.held = [];
+  }
+
+  private closeLine(): void {
+    const line = this.line;
+    if (!line) return;
+    this.line = undefined;
+    this.lines++;
+    const group = this.group;
+    const fields: Record<string, string> = { ...this.envelope, ...this.header.fields };
+    if (group) Object.assign(fields, group.aliases);
+    Object.assign(fields, line.bag.aliases);
+    if (group) Object.assign(fields, group.fields);
+    Object.assign(fields, line.bag.fields);
+    if (this.streaming) {
+      this.sink.record(fields, line.start, line.last);
+      return;
+    }
+    this.held.push({ fields, segment: line.start, segmentEnd: line.last });
+    if (this.held.length >= this.maxHeldLines) {
+      this.streaming = true;
+      for (const h of this.held) this.sink.record(h.fields, h.segment, h.segmentEnd);
+      this.held = [];
+    }
+  }
+}

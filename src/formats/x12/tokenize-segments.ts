@@ -1,0 +1,280 @@
+import { IntakeError, type IntakeErrorValue } from '../../errors/intake-error.ts';
+
+/**
+ * Why our own tokenizer and not node-x12's (the customer's choice, still used as the benchmark baseline):
+ * its non-strict `X12Parser` Transform stream cannot be trusted with arbitrary chunking (node-x12 1.7.1,
+ * `_consumeChunk`): `_parsedISA` is never set on the streaming path, so every chunk is re-validated as if it
+ * started with an ISA; a chunk shorter than 113 characters after concatenation is silently DROPPED (fed 64
+ * bytes at a time it yields zero segments); a chunk ending exactly on a terminator leaves the stale tail in
+ * `_dataCache`, which is prepended again (duplicated/garbled segments); the final unterminated segment (e.g.
+ * `IEA` without a newline) is lost. It also rewrites ISA13 and IEA02 through parseInt (000003438 → 3438),
+ * reads delimiters at fixed offsets from the very first character (a BOM or indentation breaks it), does not
+ * re-read delimiters per ISA, and allocates Range/Position objects per element (the ~50× memory of
+ * `parse()`). Its strict mode throws on the same per-chunk checks. None of its pieces are exported in a
+ * form that streams, so this file is a small string tokenizer: decode UTF-8 incrementally, find the
+ * terminator with indexOf, split elements with String.split.
+ */
+
+/** Delimiters of one interchange, read from its ISA. `segment` is '\n' when segments end with line breaks. */
+export interface X12Delimiters {
+  element: string;
+  component: string;
+  /** ISA11 from version 00402 on; undefined before (ISA11 is then the standards id 'U'). Never split on. */
+  repetition: string | undefined;
+  segment: string;
+  /** true when CR/LF end segments (no terminator character). */
+  newlineTerminated: boolean;
+}
+
+export interface X12Segment {
+  /** Segment id (elements[0]). */
+  id: string;
+  /** elements[0] is the id, elements[n] the n-th element as read (components and repeats not split). */
+  elements: string[];
+  /** 1-based position in the file, counting every segment of every interchange. */
+  index: number;
+  delimiters: X12Delimiters;
+}
+
+export interface TokenizerOptions {
+  file: string;
+  maxSegmentLength: number;
+}
+
+const ISA_MAX_SCAN = 400;
+
+function isAsciiAlnum(c: string): boolean {
+  return /^[A-Za-z0-9]$/.test(c);
+}
+
+function isBlank(code: number): boolean {
+  // Space, tab, CR, LF, and the other C0 controls: none can start a segment id.
+  return code <= 32 || code === 0xfeff;
+}
+
+/**
+ * Stream-free core: `push(bytes)` returns the segments completed so far, `end()` the rest. Throws IntakeError
+ * for problems that make the rest of the file unreadable (no ISA, unusable delimiters, runaway segment).
+ */
+export class SegmentTokenizer {
+  private readonly decoder = new TextDecoder('utf-8');
+  private pending = '';
+  private pos = 0;
+  private state: 'seek' | 'body' = 'seek';
+  private delimiters: X12Delimiters | undefined;
+  private segmentCount = 0;
+  private interchanges = 0;
+  private bytesSeen = 0;
+  private firstBytes: number[] = [];
+  private readonly newline = /[\r\n]/g;
+
+  constructor(private readonly options: TokenizerOptions) {}
+
+  /** Number of segments emitted so far (the last one's index). */
+  get segmentsRead(): number {
+    return this.segmentCount;
+  }
+
+  get lastDelimiters(): X12Delimiters | undefined {
+    return this.delimiters;
+  }
+
+  /** Set when the rest of the input cannot be read; push/end then return what was complete before it. */
+  failure: IntakeErrorValue | undefined;
+
+  push(bytes: Uint8Array): X12Segment[] {
+    if (this.failure) return [];
+    if (this.firstBytes.length < 4) {
+      for (let i = 0; i < bytes.length && this.firstBytes.length < 4; i++) this.firstBytes.push(bytes[i]!);
+    }
+    this.bytesSeen += bytes.length;
+    this.append(this.decoder.decode(bytes, { stream: true }));
+    return this.drain(false);
+  }
+
+  end(): X12Segment[] {
+    if (this.failure) return [];
+    this.append(this.decoder.decode());
+    if (this.interchanges === 0 && this.pending.slice(this.pos).replace(/[\s\uFEFF]/g, '') === '') {
+      const message = this.bytesSeen === 0 ? 'the file is empty (0 bytes)' : 'the file holds only whitespace';
+      this.failure = IntakeError.of('X12_EMPTY_FILE', message, { file: this.options.file }).value;
+      return [];
+    }
+    return this.drain(true);
+  }
+
+  private append(text: string): void {
+    if (text === '') return;
+    this.pending = this.pos > 0 ? this.pending.slice(this.pos) + text : this.pending + text;
+    this.pos = 0;
+  }
+
+  private drain(final: boolean): X12Segment[] {
+    const out: X12Segment[] = [];
+    try {
+      this.drainInto(out, final);
+    } catch (e) {
+      if (!(e instanceof IntakeError)) throw e;
+      this.failure = e.value;
+    }
+    return out;
+  }
+
+  private drainInto(out: X12Segment[], final: boolean): void {
+    const text = this.pending;
+    const len = text.length;
+    for (;;) {
+      if (this.state === 'seek') {
+        let p = this.pos;
+        while (p < len && isBlank(text.charCodeAt(p))) p++;
+        this.pos = p;
+        if (p >= len) break;
+        if (len - p < 4 && !final) break;
+        if (!text.startsWith('ISA', p)) this.failNoIsa();
+        const isa = this.readIsa(final);
+        if (isa === undefined) break;
+        out.push(isa);
+        this.state = 'body';
+        continue;
+      }
+      const d = this.delimiters!;
+      const start = this.pos;
+      let end: number;
+      if (d.newlineTerminated) {
+        this.newline.lastIndex = start;
+        const m = this.newline.exec(text);
+        end = m === null ? -1 : m.index;
+      } else {
+        end = text.indexOf(d.segment, start);
+      }
+      if (end < 0) {
+        if (len - start > this.options.maxSegmentLength) this.failTooLong();
+        if (!final) break;
+        end = len;
+      } else if (end - start > this.options.maxSegmentLength) {
+        this.failTooLong();
+      }
+      this.pos = end === len ? len : end + 1;
+      let raw = text.slice(start, end);
+      // Indentation and the CR/LF people put after terminators are not data.
+      let k = 0;
+      while (k < raw.length && isBlank(raw.charCodeAt(k))) k++;
+      if (k > 0) raw = raw.slice(k);
+      if (raw === '') {
+        if (end === len) break;
+        continue;
+      }
+      // Line breaks inside a segment are never X12 data: 80-column mainframe wrapping puts them anywhere.
+      if (!d.newlineTerminated && (raw.indexOf('\n') >= 0 || raw.indexOf('\r') >= 0)) raw = raw.replace(/[\r\n]/g, '');
+      const elements = raw.split(d.element);
+      const id = elements[0]!;
+      if (id === 'ISA') {
+        // A new interchange without the IEA of the previous one: re-read its delimiters from its own ISA.
+        this.pos = start + k;
+        this.state = 'seek';
+        continue;
+      }
+      this.segmentCount++;
+      out.push({ id, elements, index: this.segmentCount, delimiters: d });
+      if (id === 'IEA') this.state = 'seek';
+      if (end === len) break;
+    }
+  }
+
+  private failNoIsa(): never {
+    const file = this.options.file;
+    const b = this.firstBytes;
+    if (this.interchanges === 0) {
+      // 'ISA' in EBCDIC (CP037); worth its own message because the bytes look like garbage otherwise.
+      if (b[0] === 0xc9 && b[1] === 0xe2 && b[2] === 0xc1) {
+        throw IntakeError.of('X12_EBCDIC', 'the file is EBCDIC-encoded; send it as ASCII or UTF-8', { file, segment: 1 });
+      }
+      throw IntakeError.of('X12_NOT_EDI', 'the file does not start with an ISA segment', { file, segment: 1 });
+    }
+    throw IntakeError.of(
+      'X12_DATA_AFTER_IEA',
+      `segment ${this.segmentCount + 1} follows an IEA but is not an ISA`,
+      { file, segment: this.segmentCount + 1 },
+    );
+  }
+
+  private failTooLong(): never {
+    throw IntakeError.of(
+      'X12_SEGMENT_TOO_LONG',
+      `segment ${this.segmentCount + 1} is longer than ${this.options.maxSegmentLength} characters: is the segment terminator ${JSON.stringify(this.delimiters?.segment)} right?`,
+      { file: this.options.file, segment: this.segmentCount + 1 },
+      { lastSegmentRead: this.segmentCount },
+    );
+  }
+
+  /**
+   * Reads the ISA by counting its 16 element separators instead of trusting fixed offsets: identical on a
+   * standard 106-character ISA, and it also reads the short (unpadded) ISAs some senders produce. ISA16 is the
+   * component separator and the character after it the segment terminator (CR/LF: newline-terminated).
+   */
+  private readIsa(final: boolean): X12Segment | undefined {
+    const text = this.pending;
+    const file = this.options.file;
+    const index = this.segmentCount + 1;
+    const place = { file, segment: index, element: 'ISA' };
+    const start = this.pos;
+    const sep = text[start + 3]!;
+    if (isAsciiAlnum(sep) || isBlank(sep.charCodeAt(0)) || sep === '\uFFFD') {
+      throw IntakeError.of(
+        'X12_BAD_DELIMITERS',
+        `the element separator (4th character of the ISA) is ${JSON.stringify(sep)}; it must be a punctuation character`,
+        { ...place, element: 'ISA' },
+        { ta1: '026' },
+      );
+    }
+    let seps = 0;
+    let i = start + 3;
+    for (; i < text.length && i - start < ISA_MAX_SCAN; i++) {
+      if (text[i] === sep && ++seps === 16) break;
+    }
+    if (seps < 16) {
+      if (i - start >= ISA_MAX_SCAN || final) {
+        throw IntakeError.of('X12_ISA_INVALID', `the ISA segment has ${seps} elements instead of 16`, place, {
+          ta1: '024',
+        });
+      }
+      return undefined;
+    }
+    let c = i + 1;
+    while (c < text.length && (text[c] === '\r' || text[c] === '\n')) c++;
+    const t = c + 1;
+    if (t >= text.length) {
+      if (!final) return undefined;
+      throw IntakeError.of('X12_ISA_INVALID', 'the file ends inside the ISA segment', place, { ta1: '023' });
+    }
+    const component = text[c]!;
+    const terminator = text[t]!;
+    const newlineTerminated = terminator === '\r' || terminator === '\n';
+    if (isAsciiAlnum(component) || component === ' ' || component === sep) {
+      throw IntakeError.of('X12_BAD_DELIMITERS', `ISA16 (component separator) ${JSON.stringify(component)} is unusable`, { ...place, element: 'ISA16' }, { ta1: '027' });
+    }
+    if (isAsciiAlnum(terminator) || terminator === ' ' || terminator === sep || terminator === component) {
+      throw IntakeError.of('X12_BAD_DELIMITERS', `the segment terminator ${JSON.stringify(terminator)} is unusable`, place, { ta1: '004' });
+    }
+    const elements = text.slice(start, t).replace(/[\r\n]/g, '').split(sep);
+    for (let e = 1; e <= 16; e++) {
+      // Fixed-length elements are space-padded, never empty: an empty one means a trimmed ISA.
+      if (elements[e] === '') {
+        throw IntakeError.of(
+          'X12_ISA_INVALID',
+          `ISA${String(e).padStart(2, '0')} is empty; ISA elements are fixed-length and space-padded`,
+          { ...place, element: `ISA${String(e).padStart(2, '0')}` },
+          { ta1: '024' },
+        );
+      }
+    }
+    const isa11 = elements[11]!;
+    const version = elements[12]!;
+    const repetition = version >= '00402' && !isAsciiAlnum(isa11) && isa11 !== ' ' && isa11.length === 1 ? isa11 : undefined;
+    this.delimiters = { element: sep, component, repetition, segment: newlineTerminated ? '\n' : terminator, newlineTerminated };
+    this.pos = t + 1;
+    this.segmentCount++;
+    this.interchanges++;
+    return { id: 'ISA', elements, index, delimiters: this.delimiters };
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The grammar of the transaction sets we flatten, as data (Bots habit): which segments are qualified (and by
+ * which element), which start loops and what those loops contain, which elements are mandatory, and how the
+ * 856 HL levels and 940 lines are shaped. The flatteners only interpret these tables; a new set or a new
+ * qualified segment is a change here, not in code.
+ */
+
+/** A segment whose meaning depends on a qualifier element: addressed as `SEG[qualifier]`. */
+export interface QualifiedSegmentRule {
+  /** Element position of the qualifier (REF01). */
+  qualifier: number;
+  /** Element position of the value `SEG[q]` resolves to (REF02). */
+  value: number;
+}
+
+export interface SegmentVocabulary {
+  qualified: Readonly<Record<string, QualifiedSegmentRule>>;
+  /** Segments carrying (qualifier, id) pairs, e.g. LIN02/LIN03, LIN04/LIN05…: addressed as `LIN[UP]`. */
+  pairs: Readonly<Record<string, ReadonlyArray<readonly [number, number]>>>;
+  /** Loops: the start segment's id → ids of the segments that belong to it when they follow it. */
+  loops: Readonly<Record<string, readonly string[]>>;
+}
+
+function pairRange(from: number, to: number): Array<readonly [number, number]> {
+  const out: Array<readonly [number, number]> = [];
+  for (let q = from; q < to; q += 2) out.push([q, q + 1] as const);
+  return out;
+}
+
+/** Qualified segments shared by every X12 transaction set (their qualifier/value positions never vary). */
+export const COMMON_QUALIFIED: Readonly<Record<string, QualifiedSegmentRule>> = {
+  REF: { qualifier: 1, value: 2 },
+  DTM: { qualifier: 1, value: 2 },
+  N9: { qualifier: 1, value: 2 },
+  G62: { qualifier: 1, value: 2 },
+  MAN: { qualifier: 1, value: 2 },
+  PER: { qualifier: 1, value: 2 },
+  N1: { qualifier: 1, value: 2 },
+  // L11 puts the reference first and its qualifier second.
+  L11: { qualifier: 2, value: 1 },
+};
+
+export const PRODUCT_ID_PAIRS: Readonly<Record<string, ReadonlyArray<readonly [number, number]>>> = {
+  LIN: pairRange(2, 31),
+  PO1: pairRange(6, 25),
+  // W01: W0104/05, W0106/07, and W0115/16 (W0108–W0114 are freight class, commodity and weight).
+  W01: [[4, 5], [6, 7], [15, 16]],
+  W12: [[6, 7], [16, 17]],
+};
+
+/** Elements that must not be empty (AK4 code 1 otherwise). Positions, 1-based. */
+export const MANDATORY_ELEMENTS: Readonly<Record<string, readonly number[]>> = {
+  BSN: [1, 2, 3],
+  HL: [1, 3],
+  LIN: [2, 3],
+  SN1: [2, 3],
+  PRF: [1],
+  MAN: [1, 2],
+  REF: [1],
+  DTM: [1],
+  N1: [1],
+  N9: [1],
+  W05: [1, 2],
+  W01: [1, 2],
+  LX: [1],
+  W76: [1],
+};
+
+export const GENERIC_VOCABULARY: SegmentVocabulary = {
+  qualified: COMMON_QUALIFIED,
+  pairs: PRODUCT_ID_PAIRS,
+  loops: { N1: ['N2', 'N3', 'N4', 'REF', 'PER'] },
+};
+
+export interface HierarchyGrammar {
+  setId: string;
+  vocabulary: SegmentVocabulary;
+  /**
+   * Rank of each HL03 level code, used only to find the parent of an HL whose HL02 is empty: the nearest
+   * open level of a smaller rank. Unknown codes rank as items.
+   */
+  levelRank: Readonly<Record<string, number>>;
+  defaultRank: number;
+  /** Segments that close the HL section (summary area); they are validated but not carried. */
+  summary: readonly string[];
+}
+
+export const GRAMMAR_856: HierarchyGrammar = {
+  setId: '856',
+  vocabulary: {
+    qualified: COMMON_QUALIFIED,
+    pairs: PRODUCT_ID_PAIRS,
+    loops: {
+      N1: ['N2', 'N3', 'N4', 'REF', 'PER', 'FOB'],
+      // Component/lot detail under an item: CLD with its REF (lot/serial) and DTM.
+      CLD: ['REF', 'DTM'],
+    },
+  },
+  levelRank: { S: 1, O: 2, T: 3, P: 4, Q: 4, I: 5 },
+  defaultRank: 5,
+  summary: ['CTT'],
+};
+
+export interface LineGrammar {
+  setId: string;
+  vocabulary: SegmentVocabulary;
+  /** Segment starting a line group (its fields go on every line in it). */
+  lineGroup: string;
+  /** Segment starting one line: one record per occurrence. */
+  line: string;
+  /** Segments after the detail area; their fields are copied onto every line of the set. */
+  summary: readonly string[];
+  /** Prefix of line-level keys. */
+  linePrefix: string;
+}
+
+export const GRAMMAR_940: LineGrammar = {
+  setId: '940',
+  vocabulary: {
+    qualified: COMMON_QUALIFIED,
+    pairs: PRODUCT_ID_PAIRS,
+    loops: { N1: ['N2', 'N3', 'N4', 'REF', 'PER'] },
+  },
+  lineGroup: 'LX',
+  line: 'W01',
+  summary: ['W76'],
+  linePrefix: 'L.',
+};

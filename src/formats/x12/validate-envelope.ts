@@ -1,0 +1,492 @@
+import type { IntakeErrorValue } from '../../errors/intake-error.ts';
+import type { SourceRecord } from '../record.ts';
+import { AK3, AK4, AK5, AK9, TA1, type X12ErrorCode } from './x12-error-codes.ts';
+import type { X12Ack, X12Event, X12SegmentAck } from './x12-events.ts';
+import type { FlattenerFactory, SetContentError, SetFlattener } from './set-flattener.ts';
+import type { X12Segment } from './tokenize-segments.ts';
+import { MANDATORY_ELEMENTS } from './transaction-grammars.ts';
+import { pad } from './write-segment-fields.ts';
+
+interface InterchangeState {
+  isa: X12Segment;
+  groups: number;
+  errors: IntakeErrorValue[];
+  notes: string[];
+  ack: X12Ack;
+  test: boolean;
+}
+
+interface GroupState {
+  gs: X12Segment;
+  sets: number;
+  accepted: number;
+  errors: IntakeErrorValue[];
+  codes: string[];
+  /** A malformed GS: every set inside is rejected with it. */
+  invalid: IntakeErrorValue | undefined;
+  ack: X12Ack;
+}
+
+interface SetState {
+  st: X12Segment;
+  /** Segments counted so far, ST included (SE01 counts ST and SE). */
+  count: number;
+  errors: IntakeErrorValue[];
+  ak3: X12SegmentAck[];
+  ak5: Set<string>;
+  flattener: SetFlattener | undefined;
+  failed: boolean;
+  ack: X12Ack;
+  held: X12Event[];
+  envelope: Record<string, string>;
+}
+
+export interface EnvelopeOptions {
+  file: string;
+  release: 'streaming' | 'per-set';
+  /** Set ids accepted; undefined = all. */
+  transactionSets: readonly string[] | undefined;
+  /** Chooses the flattener for a set id. */
+  flattenerFor: (setId: string) => FlattenerFactory;
+}
+
+const MAX_AK3 = 50;
+
+/** A place plus the segment id and element position, which go to the error's details. */
+interface Where {
+  file: string;
+  segment: number;
+  element: string;
+  segmentId?: string;
+  elementPosition?: number;
+}
+
+/** Control numbers of numeric type (ISA13, GS06): leading zeros are not significant (IEA02 `3438` = `000003438`). */
+function sameControlNumber(a: string | undefined, b: string | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  return /^\d+$/.test(a) && /^\d+$/.test(b) && BigInt(a) === BigInt(b);
+}
+
+function countValue(v: string | undefined): number {
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : Number.NaN;
+}
+
+/**
+ * The ISA/GS/ST state machine: checks counts and control numbers at each trailer, notices missing trailers,
+ * hands each set's content to its flattener, and ends every set, group and interchange with one
+ * `accepted`/`rejected` event shaped for a 997 (AK3/AK4/AK5/AK9) or TA1. A bad set never stops the others.
+ */
+export class EnvelopeValidator {
+  private ic: InterchangeState | undefined;
+  private grp: GroupState | undefined;
+  private set: SetState | undefined;
+  private last: X12Segment | undefined;
+
+  constructor(
+    private readonly options: EnvelopeOptions,
+    private readonly emit: (event: X12Event) => void,
+  ) {}
+
+  segment(seg: X12Segment): void {
+    this.last = seg;
+    switch (seg.id) {
+      case 'ISA':
+        return this.onIsa(seg);
+      case 'IEA':
+        return this.onIea(seg);
+      case 'GS':
+        return this.onGs(seg);
+      case 'GE':
+        return this.onGe(seg);
+      case 'ST':
+        return this.onSt(seg);
+      case 'SE':
+        return this.onSe(seg);
+      default:
+        return this.onContent(seg);
+    }
+  }
+
+  /** End of input: whatever is still open lost its trailer. */
+  end(): void {
+    const last = this.last;
+    const where = last ? `after segment ${last.index} (${last.id})` : 'before any segment';
+    const place = { file: this.options.file, ...(last ? { segment: last.index, element: last.id } : {}) };
+    const details = last ? { lastSegmentRead: last.index, lastSegmentId: last.id } : {};
+    if (this.set) {
+      this.closeSet(this.err('X12_TRUNCATED', `the file ends ${where} without the SE of transaction set ${this.set.st.elements[2] ?? ''}`, place, details), AK5.trailerMissing);
+    }
+    if (this.grp) {
+      this.closeGroup(this.err('X12_TRUNCATED', `the file ends ${where} without the GE of group ${this.grp.gs.elements[6] ?? ''}`, place, details), AK9.trailerMissing);
+    }
+    if (this.ic) {
+      this.closeInterchange(this.err('X12_TRUNCATED', `the file ends ${where} without the IEA of interchange ${this.ic.isa.elements[13] ?? ''}`, place, details), TA1.prematureEndOfFile);
+    }
+  }
+
+  /** The tokenizer gave up (unusable delimiters, runaway segment, not X12): close everything with its error. */
+  fatal(error: IntakeErrorValue): void {
+    const open = this.set || this.grp || this.ic;
+    if (this.set) this.closeSet(error, AK5.trailerMissing);
+    if (this.grp) this.closeGroup(error, AK9.trailerMissing);
+    if (this.ic) this.closeInterchange(error, String(error.details?.['ta1'] ?? TA1.prematureEndOfFile));
+    if (!open) {
+      this.emit({
+        kind: 'rejected',
+        error,
+        errors: [error],
+        ack: { level: 'file', interchange: '', senderQualifier: '', senderId: '', receiverQualifier: '', receiverId: '', test: false },
+      });
+    }
+  }
+
+  private onIsa(seg: X12Segment): void {
+    if (this.ic) {
+      const e = this.err('X12_IEA_MISSING', `a new ISA (segment ${seg.index}) starts before the IEA of interchange ${this.ic.isa.elements[13] ?? ''}`, this.place(seg), {});
+      if (this.set) this.closeSet(e, AK5.trailerMissing);
+      if (this.grp) this.closeGroup(e, AK9.trailerMissing);
+      this.closeInterchange(e, TA1.invalidControlStructure);
+    }
+    const el = seg.elements;
+    const test = el[15] === 'T';
+    this.ic = {
+      isa: seg,
+      groups: 0,
+      errors: [],
+      notes: [],
+      test,
+      ack: {
+        level: 'interchange',
+        interchange: el[13] ?? '',
+        senderQualifier: (el[5] ?? '').trim(),
+        senderId: (el[6] ?? '').trim(),
+        receiverQualifier: (el[7] ?? '').trim(),
+        receiverId: (el[8] ?? '').trim(),
+        test,
+      },
+    };
+  }
+
+  private onIea(seg: X12Segment): void {
+    const ic = this.ic;
+    if (!ic) return; // the tokenizer only yields an IEA inside an interchange
+    if (this.set || this.grp) {
+      const e = this.err('X12_GE_MISSING', `IEA (segment ${seg.index}) arrives before the trailers of the open group/set`, this.place(seg), {});
+      if (this.set) this.closeSet({ ...e, code: 'X12_SE_MISSING' }, AK5.trailerMissing);
+      if (this.grp) this.closeGroup(e, AK9.trailerMissing);
+    }
+    const iea01 = seg.elements[1];
+    if (countValue(iea01) !== ic.groups) {
+      ic.errors.push(this.err('X12_IEA_COUNT_MISMATCH', `IEA01 says ${iea01 ?? '(nothing)'} functional groups, the interchange has ${ic.groups}`, this.place(seg, 1), { ta1: TA1.invalidGroupCount }));
+      ic.notes.push(TA1.invalidGroupCount);
+    }
+    const iea02 = seg.elements[2];
+    if (!sameControlNumber(iea02, ic.isa.elements[13])) {
+      ic.errors.push(this.err('X12_IEA_CONTROL_MISMATCH', `IEA02 ${iea02 ?? '(nothing)'} does not match ISA13 ${ic.isa.elements[13] ?? ''}`, this.place(seg, 2), { ta1: TA1.controlNumberMismatch }));
+      ic.notes.push(TA1.controlNumberMismatch);
+    }
+    this.closeInterchange(undefined, undefined);
+  }
+
+  private onGs(seg: X12Segment): void {
+    if (this.set) this.closeSet(this.err('X12_SE_MISSING', `GS (segment ${seg.index}) arrives before the SE of the open transaction set`, this.place(seg), {}), AK5.trailerMissing);
+    if (this.grp) this.closeGroup(this.err('X12_GE_MISSING', `a new GS (segment ${seg.index}) starts before the GE of group ${this.grp.gs.elements[6] ?? ''}`, this.place(seg), {}), AK9.trailerMissing);
+    const ic = this.ic!;
+    ic.groups++;
+    const el = seg.elements;
+    let invalid: IntakeErrorValue | undefined;
+    const missing = [1, 2, 3, 6, 8].find((i) => !el[i]);
+    if (missing !== undefined) {
+      invalid = this.err('X12_GS_INVALID', `GS${pad(missing)} is empty`, this.place(seg, missing), { ta1: TA1.invalidContent });
+    } else if (el.length > 9) {
+      invalid = this.err('X12_GS_INVALID', `GS has ${el.length - 1} elements; it has 8`, this.place(seg, 9), { ta1: TA1.invalidContent });
+    }
+    this.grp = {
+      gs: seg,
+      sets: 0,
+      accepted: 0,
+      errors: [],
+      codes: [],
+      invalid,
+      ack: {
+        ...ic.ack,
+        level: 'group',
+        group: el[6] ?? '',
+        functionalId: el[1] ?? '',
+        version: el[8] ?? '',
+        appSender: (el[2] ?? '').trim(),
+        appReceiver: (el[3] ?? '').trim(),
+      },
+    };
+  }
+
+  private onGe(seg: X12Segment): void {
+    if (this.set) this.closeSet(this.err('X12_SE_MISSING', `GE (segment ${seg.index}) arrives before the SE of transaction set ${this.set.st.elements[2] ?? ''}`, this.place(seg), {}), AK5.trailerMissing);
+    const grp = this.grp;
+    if (!grp) {
+      this.outside(seg, 'GE without a GS');
+      return;
+    }
+    const ge01 = seg.elements[1];
+    if (countValue(ge01) !== grp.sets) {
+      grp.errors.push(this.err('X12_GE_COUNT_MISMATCH', `GE01 says ${ge01 ?? '(nothing)'} transaction sets, the group has ${grp.sets}`, this.place(seg, 1), { ak9: AK9.setCountMismatch }));
+      grp.codes.push(AK9.setCountMismatch);
+    }
+    const ge02 = seg.elements[2];
+    if (!sameControlNumber(ge02, grp.gs.elements[6])) {
+      grp.errors.push(this.err('X12_GE_CONTROL_MISMATCH', `GE02 ${ge02 ?? '(nothing)'} does not match GS06 ${grp.gs.elements[6] ?? ''}`, this.place(seg, 2), { ak9: AK9.controlNumberMismatch }));
+      grp.codes.push(AK9.controlNumberMismatch);
+    }
+    this.closeGroup(undefined, undefined, countValue(ge01));
+  }
+
+  private onSt(seg: X12Segment): void {
+    if (this.set) this.closeSet(this.err('X12_SE_MISSING', `a new ST (segment ${seg.index}) starts before the SE of transaction set ${this.set.st.elements[2] ?? ''}`, this.place(seg), {}), AK5.trailerMissing);
+    const grp = this.grp;
+    const ic = this.ic!;
+    const setId = seg.elements[1] ?? '';
+    const control = seg.elements[2] ?? '';
+    const base = grp ? grp.ack : ic.ack;
+    const set: SetState = {
+      st: seg,
+      count: 1,
+      errors: [],
+      ak3: [],
+      ak5: new Set(),
+      flattener: undefined,
+      failed: false,
+      held: [],
+      envelope: {},
+      ack: { ...base, level: 'transaction', transaction: control, transactionSet: setId },
+    };
+    this.set = set;
+    if (!grp) {
+      this.rejectSet(set, this.err('X12_SEGMENT_OUTSIDE_ENVELOPE', `ST (segment ${seg.index}) is not inside a GS/GE group`, this.place(seg), {}));
+      return;
+    }
+    grp.sets++;
+    if (grp.invalid) {
+      this.rejectSet(set, this.err('X12_GROUP_REJECTED', `the group's GS is invalid: ${grp.invalid.message}`, this.place(seg), {}));
+      return;
+    }
+    if (!/^[0-9]{3}$/.test(setId)) {
+      this.rejectSet(set, this.err('X12_ST_INVALID', `ST01 ${JSON.stringify(setId)} is not a 3-digit transaction set id`, this.place(seg, 1), { ak5: AK5.invalidSetId }), AK5.invalidSetId);
+      return;
+    }
+    if (control === '') {
+      this.rejectSet(set, this.err('X12_ST_INVALID', 'ST02 (transaction set control number) is empty', this.place(seg, 2), { ak5: AK5.invalidControlNumber }), AK5.invalidControlNumber);
+      return;
+    }
+    const allowed = this.options.transactionSets;
+    if (allowed && !allowed.includes(setId)) {
+      this.rejectSet(set, this.err('X12_SET_NOT_SUPPORTED', `transaction set ${setId} is not accepted here (accepted: ${allowed.join(', ')})`, this.place(seg, 1), { ak5: AK5.notSupported }), AK5.notSupported);
+      return;
+    }
+    const isa = ic.isa.elements;
+    const gs = grp.gs.elements;
+    const envelope: Record<string, string> = {};
+    const put = (key: string, value: string | undefined): void => {
+      if (value !== undefined && value !== '') envelope[key] = value;
+    };
+    for (const i of [5, 6, 7, 8, 13, 15]) put(`ISA${pad(i)}`, isa[i]);
+    for (const i of [1, 2, 3, 4, 5, 6, 8]) put(`GS${pad(i)}`, gs[i]);
+    for (let i = 1; i < seg.elements.length; i++) put(`ST${pad(i)}`, seg.elements[i]);
+    set.envelope = envelope;
+    const factory = this.options.flattenerFor(setId);
+    set.flattener = factory(
+      envelope,
+      {
+        record: (fields, segment, segmentEnd) => this.onRecord(set, fields, segment, segmentEnd),
+        error: (e) => this.contentError(set, e),
+      },
+      seg.index,
+    );
+  }
+
+  private onSe(seg: X12Segment): void {
+    const set = this.set;
+    if (!set) {
+      this.outside(seg, 'SE without an ST');
+      return;
+    }
+    set.count++;
+    const se01 = seg.elements[1];
+    const problems: Array<[IntakeErrorValue, string]> = [];
+    if (countValue(se01) !== set.count) {
+      problems.push([
+        this.err('X12_SE_COUNT_MISMATCH', `SE01 says ${se01 ?? '(nothing)'} segments, transaction set ${set.st.elements[2] ?? ''} has ${set.count} (ST and SE included)`, this.place(seg, 1), { ak5: AK5.segmentCountMismatch }),
+        AK5.segmentCountMismatch,
+      ]);
+    }
+    const se02 = seg.elements[2];
+    if (se02 !== set.st.elements[2]) {
+      problems.push([
+        this.err('X12_SE_CONTROL_MISMATCH', `SE02 ${se02 ?? '(nothing)'} does not match ST02 ${set.st.elements[2] ?? ''}`, this.place(seg, 2), { ak5: AK5.controlNumberMismatch }),
+        AK5.controlNumberMismatch,
+      ]);
+    }
+    for (const [e, code] of problems) this.rejectSet(set, e, code);
+    if (!set.failed && set.flattener) set.flattener.end(seg.index);
+    this.finishSet(set);
+  }
+
+  private onContent(seg: X12Segment): void {
+    const set = this.set;
+    if (!set) {
+      this.outside(seg, this.grp ? 'a segment between GS and ST' : 'a segment between ISA and GS');
+      return;
+    }
+    set.count++;
+    const required = MANDATORY_ELEMENTS[seg.id];
+    if (required && set.flattener) {
+      for (const i of required) {
+        if (!seg.elements[i]) {
+          this.contentError(set, {
+            code: 'X12_MANDATORY_ELEMENT_MISSING',
+            message: `${seg.id}${pad(i)} is mandatory but empty`,
+            segment: seg,
+            position: set.count,
+            element: i,
+            ak3: AK3.hasElementErrors,
+            ak4: AK4.mandatoryMissing,
+          });
+        }
+      }
+    }
+    if (!set.failed && set.flattener) set.flattener.segment(seg, set.count);
+  }
+
+  private onRecord(set: SetState, fields: Record<string, string>, segment: number, segmentEnd: number): void {
+    if (set.failed) return;
+    const ic = this.ic!;
+    const record: SourceRecord = {
+      fields,
+      provenance: {
+        file: this.options.file,
+        segment,
+        segmentEnd,
+        interchange: ic.isa.elements[13] ?? '',
+        group: this.grp?.gs.elements[6] ?? '',
+        transaction: set.st.elements[2] ?? '',
+        transactionSet: set.st.elements[1] ?? '',
+        test: ic.test,
+      },
+    };
+    const event: X12Event = { kind: 'record', record };
+    if (this.options.release === 'per-set') set.held.push(event);
+    else this.emit(event);
+  }
+
+  private contentError(set: SetState, e: SetContentError): void {
+    const element = e.element !== undefined ? `${e.segment.id}${pad(e.element)}` : e.segment.id;
+    const error = this.err(e.code, e.message, { file: this.options.file, segment: e.segment.index, element, segmentId: e.segment.id }, {
+      setPosition: e.position,
+      ...(e.element !== undefined ? { elementPosition: e.element } : {}),
+      ak3: e.ak3,
+      ...(e.ak4 !== undefined ? { ak4: e.ak4 } : {}),
+    });
+    this.rejectSet(set, error, AK5.segmentsInError);
+    if (set.ak3.length >= MAX_AK3) return;
+    let ak3 = set.ak3.find((a) => a.position === e.position);
+    if (!ak3) {
+      ak3 = { segmentId: e.segment.id, position: e.position, code: e.ak3, fileSegment: e.segment.index, ak4: [] };
+      set.ak3.push(ak3);
+    }
+    if (e.element !== undefined && e.ak4 !== undefined) {
+      const bad = e.segment.elements[e.element];
+      ak3.ak4.push({ position: e.element, code: e.ak4, ...(bad ? { badValue: bad } : {}) });
+    }
+  }
+
+  private rejectSet(set: SetState, error: IntakeErrorValue, ak5?: string): void {
+    set.failed = true;
+    set.held = [];
+    set.errors.push(error);
+    if (ak5) set.ak5.add(ak5);
+  }
+
+  private closeSet(error: IntakeErrorValue, ak5: string): void {
+    this.rejectSet(this.set!, error, ak5);
+    this.finishSet(this.set!);
+  }
+
+  private finishSet(set: SetState): void {
+    this.set = undefined;
+    if (set.errors.length === 0) {
+      if (this.grp) this.grp.accepted++;
+      for (const e of set.held) this.emit(e);
+      this.emit({ kind: 'accepted', ack: { ...set.ack, ak5: { status: 'A', codes: [] } } });
+      return;
+    }
+    this.emit({
+      kind: 'rejected',
+      error: set.errors[0]!,
+      errors: set.errors,
+      ack: { ...set.ack, ak5: { status: 'R', codes: [...set.ak5].slice(0, 5) }, ...(set.ak3.length ? { ak3: set.ak3 } : {}) },
+    });
+  }
+
+  private closeGroup(error: IntakeErrorValue | undefined, ak9: string | undefined, included = Number.NaN): void {
+    const grp = this.grp!;
+    this.grp = undefined;
+    if (error) grp.errors.push(error);
+    if (ak9) grp.codes.push(ak9);
+    if (grp.invalid) grp.errors.unshift(grp.invalid);
+    const envelopeBad = grp.errors.length > 0;
+    const status = envelopeBad || grp.accepted === 0 ? 'R' : grp.accepted < grp.sets ? 'P' : 'A';
+    const ack: X12Ack = {
+      ...grp.ack,
+      ak9: { status, included: Number.isNaN(included) ? grp.sets : included, received: grp.sets, accepted: grp.accepted, codes: grp.codes.slice(0, 5) },
+    };
+    if (envelopeBad) this.emit({ kind: 'rejected', error: grp.errors[0]!, errors: grp.errors, ack });
+    else this.emit({ kind: 'accepted', ack });
+  }
+
+  private closeInterchange(error: IntakeErrorValue | undefined, note: string | undefined): void {
+    const ic = this.ic!;
+    this.ic = undefined;
+    if (error) ic.errors.push(error);
+    if (note) ic.notes.push(note);
+    if (ic.errors.length === 0) {
+      this.emit({ kind: 'accepted', ack: { ...ic.ack, ta1: { status: 'A', note: '000' } } });
+      return;
+    }
+    this.emit({
+      kind: 'rejected',
+      error: ic.errors[0]!,
+      errors: ic.errors,
+      ack: { ...ic.ack, ta1: { status: 'R', note: ic.notes[0] ?? TA1.invalidControlStructure } },
+    });
+  }
+
+  private outside(seg: X12Segment, what: string): void {
+    const ic = this.ic!;
+    ic.errors.push(this.err('X12_SEGMENT_OUTSIDE_ENVELOPE', `${what}: segment ${seg.index} (${seg.id}) is outside any transaction set`, this.place(seg), { ta1: TA1.invalidControlStructure }));
+    ic.notes.push(TA1.invalidControlStructure);
+  }
+
+  private place(seg: X12Segment, element?: number): Where {
+    return {
+      file: this.options.file,
+      segment: seg.index,
+      element: element === undefined ? seg.id : `${seg.id}${pad(element)}`,
+      segmentId: seg.id,
+      ...(element !== undefined ? { elementPosition: element } : {}),
+    };
+  }
+
+  private err(code: X12ErrorCode, message: string, where: Where | IntakeErrorValue['place'], details: Record<string, unknown>): IntakeErrorValue {
+    const { segmentId, elementPosition, ...place } = where as Where;
+    return {
+      code,
+      message,
+      place,
+      details: {
+        ...(segmentId !== undefined ? { segmentId } : {}),
+        ...(elementPosition !== undefined ? { elementPosition } : {}),
+        ...details,
+      },
+    };
+  }
+}

@@ -1,0 +1,112 @@
+import type { SegmentVocabulary } from './transaction-grammars.ts';
+import type { X12Segment } from './tokenize-segments.ts';
+
+/**
+ * The field-naming scheme (documented in README.md), in one place so every flattener names fields alike:
+ *   positional        `<prefix>TD501`, n-th occurrence of the segment `TD501#2`
+ *   components        `TD101-1`, `TD101-2` (only when the element holds the component separator)
+ *   qualified         `<prefix>REF[BM]` (= REF02), `REF[BM].REF03`, n-th same qualifier `REF[LS]#2`
+ *   id pairs          `LIN[UP]` (= the id after qualifier UP), also positional `LIN03`
+ *   loops             `N1[ST].N102`, `N1[ST].N401`, `N1[ST].REF[DP]`, second ST loop `N1[ST]#2.N102`
+ * With a level prefix (`S.`, `O.`, `L.`), qualified keys are also recorded without it as aliases, so a record
+ * can take `N1[ST].N102` from whichever level has it (the deepest wins).
+ */
+export class FieldBag {
+  readonly fields: Record<string, string> = {};
+  /** Prefix-less copies of qualified keys (only filled when prefix is not ''). */
+  readonly aliases: Record<string, string> = {};
+  private readonly counts = new Map<string, number>();
+  private loopBase: string | undefined;
+  private loopMembers: readonly string[] | undefined;
+
+  constructor(
+    readonly prefix: string,
+    private readonly vocabulary: SegmentVocabulary,
+  ) {}
+
+  write(seg: X12Segment): void {
+    const id = seg.id;
+    if (this.loopMembers !== undefined) {
+      if (this.loopMembers.includes(id)) {
+        this.writeUnder(this.loopBase!, seg);
+        return;
+      }
+      this.loopMembers = undefined;
+      this.loopBase = undefined;
+    }
+    const members = this.vocabulary.loops[id];
+    if (members !== undefined) {
+      const rule = this.vocabulary.qualified[id];
+      const token = rule ? `${id}[${seg.elements[rule.qualifier] ?? ''}]` : id;
+      const n = this.bump(token);
+      const loopToken = n > 1 ? `${token}#${n}` : token;
+      if (rule) this.set(loopToken, seg.elements[rule.value] ?? '', seg);
+      const base = `${loopToken}.`;
+      for (let i = 1; i < seg.elements.length; i++) {
+        if (rule && i === rule.qualifier) continue;
+        this.set(base + id + pad(i), seg.elements[i]!, seg);
+      }
+      this.loopBase = base;
+      this.loopMembers = members;
+      return;
+    }
+    this.writeUnder('', seg);
+  }
+
+  private writeUnder(base: string, seg: X12Segment): void {
+    const id = seg.id;
+    const el = seg.elements;
+    const rule = this.vocabulary.qualified[id];
+    if (rule) {
+      const token = `${base}${id}[${el[rule.qualifier] ?? ''}]`;
+      const n = this.bump(token);
+      const tok = n > 1 ? `${token}#${n}` : token;
+      this.set(tok, el[rule.value] ?? '', seg);
+      for (let i = 1; i < el.length; i++) {
+        if (i !== rule.qualifier) this.set(`${tok}.${id}${pad(i)}`, el[i]!, seg);
+      }
+      return;
+    }
+    const n = this.bump(base + id);
+    const suffix = n > 1 ? `#${n}` : '';
+    for (let i = 1; i < el.length; i++) this.set(base + id + pad(i) + suffix, el[i]!, seg);
+    const pairs = this.vocabulary.pairs[id];
+    if (pairs) {
+      for (const [qi, vi] of pairs) {
+        const q = el[qi];
+        const v = el[vi];
+        if (!q || !v) continue;
+        const token = `${base}${id}[${q}]`;
+        const m = this.bump(token);
+        this.set(m > 1 ? `${token}#${m}` : token, v, seg);
+      }
+    }
+  }
+
+  private bump(key: string): number {
+    const n = (this.counts.get(key) ?? 0) + 1;
+    this.counts.set(key, n);
+    return n;
+  }
+
+  private set(key: string, value: string, seg: X12Segment): void {
+    // Empty elements are left out: a mapping sees "absent", which is what an empty X12 element means.
+    if (value === '') return;
+    this.fields[this.prefix + key] = value;
+    const qualified = this.prefix !== '' && key.indexOf('[') >= 0;
+    if (qualified) this.aliases[key] = value;
+    const comp = seg.delimiters.component;
+    if (value.indexOf(comp) >= 0) {
+      const parts = value.split(comp);
+      for (let k = 0; k < parts.length; k++) {
+        if (parts[k] === '') continue;
+        this.fields[`${this.prefix}${key}-${k + 1}`] = parts[k]!;
+        if (qualified) this.aliases[`${key}-${k + 1}`] = parts[k]!;
+      }
+    }
+  }
+}
+
+export function pad(i: number): string {
+  return i < 10 ? `0${i}` : String(i);
+}

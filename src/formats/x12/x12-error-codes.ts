@@ -1,0 +1,64 @@
+/**
+ * Every error the X12 reader can report, with what it means. One registry so docs and the 997/TA1 builder
+ * can rely on the codes; tests check that every code the reader emits is listed here.
+ */
+export const X12_ERROR_CODES = {
+  X12_EMPTY_FILE: 'The file is empty (0 bytes or only whitespace).',
+  X12_NOT_EDI: 'The file does not start with an ISA segment.',
+  X12_EBCDIC: 'The file is EBCDIC-encoded; only ASCII/UTF-8 X12 is accepted.',
+  X12_ISA_INVALID: 'The ISA segment is malformed (not 16 elements, an empty fixed-length element, or cut short).',
+  X12_BAD_DELIMITERS: 'The delimiters read from the ISA are unusable (letters, digits, spaces, or not distinct).',
+  X12_SEGMENT_TOO_LONG: 'A segment is longer than maxSegmentLength: the segment terminator is probably wrong.',
+  X12_DATA_AFTER_IEA: 'Something other than an ISA follows an IEA.',
+  X12_TRUNCATED: 'The file ends inside an interchange, group or transaction set (a trailer is missing).',
+  X12_SEGMENT_OUTSIDE_ENVELOPE: 'A segment appears where its envelope does not allow it (e.g. ST outside GS).',
+  X12_IEA_MISSING: 'A new ISA starts before the IEA of the previous interchange.',
+  X12_IEA_COUNT_MISMATCH: 'IEA01 differs from the number of functional groups in the interchange.',
+  X12_IEA_CONTROL_MISMATCH: 'IEA02 differs from ISA13.',
+  X12_GS_INVALID: 'The GS segment is malformed (missing GS01/GS06/GS08 or too many elements).',
+  X12_GE_MISSING: 'A new GS or IEA arrives before the GE of the open group.',
+  X12_GE_COUNT_MISMATCH: 'GE01 differs from the number of transaction sets in the group.',
+  X12_GE_CONTROL_MISMATCH: 'GE02 differs from GS06.',
+  X12_GROUP_REJECTED: 'The transaction set is inside a group whose GS is invalid.',
+  X12_ST_INVALID: 'ST01 is not a 3-digit transaction set id, or ST02 is missing.',
+  X12_SET_NOT_SUPPORTED: 'The transaction set id is not in options.transactionSets.',
+  X12_SE_MISSING: 'A new ST, GE or IEA arrives before the SE of the open transaction set.',
+  X12_SE_COUNT_MISMATCH: 'SE01 differs from the number of segments in the set (ST and SE included).',
+  X12_SE_CONTROL_MISMATCH: 'SE02 differs from ST02.',
+  X12_MANDATORY_ELEMENT_MISSING: 'A mandatory element of a segment is empty.',
+  X12_HL_INVALID: 'An HL segment is malformed: no HL01/HL03, or HL02 names a parent that is not open.',
+  X12_SEGMENT_OUTSIDE_LOOP: 'A segment appears before the loop that must contain it (e.g. LIN before the first HL).',
+} as const;
+
+export type X12ErrorCode = keyof typeof X12_ERROR_CODES;
+
+/** AK502 transaction set syntax error codes (997). */
+export const AK5 = {
+  notSupported: '1',
+  trailerMissing: '2',
+  controlNumberMismatch: '3',
+  segmentCountMismatch: '4',
+  segmentsInError: '5',
+  invalidSetId: '6',
+  invalidControlNumber: '7',
+} as const;
+
+/** AK304 segment syntax error codes. */
+export const AK3 = { unexpectedSegment: '2', mandatoryMissing: '3', notInProperSequence: '7', hasElementErrors: '8' } as const;
+
+/** AK403 element syntax error codes. */
+export const AK4 = { mandatoryMissing: '1', invalidCodeValue: '7', tooManyElements: '3' } as const;
+
+/** AK905 functional group syntax error codes. */
+export const AK9 = { trailerMissing: '3', controlNumberMismatch: '4', setCountMismatch: '5' } as const;
+
+/** TA105 interchange note codes. */
+export const TA1 = {
+  controlNumberMismatch: '001',
+  invalidGroupCount: '021',
+  invalidControlStructure: '022',
+  prematureEndOfFile: '023',
+  invalidContent: '024',
+  invalidElementSeparator: '026',
+  invalidComponentSeparator: '027',
+} as const;

@@ -1,0 +1,59 @@
+import type { IntakeErrorValue } from '../../errors/intake-error.ts';
+import type { SourceRecord } from '../record.ts';
+
+/** One AK3 (segment error) with its AK4s (element errors), positions counted from ST = 1. */
+export interface X12SegmentAck {
+  /** AK301 */
+  segmentId: string;
+  /** AK302: position of the segment in the transaction set (ST is 1). */
+  position: number;
+  /** AK304 */
+  code: string;
+  /** Segment number in the file (for people, not for the 997). */
+  fileSegment: number;
+  ak4: Array<{ /** AK401 */ position: number; /** AK403 */ code: string; /** AK404 */ badValue?: string }>;
+}
+
+/**
+ * Everything needed to build a 997 (AK1/AK2/AK3/AK4/AK5/AK9) or a TA1 later, for one transaction set, group
+ * or interchange. Envelope ids are trimmed of their fixed-length padding.
+ */
+export interface X12Ack {
+  level: 'file' | 'interchange' | 'group' | 'transaction';
+  /** ISA13 */
+  interchange: string;
+  /** ISA05/ISA06 and ISA07/ISA08 */
+  senderQualifier: string;
+  senderId: string;
+  receiverQualifier: string;
+  receiverId: string;
+  /** ISA15 = T */
+  test: boolean;
+  /** GS06, GS01 (functional id, AK101), GS08 (version), GS02, GS03 */
+  group?: string;
+  functionalId?: string;
+  version?: string;
+  appSender?: string;
+  appReceiver?: string;
+  /** ST02 (AK202), ST01 (AK201) */
+  transaction?: string;
+  transactionSet?: string;
+  /** Transaction level: AK501 and AK502–AK506. */
+  ak5?: { status: 'A' | 'E' | 'R'; codes: string[] };
+  ak3?: X12SegmentAck[];
+  /** Group level: AK901–AK905. `status` follows the 997 rule (P when some sets were rejected). */
+  ak9?: { status: 'A' | 'E' | 'P' | 'R'; included: number; received: number; accepted: number; codes: string[] };
+  /** Interchange level: TA104 (A/E/R) and TA105 note code. */
+  ta1?: { status: 'A' | 'E' | 'R'; note: string };
+}
+
+/**
+ * What `readX12` yields. Per transaction set: its records, then exactly one `accepted` or `rejected` (level
+ * transaction). Per group and per interchange: one `accepted` or `rejected` after their trailer (`rejected`
+ * when their own envelope is bad; a rejected group or interchange voids the sets inside it). A file that is not
+ * readable X12 at all yields one `rejected` at level `file`.
+ */
+export type X12Event =
+  | { kind: 'record'; record: SourceRecord }
+  | { kind: 'rejected'; error: IntakeErrorValue; errors: IntakeErrorValue[]; ack: X12Ack }
+  | { kind: 'accepted'; ack: X12Ack };

@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../log/logger.ts';
+import { getFile, recordReceivedFile, setFileState, type FileRow } from '../ledger/files-repo.ts';
+import type { Db } from '../store/db.ts';
+import { sanitizeFileName } from './sanitize-file-name.ts';
+import { scanSpool, spoolFile, spoolPaths } from './spool.ts';
+
+/** How a file reached us; `replyTo` says where its result goes back (the channel's own shape). */
+export interface IncomingFile {
+  customer: string;
+  channel: string;
+  originalName: string;
+  sender?: string;
+  replyTo?: unknown;
+  content: AsyncIterable<Uint8Array> | Uint8Array;
+  /** Set by `intake files replay`: the file this one re-runs (never a duplicate of it). */
+  replayOf?: string;
+}
+
+export interface Receipt {
+  fileId: string;
+  state: 'QUEUED' | 'DUPLICATE';
+  duplicateOf?: string;
+  sha256: string;
+  sizeBytes: number;
+}
+
+export interface InboxSettings {
+  db: Db;
+  spoolDir: string;
+  queues: { enqueueParse(job: { fileId: string }): Promise<void>; enqueueFinalize(job: { fileId: string }): Promise<void> };
+  logger: Logger;
+  /** A file with the same bytes from the same customer within this many hours is a DUPLICATE; 0 turns it off. */
+  duplicateWindowHours: number;
+  maxFileBytes: number;
+}
+
+/** Sortable, readable, and free of ":" (BullMQ job ids are built from it). */
+export function newFileId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${stamp}-${randomBytes(5).toString('hex')}`;
+}
+
+/**
+ * The one entry point of every channel. A file is on disk (fsynced) and in the ledger, and its next job is
+ * queued, before `receive` resolves: only then may a channel tell the sender "received".
+ */
+export class Inbox {
+  constructor(private readonly settings: InboxSettings) {}
+
+  async receive(file: IncomingFile): Promise<Receipt> {
+    const { db, spoolDir, logger } = this.settings;
+    if (!/^[a-z0-9][a-z0-9_-]*$/.test(file.customer)) throw new Error(`bad customer id ${JSON.stringify(file.customer)}`);
+    const meta = await spoolFile(
+      spoolDir,
+      {
+        fileId: newFileId(),
+        customer: file.customer,
+        channel: file.channel,
+        originalName: sanitizeFileName(file.originalName),
+        sender: file.sender ?? '',
+        ...(file.replyTo === undefined ? {} : { replyTo: file.replyTo }),
+        receivedAt: new Date().toISOString(),
+      },
+      file.content,
+      this.settings.maxFileBytes,
+    );
+    const row = await recordReceivedFile(db, meta, spoolPaths(spoolDir, meta.customer, meta.fileId).data, {
+      duplicateWindowHours: this.settings.duplicateWindowHours,
+      ...(file.replayOf ? { replayOf: file.replayOf } : {}),
+    });
+    await this.queueNext(row);
+    logger.info(
+      { fileId: row.id, customer: row.customer, channel: row.channel, file: row.original_name, sizeBytes: row.size_bytes, sha256: row.sha256, duplicateOf: row.duplicate_of ?? undefined },
+      row.state === 'DUPLICATE' ? 'file received: duplicate' : 'file received',
+    );
+    return {
+      fileId: row.id,
+      state: row.state === 'DUPLICATE' ? 'DUPLICATE' : 'QUEUED',
+      ...(row.duplicate_of ? { duplicateOf: row.duplicate_of } : {}),
+      sha256: row.sha256,
+      sizeBytes: row.size_bytes,
+    };
+  }
+
+  /** A duplicate goes straight to its result; any other file to parsing. */
+  private async queueNext(row: FileRow): Promise<void> {
+    if (row.state === 'DUPLICATE') {
+      await this.settings.queues.enqueueFinalize({ fileId: row.id });
+    } else if (row.state === 'RECEIVED') {
+      await this.settings.queues.enqueueParse({ fileId: row.id });
+      await setFileState(this.settings.db, row.id, 'QUEUED', {}, ['RECEIVED']);
+    }
+  }
+
+  /**
+   * The spool is the source of truth for received files: the embedded store does not fsync, so after a crash
+   * the ledger may miss files the spool has. Start-up re-registers them, queues files received but never
+   * queued, re-queues the parse of files that were queued (a lost Redis forgets jobs; ids make it a no-op
+   * otherwise), and removes the temporary files of interrupted uploads.
+   */
+  async reconcile(): Promise<{ reRegistered: number; requeued: number }> {
+    const { db, spoolDir, logger } = this.settings;
+    let reRegistered = 0;
+    let requeued = 0;
+    for (const meta of await scanSpool(spoolDir)) {
+      let row = await getFile(db, meta.fileId);
+      if (!row) {
+        row = await recordReceivedFile(db, meta, spoolPaths(spoolDir, meta.customer, meta.fileId).data, { duplicateWindowHours: this.settings.duplicateWindowHours });
+        reRegistered++;
+        logger.warn({ fileId: meta.fileId, customer: meta.customer }, 'spooled file missing from the ledger: re-registered');
+      }
+      if (row.state === 'RECEIVED' || row.state === 'QUEUED') {
+        await this.queueNext({ ...row, state: row.state === 'QUEUED' ? 'RECEIVED' : row.state });
+        requeued++;
+      } else if (row.state === 'DUPLICATE' && row.finished_at === null) {
+        await this.queueNext(row);
+        requeued++;
+      }
+    }
+    return { reRegistered, requeued };
+  }
+}

@@ -1,0 +1,136 @@
+import type { IntakeErrorValue } from '../errors/intake-error.ts';
+import type { Db, Queryable } from '../store/db.ts';
+import type { DocumentState } from './file-states.ts';
+
+export interface NewDocumentRow {
+  idx: number;
+  orderKey: string;
+  orderNumber: string;
+  payload: unknown;
+  sources: unknown;
+  mappingHash: string | null;
+  state: Extract<DocumentState, 'WAITING' | 'INVALID' | 'TEST_ONLY'>;
+  error?: IntakeErrorValue[] | null;
+}
+
+export interface DocumentRow {
+  file_id: string;
+  idx: number;
+  file_seq: number;
+  order_key: string;
+  order_number: string;
+  payload: Record<string, unknown> | null;
+  sources: unknown;
+  mapping_hash: string | null;
+  state: DocumentState;
+  attempts: number;
+  engine_status: number | null;
+  response: unknown;
+  problem: { code?: string; detail?: string; title?: string } | null;
+  error: IntakeErrorValue[] | null;
+  updated_at: Date;
+}
+
+/** Inserts a batch of a file's documents in one statement (a 1M-row file yields ~100k documents). */
+export async function insertDocuments(db: Queryable, fileId: string, fileSeq: number, rows: NewDocumentRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `INSERT INTO gateway.documents (file_id, idx, file_seq, order_key, order_number, payload, sources, mapping_hash, state, error)
+     SELECT $1, r.idx, $2, r.order_key, r.order_number, r.payload, r.sources, r.mapping_hash, r.state, r.error
+       FROM jsonb_to_recordset($3::jsonb) AS r(idx int, order_key text, order_number text, payload jsonb, sources jsonb, mapping_hash text, state text, error jsonb)
+     ON CONFLICT (file_id, idx) DO NOTHING`,
+    [
+      fileId,
+      fileSeq,
+      JSON.stringify(
+        rows.map((row) => ({
+          idx: row.idx,
+          order_key: row.orderKey,
+          order_number: row.orderNumber,
+          payload: row.payload,
+          sources: row.sources,
+          mapping_hash: row.mappingHash,
+          state: row.state,
+          error: row.error ?? null,
+        })),
+      ),
+    ],
+  );
+}
+
+/**
+ * Documents for one order are applied one after another, in the order their files arrived and in line order
+ * within a file: for each key, the earliest unfinished document is the head; a WAITING head becomes QUEUED and
+ * is returned for enqueueing. Run after every change that can move a head (documents inserted, a document
+ * finished), each in its own statement so it sees those commits. Two runs racing may both return the same
+ * head: its job id makes the second enqueue a no-op.
+ */
+export async function activateHeads(db: Queryable, orderKeys: string[]): Promise<{ fileId: string; idx: number }[]> {
+  if (orderKeys.length === 0) return [];
+  const { rows } = await db.query<{ file_id: string; idx: number }>(
+    `WITH heads AS (
+       SELECT DISTINCT ON (order_key) file_id, idx, state
+         FROM gateway.documents
+        WHERE order_key = ANY($1::text[]) AND state IN ('WAITING', 'QUEUED')
+        ORDER BY order_key, file_seq, idx
+     )
+     UPDATE gateway.documents d SET state = 'QUEUED', updated_at = now()
+       FROM heads h
+      WHERE d.file_id = h.file_id AND d.idx = h.idx AND h.state = 'WAITING'
+     RETURNING d.file_id, d.idx`,
+    [orderKeys],
+  );
+  return rows.map((row) => ({ fileId: row.file_id, idx: row.idx }));
+}
+
+export async function getDocument(db: Queryable, fileId: string, idx: number): Promise<DocumentRow | undefined> {
+  const { rows } = await db.query<DocumentRow>('SELECT * FROM gateway.documents WHERE file_id = $1 AND idx = $2', [fileId, idx]);
+  return rows[0];
+}
+
+export async function listDocuments(db: Queryable, fileId: string): Promise<DocumentRow[]> {
+  const { rows } = await db.query<DocumentRow>('SELECT * FROM gateway.documents WHERE file_id = $1 ORDER BY idx', [fileId]);
+  return rows;
+}
+
+/** Counts an attempt before the document goes out, so a crash mid-request still shows in `attempts`. */
+export async function countAttempt(db: Queryable, fileId: string, idx: number): Promise<number> {
+  const { rows } = await db.query<{ attempts: number }>(
+    `UPDATE gateway.documents SET attempts = attempts + 1, updated_at = now() WHERE file_id = $1 AND idx = $2 RETURNING attempts`,
+    [fileId, idx],
+  );
+  return rows[0]?.attempts ?? 0;
+}
+
+/** Records a final outcome; only a QUEUED document moves, so a second worker's late answer changes nothing. */
+export async function finishDocument(
+  db: Db,
+  fileId: string,
+  idx: number,
+  outcome: { state: 'ACCEPTED' | 'REJECTED' | 'FAILED'; engineStatus?: number; response?: unknown; problem?: unknown; error?: IntakeErrorValue[] },
+): Promise<boolean> {
+  const { rows } = await db.query<{ idx: number }>(
+    `UPDATE gateway.documents
+        SET state = $3, engine_status = $4, response = $5::jsonb, problem = $6::jsonb, error = COALESCE($7::jsonb, error), updated_at = now()
+      WHERE file_id = $1 AND idx = $2 AND state = 'QUEUED'
+      RETURNING idx`,
+    [
+      fileId,
+      idx,
+      outcome.state,
+      outcome.engineStatus ?? null,
+      outcome.response === undefined ? null : JSON.stringify(outcome.response),
+      outcome.problem === undefined ? null : JSON.stringify(outcome.problem),
+      outcome.error === undefined ? null : JSON.stringify(outcome.error),
+    ],
+  );
+  return rows.length > 0;
+}
+
+export async function documentCounts(db: Queryable, fileId: string): Promise<Partial<Record<DocumentState, number>>> {
+  const { rows } = await db.query<{ state: DocumentState; n: number }>(
+    'SELECT state, count(*)::int AS n FROM gateway.documents WHERE file_id = $1 GROUP BY state',
+    [fileId],
+  );
+  return Object.fromEntries(rows.map((row) => [row.state, row.n]));
+}

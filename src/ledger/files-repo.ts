@@ -1,0 +1,147 @@
+import type { Db, Queryable } from '../store/db.ts';
+import type { IntakeErrorValue } from '../errors/intake-error.ts';
+import type { SpoolMeta } from '../inbox/spool.ts';
+import type { FileState } from './file-states.ts';
+
+export interface FileRow {
+  id: string;
+  seq: number;
+  customer: string;
+  channel: string;
+  original_name: string;
+  size_bytes: number;
+  sha256: string;
+  sender: string;
+  spool_path: string;
+  reply_to: unknown;
+  state: FileState;
+  duplicate_of: string | null;
+  replay_of: string | null;
+  mapping_name: string | null;
+  mapping_hash: string | null;
+  document_count: number | null;
+  test_mode: boolean;
+  error: IntakeErrorValue | null;
+  received_at: Date;
+  finished_at: Date | null;
+}
+
+/**
+ * Records a spooled file. A file whose bytes match one received from the same customer within the window is
+ * recorded as DUPLICATE of the first. Idempotent: recording the same file id twice returns the first record
+ * (start-up reconciliation may meet files the ledger already has).
+ */
+export async function recordReceivedFile(
+  db: Db,
+  meta: SpoolMeta,
+  spoolPath: string,
+  options: { duplicateWindowHours: number; replayOf?: string },
+): Promise<FileRow> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`file-dedup:${meta.customer}:${meta.sha256}`]);
+    const existing = await getFile(tx, meta.fileId);
+    if (existing) return existing;
+    const duplicate =
+      options.replayOf || options.duplicateWindowHours <= 0
+        ? undefined
+        : (
+            await tx.query<{ id: string }>(
+              `SELECT id FROM gateway.files
+                WHERE customer = $1 AND sha256 = $2 AND duplicate_of IS NULL
+                  AND received_at > $3::timestamptz - make_interval(hours => $4::int)
+                ORDER BY seq LIMIT 1`,
+              [meta.customer, meta.sha256, meta.receivedAt, options.duplicateWindowHours],
+            )
+          ).rows[0];
+    const state: FileState = duplicate ? 'DUPLICATE' : 'RECEIVED';
+    const { rows } = await tx.query<FileRow>(
+      `INSERT INTO gateway.files (id, customer, channel, original_name, size_bytes, sha256, sender, spool_path, reply_to, state, duplicate_of, replay_of, received_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13) RETURNING *`,
+      [
+        meta.fileId,
+        meta.customer,
+        meta.channel,
+        meta.originalName,
+        meta.sizeBytes,
+        meta.sha256,
+        meta.sender,
+        spoolPath,
+        meta.replyTo === undefined ? null : JSON.stringify(meta.replyTo),
+        state,
+        duplicate?.id ?? null,
+        options.replayOf ?? null,
+        meta.receivedAt,
+      ],
+    );
+    await recordFileEvent(tx, meta.fileId, 'RECEIVED', { channel: meta.channel, sizeBytes: meta.sizeBytes, sha256: meta.sha256, sender: meta.sender });
+    if (duplicate) await recordFileEvent(tx, meta.fileId, 'DUPLICATE', { duplicateOf: duplicate.id });
+    return rows[0]!;
+  });
+}
+
+export async function recordFileEvent(db: Queryable, fileId: string, state: string, detail?: unknown): Promise<void> {
+  await db.query('INSERT INTO gateway.file_events (file_id, state, detail) VALUES ($1, $2, $3::jsonb)', [
+    fileId,
+    state,
+    detail === undefined ? null : JSON.stringify(detail),
+  ]);
+}
+
+/** Moves a file to a state (recording the event); `from` guards against a stale worker moving it backwards. */
+export async function setFileState(
+  db: Db,
+  fileId: string,
+  state: FileState,
+  fields: { error?: IntakeErrorValue | null; mappingName?: string; mappingHash?: string; documentCount?: number; testMode?: boolean; detail?: unknown } = {},
+  from?: readonly FileState[],
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ id: string }>(
+      `UPDATE gateway.files SET state = $2,
+              error = COALESCE($3::jsonb, error),
+              mapping_name = COALESCE($4, mapping_name),
+              mapping_hash = COALESCE($5, mapping_hash),
+              document_count = COALESCE($6, document_count),
+              test_mode = COALESCE($7, test_mode),
+              finished_at = CASE WHEN $2 IN ('COMPLETED', 'PARTIAL', 'REJECTED', 'FAILED', 'DUPLICATE') THEN now() ELSE finished_at END
+        WHERE id = $1 AND ($8::text[] IS NULL OR state = ANY($8::text[]))
+        RETURNING id`,
+      [
+        fileId,
+        state,
+        fields.error ? JSON.stringify(fields.error) : null,
+        fields.mappingName ?? null,
+        fields.mappingHash ?? null,
+        fields.documentCount ?? null,
+        fields.testMode ?? null,
+        from ? [...from] : null,
+      ],
+    );
+    if (rows.length === 0) return false;
+    await recordFileEvent(tx, fileId, state, fields.detail ?? (fields.error ? { error: fields.error } : undefined));
+    return true;
+  });
+}
+
+export async function getFile(db: Queryable, fileId: string): Promise<FileRow | undefined> {
+  const { rows } = await db.query<FileRow>('SELECT * FROM gateway.files WHERE id = $1', [fileId]);
+  return rows[0];
+}
+
+export async function listFiles(db: Queryable, filter: { customer?: string; state?: string; limit?: number }): Promise<FileRow[]> {
+  const { rows } = await db.query<FileRow>(
+    `SELECT * FROM gateway.files
+      WHERE ($1::text IS NULL OR customer = $1) AND ($2::text IS NULL OR state = $2)
+      ORDER BY seq DESC LIMIT $3`,
+    [filter.customer ?? null, filter.state ?? null, filter.limit ?? 50],
+  );
+  return rows;
+}
+
+export async function fileEvents(db: Queryable, fileId: string): Promise<{ at: Date; state: string; detail: unknown }[]> {
+  const { rows } = await db.query<{ at: Date; state: string; detail: unknown }>(
+    'SELECT at, state, detail FROM gateway.file_events WHERE file_id = $1 ORDER BY id',
+    [fileId],
+  );
+  return rows;
+}

@@ -1,0 +1,129 @@
+import { IntakeError, type IntakeErrorValue } from '../errors/intake-error.ts';
+import type { Logger } from '../log/logger.ts';
+import { activateHeads, insertDocuments, type NewDocumentRow } from '../ledger/documents-repo.ts';
+import { getFile, setFileState, type FileRow } from '../ledger/files-repo.ts';
+import type { Db } from '../store/db.ts';
+import type { ParseJob, SubmitJob } from './jobs.ts';
+import { orderKeyOf } from './order-key.ts';
+import { finalizeWhenDone } from './submit-stage.ts';
+
+/** What a mapping made of one group of records (src/mapping): a document, or the reasons it could not be one. */
+export type MappedOutput =
+  | { kind: 'document'; index: number; document: Record<string, unknown>; sources: unknown; mappingHash: string; test?: boolean }
+  | { kind: 'rejected-document'; index: number; errors: IntakeErrorValue[]; sources: unknown; partial?: unknown }
+  | { kind: 'skipped-row'; error: IntakeErrorValue };
+
+/** Opens a received file through its customer's mapping; throws IntakeError when the file itself is refused. */
+export interface FileMapper {
+  open(file: FileRow): Promise<{ mappingName: string; mappingHash: string; outputs: AsyncIterable<MappedOutput> }>;
+}
+
+export interface ParseStageDeps {
+  db: Db;
+  mapper: FileMapper;
+  enqueueSubmits(jobs: SubmitJob[]): Promise<void>;
+  enqueueFinalize(job: { fileId: string }): Promise<void>;
+  logger: Logger;
+}
+
+const BATCH = 1000;
+
+/**
+ * A received file to documents in the ledger, then its documents to the submit queue. Nothing is submitted
+ * until the whole file is mapped, so a file the mapping rejects part-way never half-applies. Files of one
+ * customer are parsed in arrival order (`defer` while an earlier one is still waiting), so their documents for
+ * the same order are applied in that order.
+ */
+export async function runParseJob(
+  deps: ParseStageDeps,
+  job: ParseJob,
+  progress: (done: number) => Promise<void>,
+  defer: (ms: number) => Promise<never>,
+): Promise<void> {
+  const { db } = deps;
+  const file = await getFile(db, job.fileId);
+  if (!file || (file.state !== 'QUEUED' && file.state !== 'PARSING')) return;
+  const log = deps.logger.child({ fileId: file.id, customer: file.customer, file: file.original_name });
+  const { rows: earlier } = await db.query<{ id: string }>(
+    `SELECT id FROM gateway.files WHERE customer = $1 AND seq < $2 AND state IN ('RECEIVED', 'QUEUED', 'PARSING') LIMIT 1`,
+    [file.customer, file.seq],
+  );
+  if (earlier.length > 0) return defer(250);
+
+  await setFileState(db, file.id, 'PARSING', {}, ['QUEUED', 'PARSING']);
+  // A re-run after a crash starts over: nothing of this file was submitted yet.
+  await db.query('DELETE FROM gateway.documents WHERE file_id = $1', [file.id]);
+  try {
+    const opened = await deps.mapper.open(file);
+    const keys = new Set<string>();
+    let batch: NewDocumentRow[] = [];
+    let count = 0;
+    let skipped = 0;
+    let testMode = false;
+    const flush = async () => {
+      await insertDocuments(db, file.id, file.seq, batch);
+      batch = [];
+      await progress(count);
+    };
+    for await (const output of opened.outputs) {
+      if (output.kind === 'skipped-row') {
+        skipped++;
+        log.info({ error: output.error }, 'row skipped by the mapping');
+        continue;
+      }
+      count++;
+      if (output.kind === 'document') {
+        const orderKey = orderKeyOf(output.document);
+        testMode ||= output.test === true;
+        if (!output.test) keys.add(orderKey);
+        batch.push({
+          idx: output.index,
+          orderKey,
+          orderNumber: String(output.document.orderNumber ?? ''),
+          payload: output.document,
+          sources: output.sources,
+          mappingHash: output.mappingHash,
+          state: output.test ? 'TEST_ONLY' : 'WAITING',
+        });
+      } else {
+        const partial = (output.partial ?? {}) as Record<string, unknown>;
+        batch.push({
+          idx: output.index,
+          orderKey: orderKeyOf(partial),
+          orderNumber: String(partial.orderNumber ?? ''),
+          payload: output.partial ?? null,
+          sources: output.sources,
+          mappingHash: opened.mappingHash,
+          state: 'INVALID',
+          error: output.errors,
+        });
+      }
+      if (batch.length >= BATCH) await flush();
+    }
+    await flush();
+    await setFileState(db, file.id, 'SUBMITTING', {
+      mappingName: opened.mappingName,
+      mappingHash: opened.mappingHash,
+      documentCount: count,
+      testMode,
+      detail: { documents: count, skippedRows: skipped, mapping: opened.mappingName },
+    });
+    log.info({ documents: count, skippedRows: skipped, mapping: opened.mappingName }, 'file mapped');
+    const all = [...keys];
+    for (let i = 0; i < all.length; i += 5000) await deps.enqueueSubmits(await activateHeads(db, all.slice(i, i + 5000)));
+    await finalizeWhenDone(deps, file.id);
+  } catch (error) {
+    // Anything but a refusal of the file (a database or Redis hiccup) is retried by the queue; the worker marks
+    // the file FAILED when the retries run out.
+    if (!(error instanceof IntakeError)) throw error;
+    log.info({ error: error.value }, 'file refused');
+    await refuseFile(deps, file.id, error.value);
+  }
+}
+
+/** A file that yields no documents at all ends REJECTED (or FAILED) with a result saying why. */
+export async function refuseFile(deps: Pick<ParseStageDeps, 'db' | 'enqueueFinalize'>, fileId: string, error: IntakeErrorValue): Promise<void> {
+  await deps.db.query('DELETE FROM gateway.documents WHERE file_id = $1', [fileId]);
+  await setFileState(deps.db, fileId, 'FINALIZING', { error, documentCount: 0 });
+  await deps.enqueueFinalize({ fileId });
+}

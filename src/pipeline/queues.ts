@@ -1,0 +1,74 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { jobIds, type DeliverJob, type FinalizeJob, type ParseJob, type SubmitJob } from './jobs.ts';
+
+export const STAGES = ['parse', 'submit', 'finalize', 'deliver'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface QueueSettings {
+  redisUrl: string;
+  /**
+   * Key prefix of every queue. The default is wrapped in braces, a Redis Cluster hash tag, so all of one
+   * queue's keys land on one slot (BullMQ's Lua scripts touch several keys at once).
+   */
+  prefix: string;
+}
+
+/**
+ * Completed jobs are kept for a day so a re-enqueue with the same id stays a no-op (BullMQ only dedupes ids it
+ * still has); failed ones a week, for the operator.
+ */
+const KEEP: JobsOptions = { removeOnComplete: { age: 24 * 3600, count: 100_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
+
+export function redisConnection(url: string): Redis {
+  // BullMQ requires maxRetriesPerRequest null: its blocking commands must wait out a reconnect, not fail.
+  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+}
+
+/** The producer side of the pipeline: one BullMQ queue per stage. */
+export class PipelineQueues {
+  readonly connection: Redis;
+  private readonly queues: Record<Stage, Queue>;
+
+  constructor(readonly settings: QueueSettings) {
+    this.connection = redisConnection(settings.redisUrl);
+    this.queues = Object.fromEntries(
+      STAGES.map((stage) => [stage, new Queue(stage, { connection: this.connection, prefix: settings.prefix, defaultJobOptions: KEEP })]),
+    ) as Record<Stage, Queue>;
+  }
+
+  queue(stage: Stage): Queue {
+    return this.queues[stage];
+  }
+
+  async enqueueParse(job: ParseJob): Promise<void> {
+    await this.queues.parse.add('parse', job, { jobId: jobIds.parse(job) });
+  }
+
+  async enqueueSubmits(jobs: SubmitJob[]): Promise<void> {
+    for (let i = 0; i < jobs.length; i += 1000) {
+      await this.queues.submit.addBulk(jobs.slice(i, i + 1000).map((job) => ({ name: 'submit', data: job, opts: { jobId: jobIds.submit(job) } })));
+    }
+  }
+
+  async enqueueFinalize(job: FinalizeJob): Promise<void> {
+    await this.queues.finalize.add('finalize', job, { jobId: jobIds.finalize(job) });
+  }
+
+  async enqueueDeliver(job: DeliverJob): Promise<void> {
+    await this.queues.deliver.add('deliver', job, { jobId: jobIds.deliver(job), attempts: 10, backoff: { type: 'exponential', delay: 2000 } });
+  }
+
+  /** Waiting + delayed + active jobs per stage, for /metrics and the progress lines. */
+  async depths(): Promise<Record<Stage, number>> {
+    const entries = await Promise.all(
+      STAGES.map(async (stage) => [stage, await this.queues[stage].getJobCountByTypes('waiting', 'delayed', 'active', 'prioritized')] as const),
+    );
+    return Object.fromEntries(entries) as Record<Stage, number>;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(STAGES.map((stage) => this.queues[stage].close()));
+    this.connection.disconnect();
+  }
+}

@@ -1,0 +1,197 @@
+import { SignJWT, UnsecuredJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiClient } from '../../../src/engine/auth/api-clients.ts';
+import { renderDocumentXml } from '../../../src/engine/http/xml-document.ts';
+import { STORE_KINDS } from '../../support/stores.ts';
+import { createEngineFixture, exampleOneDocument, expectProblem, TEST_JWT_SECRET, type EngineFixture } from './engine-app-fixture.ts';
+
+const GUIDE_401 = { type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'Missing or invalid bearer token.' };
+
+describe.each(STORE_KINDS)('POST /v1/documents on %s', (kind) => {
+  let f: EngineFixture;
+  beforeAll(async () => {
+    f = await createEngineFixture(kind);
+  });
+  afterAll(async () => f?.close());
+
+  const post = (headers: Record<string, string>, payload: string | Buffer) => f.app.inject({ method: 'POST', url: '/v1/documents', headers, payload });
+
+  describe('authentication', () => {
+    it('no token is 401 MISSING_TOKEN with the guide\'s body', async () => {
+      const response = await post({ 'content-type': 'application/json' }, JSON.stringify(exampleOneDocument()));
+      expect(expectProblem(response, 401, 'MISSING_TOKEN')).toEqual({ ...GUIDE_401, code: 'MISSING_TOKEN' });
+      expect(response.headers['www-authenticate']).toBe('Bearer realm="engine"');
+    });
+
+    it('an expired token is 401 EXPIRED_TOKEN', async () => {
+      const token = await f.token();
+      f.clock.advance(3601_000);
+      try {
+        const response = await post({ authorization: `Bearer ${token}`, 'content-type': 'application/json' }, JSON.stringify(exampleOneDocument()));
+        expect(expectProblem(response, 401, 'EXPIRED_TOKEN')).toEqual({ ...GUIDE_401, code: 'EXPIRED_TOKEN' });
+      } finally {
+        f.clock.advance(-3601_000);
+      }
+    });
+
+    it('a garbage, wrongly signed, alg:none or HS512 token is 401 INVALID_TOKEN', async () => {
+      const iat = Math.floor(f.clock.now.getTime() / 1000);
+      const claims = { grants: [{ business: 'kargo' }] };
+      const key = new TextEncoder().encode(TEST_JWT_SECRET);
+      const tokens = [
+        'garbage',
+        new UnsecuredJWT(claims).setSubject('demo-client').setIssuedAt(iat).setExpirationTime(iat + 60).encode(),
+        await new SignJWT(claims).setProtectedHeader({ alg: 'HS512' }).setSubject('demo-client').setIssuedAt(iat).setExpirationTime(iat + 60).sign(key),
+        await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('demo-client').setIssuedAt(iat).setExpirationTime(iat + 60).sign(new TextEncoder().encode('another-key-another-key-another-key')),
+      ];
+      for (const token of tokens) {
+        const response = await post({ authorization: `Bearer ${token}`, 'content-type': 'application/json' }, JSON.stringify(exampleOneDocument()));
+        expect(expectProblem(response, 401, 'INVALID_TOKEN')).toEqual({ ...GUIDE_401, code: 'INVALID_TOKEN' });
+      }
+      expectProblem(await post({ authorization: 'Basic ZGVtbzpkZW1v', 'content-type': 'application/json' }, '{}'), 401, 'INVALID_TOKEN');
+    });
+
+    it('a bad token is 401 before the body is looked at: malformed, oversized or of an unsupported type', async () => {
+      expectProblem(await post({ 'content-type': 'application/json' }, '{not json'), 401, 'MISSING_TOKEN');
+      expectProblem(await post({ 'content-type': 'application/json' }, Buffer.alloc(200 * 1024, 0x20)), 401, 'MISSING_TOKEN');
+      expectProblem(await post({ 'content-type': 'text/plain' }, 'hello'), 401, 'MISSING_TOKEN');
+      expectProblem(await post({ 'content-type': 'application/xml' }, '<!DOCTYPE x [<!ENTITY a "b">]><document/>'), 401, 'MISSING_TOKEN');
+    });
+  });
+
+  describe('grants', () => {
+    it('a business the token lacks is 403 FORBIDDEN_BUSINESS, existing or not', async () => {
+      const acme = await f.token('acme-client');
+      for (const business of ['kargo', 'no-such-business']) {
+        const response = await post({ authorization: `Bearer ${acme}`, 'content-type': 'application/json' }, JSON.stringify(exampleOneDocument({ business })));
+        expectProblem(response, 403, 'FORBIDDEN_BUSINESS');
+      }
+    });
+
+    it('a facility the token lacks is 403 FORBIDDEN_FACILITY, existing or not', async () => {
+      const acme = await f.token('acme-client');
+      for (const facility of ['sf', 'no-such-facility']) {
+        const response = await post({ authorization: `Bearer ${acme}`, 'content-type': 'application/json' }, JSON.stringify(exampleOneDocument({ business: 'acme', facility })));
+        expectProblem(response, 403, 'FORBIDDEN_FACILITY');
+      }
+    });
+
+    it('a granted but unknown business or facility is 404', async () => {
+      await createApiClient(f.db, { clientId: 'ghost-client', secret: 'ghost-secret', grants: [{ business: 'ghost' }] });
+      const ghost = await f.token('ghost-client', 'ghost-secret');
+      const noBusiness = await post({ authorization: `Bearer ${ghost}`, 'content-type': 'application/json' }, JSON.stringify(exampleOneDocument({ business: 'ghost' })));
+      expect(noBusiness.statusCode).toBe(404);
+      expect(noBusiness.headers['content-type']).toMatch(/^application\/problem\+json/);
+      const noFacility = await f.postDocument(exampleOneDocument({ facility: 'no-such-facility' }));
+      expect(noFacility.statusCode).toBe(404);
+      expect(noFacility.json().code).not.toBe(noBusiness.json().code);
+    });
+  });
+
+  describe('bodies', () => {
+    it('an unsupported Content-Type is 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+      const token = await f.token();
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/json-patch+json']) {
+        const body = expectProblem(await post({ authorization: `Bearer ${token}`, 'content-type': type }, 'x=1'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+        expect(body.detail).toContain('application/json, application/xml, or text/xml');
+      }
+      expectProblem(await post({ authorization: `Bearer ${token}` }, '{}'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectProblem(await post({ authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=klingon' }, '{}'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    });
+
+    it('a body over the limit is 413 PAYLOAD_TOO_LARGE as problem+json', async () => {
+      const big = exampleOneDocument({ destination: 'x'.repeat(65 * 1024) });
+      const body = expectProblem(await f.postDocument(big), 413, 'PAYLOAD_TOO_LARGE');
+      expect(body.detail).toContain('65536 bytes');
+    });
+
+    it('malformed JSON, an empty body and a non-object are 400', async () => {
+      expect(expectProblem(await f.postDocument('{"orderNumber": '), 400, 'MALFORMED_BODY').detail).toMatch(/not valid JSON/);
+      expectProblem(await f.postDocument(''), 400, 'MALFORMED_BODY');
+      expect((await f.postDocument('[1,2]')).statusCode).toBe(400);
+      expectProblem(await f.postDocument('{"__proto__": {"x": 1}}'), 400, 'MALFORMED_BODY');
+    });
+
+    it('a wrong field type is 400 and a bad enum value 422, from the shared validation', async () => {
+      expect((await f.postDocument(exampleOneDocument({ orderNumber: 42 }))).statusCode).toBe(400);
+      expect((await f.postDocument(exampleOneDocument({ direction: 'SIDEWAYS' }))).statusCode).toBe(422);
+    });
+
+    it('JSON with a charset parameter is accepted', async () => {
+      const response = await f.postDocument(exampleOneDocument({ orderNumber: 'CHARSET-1', shipmentNumber: 'CHARSET-1' }), { 'content-type': 'application/json; charset=UTF-8' });
+      expect(response.statusCode).toBe(201);
+    });
+  });
+
+  describe('XML', () => {
+    const xmlPost = async (xml: string, type = 'application/xml') => post({ authorization: `Bearer ${await f.token()}`, 'content-type': type }, xml);
+
+    it('the same document as XML gets the same answer as JSON', async () => {
+      const json = await f.postDocument(exampleOneDocument({ orderNumber: 'XML-VS-JSON-J', shipmentNumber: 'XML-VS-JSON-J' }));
+      const xml = await xmlPost(renderDocumentXml(exampleOneDocument({ orderNumber: 'XML-VS-JSON-X', shipmentNumber: 'XML-VS-JSON-X' })), 'text/xml; charset=utf-8');
+      expect(xml.statusCode).toBe(json.statusCode);
+      const strip = (body: Record<string, unknown>) => JSON.parse(JSON.stringify(body).replace(/XML-VS-JSON-[JX]/g, 'N').replace(/"id":"?\d+"?/g, '"id":0').replace(/"[a-zA-Z]*At":"[^"]*"/g, '"at":""'));
+      expect(strip(xml.json())).toEqual(strip(json.json()));
+      expect(xml.json().shipment.orders[0].items.map((item: { lpn: string; quantity: number }) => [item.lpn, item.quantity])).toEqual([
+        ['LPNABC', 10],
+        ['LPNABC', 8],
+        ['LPNDEF', 12],
+        ['LPNGHI', 6],
+        ['LPNJKL', 15],
+      ]);
+    });
+
+    it('one <item> is still a list, and typed fields are coerced', async () => {
+      const xml = `<?xml version="1.0"?>
+        <document>
+          <orderNumber>XML-ONE</orderNumber><business>kargo</business><facility>sf</facility><direction>INBOUND</direction>
+          <items><item><lpn>L1</lpn><sku>S1</sku><quantity>2.5</quantity><quantityUnit>KG</quantityUnit>
+            <isDangerousGood>true</isDangerousGood><caseSerials><serial>C1</serial></caseSerials></item></items>
+        </document>`;
+      const response = await xmlPost(xml);
+      expect(response.statusCode).toBe(201);
+      const item = response.json().shipment.orders[0].items[0];
+      expect(item).toMatchObject({ lpn: 'L1', sku: 'S1', quantity: 2.5, quantityUnit: 'KG', isDangerousGood: true, caseSerials: ['C1'] });
+    });
+
+    it('malformed XML is 400 MALFORMED_BODY', async () => {
+      expect(expectProblem(await xmlPost('<document><orderNumber>A</business></document>'), 400, 'MALFORMED_BODY').detail).toMatch(/line 1/);
+      expectProblem(await xmlPost('<order><orderNumber>A</orderNumber></order>'), 400, 'MALFORMED_BODY');
+    });
+
+    it('non-numeric text in a number field is 400 from validation', async () => {
+      const xml = renderDocumentXml(exampleOneDocument({ items: [{ lpn: 'A', sku: 'B', quantity: 'ten', quantityUnit: 'CASE' }] }));
+      expect((await xmlPost(xml)).statusCode).toBe(400);
+    });
+
+    it('a DOCTYPE or entity declaration (billion laughs, XXE) is refused before parsing', async () => {
+      const bomb = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><document><orderNumber>&lol2;</orderNumber></document>`;
+      const xxe = `<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><document><orderNumber>&x;</orderNumber></document>`;
+      for (const xml of [bomb, xxe, '<!doctype document><document/>']) expectProblem(await xmlPost(xml), 400, 'XML_DOCTYPE_FORBIDDEN');
+    });
+  });
+
+  describe('Correlation-Id', () => {
+    it('is echoed when supplied, on success and on errors', async () => {
+      const ok = await f.postDocument(exampleOneDocument({ orderNumber: 'CORR-1', shipmentNumber: 'CORR-1' }), { 'correlation-id': 'trace-123' });
+      expect(ok.headers['correlation-id']).toBe('trace-123');
+      const unauthorized = await post({ 'content-type': 'application/json', 'correlation-id': 'trace-401' }, '{}');
+      expect(unauthorized.statusCode).toBe(401);
+      expect(unauthorized.headers['correlation-id']).toBe('trace-401');
+      const tooLarge = await f.postDocument('x'.repeat(70_000), { 'correlation-id': 'trace-413' });
+      expect(tooLarge.headers['correlation-id']).toBe('trace-413');
+      const notFound = await f.app.inject({ method: 'GET', url: '/nowhere', headers: { 'correlation-id': 'trace-404' } });
+      expect(notFound.headers['correlation-id']).toBe('trace-404');
+    });
+
+    it('is generated (a UUID) when absent or not sane', async () => {
+      const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+      const absent = await post({ 'content-type': 'application/json' }, '{}');
+      expect(absent.headers['correlation-id']).toMatch(uuid);
+      for (const bad of ['x'.repeat(129), 'has space', 'new\u00e9line']) {
+        const response = await f.app.inject({ method: 'GET', url: '/healthz', headers: { 'correlation-id': bad } });
+        expect(response.headers['correlation-id']).toMatch(uuid);
+      }
+    });
+  });
+});

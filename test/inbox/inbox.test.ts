@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Inbox } from '../../src/inbox/inbox.ts';
+import { sanitizeFileName } from '../../src/inbox/sanitize-file-name.ts';
+import { fileEvents, getFile } from '../../src/ledger/files-repo.ts';
+import { migrateLedger } from '../../src/ledger/migrations.ts';
+import { silentLogger } from '../../src/log/logger.ts';
+import { STORE_KINDS, createTestDb, type TestDatabase } from '../support/stores.ts';
+
+function recordingQueues() {
+  const parsed: string[] = [];
+  const finalized: string[] = [];
+  return {
+    parsed,
+    finalized,
+    enqueueParse: async (job: { fileId: string }) => void parsed.push(job.fileId),
+    enqueueFinalize: async (job: { fileId: string }) => void finalized.push(job.fileId),
+  };
+}
+
+describe('sanitizeFileName', () => {
+  it.each([
+    ['../../etc/passwd', 'passwd'],
+    ['C:\\Users\\x\\orders.csv', 'orders.csv'],
+    ['a\u0000b\nc.csv', 'abc.csv'],
+    ['...', 'file'],
+    ['', 'file'],
+    ['.hidden.csv', 'hidden.csv'],
+  ])('%j becomes %j', (input, expected) => {
+    expect(sanitizeFileName(input)).toBe(expected);
+  });
+
+  it('cuts a 300-character name to 200 characters', () => {
+    expect(sanitizeFileName('x'.repeat(300) + '.csv')).toHaveLength(200);
+  });
+});
+
+describe.each(STORE_KINDS)('inbox on %s', (kind) => {
+  let t: TestDatabase;
+  let spoolDir: string;
+  beforeAll(async () => {
+    t = await createTestDb(kind);
+    await migrateLedger(t.db);
+    spoolDir = mkdtempSync(join(tmpdir(), 'intake-spool-'));
+  });
+  afterAll(async () => {
+    await t?.drop();
+    rmSync(spoolDir, { recursive: true, force: true });
+  });
+
+  const inbox = (queues = recordingQueues(), duplicateWindowHours = 24) =>
+    new Inbox({ db: t.db, spoolDir, queues, logger: silentLogger, duplicateWindowHours, maxFileBytes: 1024 * 1024 });
+
+  it('spools the bytes, records the file and queues its parse before answering', async () => {
+    const queues = recordingQueues();
+    const receipt = await inbox(queues).receive({ customer: 'acme', channel: 'folder', originalName: '../orders.csv', sender: 'a@b', content: Buffer.from('a,b\n1,2\n') });
+    expect(receipt.state).toBe('QUEUED');
+    expect(receipt.fileId).not.toContain(':');
+    expect(queues.parsed).toEqual([receipt.fileId]);
+    const row = await getFile(t.db, receipt.fileId);
+    expect(row).toMatchObject({ customer: 'acme', original_name: 'orders.csv', size_bytes: 8, state: 'QUEUED', sender: 'a@b' });
+    expect(readFileSync(row!.spool_path, 'utf8')).toBe('a,b\n1,2\n');
+    expect(row!.sha256).toBe(createHash('sha256').update('a,b\n1,2\n').digest('hex'));
+    expect((await fileEvents(t.db, receipt.fileId)).map((e) => e.state)).toEqual(['RECEIVED', 'QUEUED']);
+  });
+
+  it('records the same bytes from the same customer as DUPLICATE and sends it straight to its result', async () => {
+    const queues = recordingQueues();
+    const first = await inbox(queues).receive({ customer: 'dup', channel: 'folder', originalName: 'x.csv', content: Buffer.from('same') });
+    const second = await inbox(queues).receive({ customer: 'dup', channel: 'sftp', originalName: 'y.csv', content: Buffer.from('same') });
+    const other = await inbox(queues).receive({ customer: 'dup2', channel: 'sftp', originalName: 'y.csv', content: Buffer.from('same') });
+    expect(second).toMatchObject({ state: 'DUPLICATE', duplicateOf: first.fileId });
+    expect(other.state).toBe('QUEUED');
+    expect(queues.parsed).toEqual([first.fileId, other.fileId]);
+    expect(queues.finalized).toEqual([second.fileId]);
+  });
+
+  it('does not call a file a duplicate when the window is off', async () => {
+    const a = await inbox(recordingQueues(), 0).receive({ customer: 'nodup', channel: 'folder', originalName: 'x.csv', content: Buffer.from('z') });
+    const b = await inbox(recordingQueues(), 0).receive({ customer: 'nodup', channel: 'folder', originalName: 'x.csv', content: Buffer.from('z') });
+    expect([a.state, b.state]).toEqual(['QUEUED', 'QUEUED']);
+  });
+
+  it('refuses a file over the size limit and leaves nothing behind', async () => {
+    const small = new Inbox({ db: t.db, spoolDir, queues: recordingQueues(), logger: silentLogger, duplicateWindowHours: 24, maxFileBytes: 10 });
+    await expect(small.receive({ customer: 'big', channel: 'folder', originalName: 'big.csv', content: Buffer.alloc(11) })).rejects.toThrow(/larger than the limit/);
+    expect(existsSync(join(spoolDir, 'big')) ? readdirSync(join(spoolDir, 'big')) : []).toEqual([]);
+  });
+
+  it('re-registers spooled files the ledger lost, queues them, and removes temporary files', async () => {
+    const queues = recordingQueues();
+    const dir = join(spoolDir, 'lost');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'f-lost.dat'), 'hello');
+    writeFileSync(
+      join(dir, 'f-lost.json'),
+      JSON.stringify({ fileId: 'f-lost', customer: 'lost', channel: 'folder', originalName: 'l.csv', sender: '', sizeBytes: 5, sha256: 'abc', receivedAt: new Date().toISOString() }),
+    );
+    writeFileSync(join(dir, 'f-half.dat.partial'), 'hal');
+    const result = await inbox(queues).reconcile();
+    expect(result.reRegistered).toBe(1);
+    expect(queues.parsed).toContain('f-lost');
+    expect((await getFile(t.db, 'f-lost'))?.state).toBe('QUEUED');
+    expect(existsSync(join(dir, 'f-half.dat.partial'))).toBe(false);
+    const again = recordingQueues();
+    expect((await inbox(again).reconcile()).reRegistered).toBe(0);
+  });
+});
