@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { activateHeads, finishDocument, insertDocuments, type NewDocumentRow } from '../../src/ledger/documents-repo.ts';
+import { recordReceivedFile, type FileRow } from '../../src/ledger/files-repo.ts';
+import { migrateLedger } from '../../src/ledger/migrations.ts';
+import { orderKeyOf } from '../../src/pipeline/order-key.ts';
+import { STORE_KINDS, createTestDb, type TestDatabase } from '../support/stores.ts';
+
+describe.each(STORE_KINDS)('order of application on %s', (kind) => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDb(kind);
+    await migrateLedger(t.db);
+  });
+  afterAll(async () => t?.drop());
+
+  let n = 0;
+  async function file(): Promise<FileRow> {
+    n++;
+    return recordReceivedFile(
+      t.db,
+      { fileId: `f${n}`, customer: 'c', channel: 'folder', originalName: 'x', sender: '', sizeBytes: 1, sha256: `h${n}`, receivedAt: new Date().toISOString() },
+      '/dev/null',
+      { duplicateWindowHours: 0 },
+    );
+  }
+  const doc = (idx: number, orderNumber: string): NewDocumentRow => ({
+    idx,
+    orderKey: orderKeyOf({ business: 'b', facility: 'f', direction: 'OUTBOUND', orderNumber }),
+    orderNumber,
+    payload: {},
+    sources: {},
+    mappingHash: null,
+    state: 'WAITING',
+  });
+  const key = (orderNumber: string) => orderKeyOf({ business: 'b', facility: 'f', direction: 'OUTBOUND', orderNumber });
+
+  it('frees one document per order at a time: by file arrival, then line order, and different orders in parallel', async () => {
+    const first = await file();
+    const second = await file();
+    // The later file is mapped first: its document must still wait for the earlier file's.
+    await insertDocuments(t.db, second.id, second.seq, [doc(0, 'A')]);
+    await insertDocuments(t.db, first.id, first.seq, [doc(0, 'A'), doc(1, 'B'), doc(2, 'A')]);
+    const keys = [key('A'), key('B')];
+    expect(await activateHeads(t.db, keys)).toEqual(
+      expect.arrayContaining([
+        { fileId: first.id, idx: 0 },
+        { fileId: first.id, idx: 1 },
+      ]),
+    );
+    expect(await activateHeads(t.db, keys)).toEqual([]);
+
+    await finishDocument(t.db, first.id, 0, { state: 'REJECTED', engineStatus: 422 });
+    expect(await activateHeads(t.db, keys)).toEqual([{ fileId: first.id, idx: 2 }]);
+    await finishDocument(t.db, first.id, 2, { state: 'ACCEPTED', engineStatus: 201 });
+    expect(await activateHeads(t.db, keys)).toEqual([{ fileId: second.id, idx: 0 }]);
+  });
+
+  it('records an outcome once: a late second answer for the same document changes nothing', async () => {
+    const f = await file();
+    await insertDocuments(t.db, f.id, f.seq, [doc(0, 'Z')]);
+    await activateHeads(t.db, [key('Z')]);
+    expect(await finishDocument(t.db, f.id, 0, { state: 'ACCEPTED', engineStatus: 201 })).toBe(true);
+    expect(await finishDocument(t.db, f.id, 0, { state: 'FAILED' })).toBe(false);
+  });
+});
