@@ -122,11 +122,12 @@ export class FixedWidthParser {
       this.continueWith(record, line, lineNumber);
       return [];
     }
-    const out = this.flush();
     if (!record || role === 'ignore') {
+      // Transparent: a skipped record neither completes the pending detail nor takes its continuations.
       this.countLine(false);
-      return out;
+      return [];
     }
+    const out = this.flush();
     const { layout } = record;
     switch (layout.role) {
       case 'header': {
