@@ -220,14 +220,15 @@ export class Utf8Transcoder {
       if (this.asciiSoFar && !isAscii(body)) this.asciiSoFar = false;
       return { bytes: body };
     }
-    if (this.fallbackToWindows1252 && this.asciiSoFar) {
+    const at = firstInvalidUtf8(body);
+    const bad = at === -1 ? body.length : at;
+    // Only while nothing but ASCII came before the bad byte: valid UTF-8 before it says the file is UTF-8.
+    if (this.fallbackToWindows1252 && this.asciiSoFar && isAscii(body.subarray(0, bad))) {
       this.current = 'windows-1252';
       this.init();
       this.carry = undefined;
       return this.decode(buf, final);
     }
-    const at = firstInvalidUtf8(body);
-    const bad = at === -1 ? body.length : at;
     return { bytes: body.subarray(0, bad), bad: { hex: hex(body, bad, 2) } };
   }
 }

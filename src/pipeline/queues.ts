@@ -42,7 +42,7 @@ export class PipelineQueues {
   }
 
   async enqueueParse(job: ParseJob): Promise<void> {
-    await this.queues.parse.add('parse', job, { jobId: jobIds.parse(job) });
+    await this.queues.parse.add('parse', job, { jobId: jobIds.parse(job), attempts: 5, backoff: { type: 'exponential', delay: 1000 } });
   }
 
   async enqueueSubmits(jobs: SubmitJob[]): Promise<void> {

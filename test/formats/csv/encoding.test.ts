@@ -79,11 +79,19 @@ describe('encoding', () => {
   });
 
   it('is CSV_BAD_ENCODING when a file that already had UTF-8 characters turns out to have other bytes', () => {
-    const bytes = Buffer.concat([Buffer.from('sku,name\nA1,Crème\nA2,Caf'), Buffer.from([0xe9, 0x0a])]);
+    const rows = Array.from({ length: 10000 }, (_, i) => `A${i},plain`).join('\n');
+    const bytes = Buffer.concat([Buffer.from(`sku,name\nA,Crème\n${rows}\nB,Caf`), Buffer.from([0xe9, 0x0a])]);
     const error = failure(() => readCsvSync(bytes, {}, 'f.csv'));
     expect(error.code).toBe('CSV_BAD_ENCODING');
-    expect(error.value.place.line).toBe(3);
+    expect(error.value.place.line).toBe(10003);
     expect(error.message).toMatch(/mixes UTF-8/);
+  });
+
+  it('does not switch to Windows-1252 when UTF-8 characters precede the bad byte in the same chunk', () => {
+    const rows = Array.from({ length: 10000 }, (_, i) => `A${i},plain`).join('\n');
+    const bytes = Buffer.concat([Buffer.from(`sku,name\n${rows}\nB,Crème\nC,Caf`), Buffer.from([0xe9, 0x0a])]);
+    const error = failure(() => readCsvSync(bytes, {}, 'f.csv'));
+    expect([error.code, error.value.place.line]).toEqual(['CSV_BAD_ENCODING', 10003]);
   });
 
   it('is CSV_BAD_ENCODING for bytes Windows-1252 does not define, and for a UTF-16 file cut in the middle of a character', () => {

@@ -1,0 +1,85 @@
+import { DelayedError, Worker, type Job } from 'bullmq';
+import type { ZodType } from 'zod';
+import type { Logger } from '../log/logger.ts';
+import { DeliverJobSchema, FinalizeJobSchema, ParseJobSchema, SubmitJobSchema } from './jobs.ts';
+import { redisConnection, type Stage } from './queues.ts';
+
+/** The work each stage does with one job's (validated) data. `defer(ms)` puts the job back for later. */
+export interface StageHandlers {
+  parse(job: { fileId: string }, progress: (done: number) => Promise<void>, defer: (ms: number) => Promise<never>): Promise<void>;
+  submit(job: { fileId: string; idx: number }, defer: (ms: number) => Promise<never>): Promise<void>;
+  finalize(job: { fileId: string }): Promise<void>;
+  deliver(job: { fileId: string; channel: string }): Promise<void>;
+  /** A parse job whose attempts ran out (the database was gone, not the file at fault): the file ends FAILED. */
+  parseGaveUp(job: { fileId: string }, error: Error): Promise<void>;
+}
+
+export interface WorkerSettings {
+  redisUrl: string;
+  prefix: string;
+  /** Jobs each stage runs at once in this process. Submits wait on the engine, so they get the most. */
+  concurrency: Record<Stage, number>;
+  logger: Logger;
+}
+
+const SCHEMAS: Record<Stage, ZodType> = { parse: ParseJobSchema, submit: SubmitJobSchema, finalize: FinalizeJobSchema, deliver: DeliverJobSchema };
+
+/**
+ * Runs the pipeline's stages as BullMQ workers. Any number of processes may run them against one Redis and one
+ * PostgreSQL: each job's effect is guarded by the ledger's state, so a job run twice (after a crash, a stall)
+ * changes nothing the second time.
+ */
+export class PipelineWorkers {
+  private readonly workers: Worker[] = [];
+
+  constructor(
+    private readonly handlers: StageHandlers,
+    private readonly settings: WorkerSettings,
+  ) {}
+
+  start(stages: readonly Stage[] = ['parse', 'submit', 'finalize', 'deliver']): void {
+    for (const stage of stages) {
+      const worker = new Worker(stage, (job, token) => this.run(stage, job, token), {
+        connection: redisConnection(this.settings.redisUrl),
+        prefix: this.settings.prefix,
+        concurrency: this.settings.concurrency[stage],
+        // A worker SIGKILLed mid-job leaves the job stalled; it is run again, many times if need be.
+        maxStalledCount: 1000,
+        stalledInterval: 5000,
+        lockDuration: 30_000,
+      });
+      worker.on('failed', (job, error) => {
+        if (!job) return;
+        this.settings.logger.error({ stage, jobId: job.id, attemptsMade: job.attemptsMade, err: error }, 'job failed');
+        if (stage === 'parse' && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+          this.handlers.parseGaveUp(job.data as { fileId: string }, error).catch((e) => this.settings.logger.error({ err: e }, 'could not mark the file FAILED'));
+        }
+      });
+      worker.on('error', (error) => this.settings.logger.error({ stage, err: error }, 'worker error'));
+      this.workers.push(worker);
+    }
+  }
+
+  private async run(stage: Stage, job: Job, token: string | undefined): Promise<void> {
+    const data = SCHEMAS[stage].parse(job.data);
+    const defer = async (ms: number): Promise<never> => {
+      await job.moveToDelayed(Date.now() + ms, token);
+      throw new DelayedError();
+    };
+    switch (stage) {
+      case 'parse':
+        return this.handlers.parse(data as { fileId: string }, (done) => job.updateProgress({ documents: done }), defer);
+      case 'submit':
+        return this.handlers.submit(data as { fileId: string; idx: number }, defer);
+      case 'finalize':
+        return this.handlers.finalize(data as { fileId: string });
+      case 'deliver':
+        return this.handlers.deliver(data as { fileId: string; channel: string });
+    }
+  }
+
+  /** Stops taking jobs and waits for the ones running (graceful shutdown). */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.close()));
+  }
+}
