@@ -1,0 +1,237 @@
+import { z } from 'zod';
+import type { DocumentOutcome } from './file-outcome.ts';
+
+/**
+ * The X12 997 Functional Acknowledgment we send for each inbound functional group.
+ *
+ * A 997 reports the *syntactic* analysis of the received transaction sets; X12 says it "does not cover the semantic
+ * meaning of the information" (997 introduction). What the engine later did with the documents is the business
+ * answer, carried by the result CSV/JSON (the X12 way would be an 824 Application Advice). Hence:
+ * - envelope or syntax errors that stopped a transaction set: AK501 `R` with the caller's AK502 codes;
+ * - syntax errors noted but the set processed (AK3/AK4 given): AK501 `E`;
+ * - documents rejected by the engine: by default still `A` (policy `syntax-only`); a partner who wants to see them
+ *   in the 997 gets `E` (policy `report-as-errors`). Never `R`: an `R` asks the sender to fix and resend the
+ *   whole set, and its accepted documents were already applied.
+ * - `P` (partially accepted) is an AK901 code for the group, not an AK501 code for one set; it is computed in AK9.
+ *
+ * Output: `*` element separator, `>` component separator, `~` segment terminator followed by a newline; ISA fixed
+ * widths; sender and receiver of the inbound interchange swapped; our own control numbers.
+ */
+
+/** Characters that would break the envelope (ours and the common repetition separator) or the line structure. */
+const FORBIDDEN = /[*>~^\r\n]/;
+const x12 = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((value) => !FORBIDDEN.test(value), 'must not contain X12 separators (* > ~ ^) or line breaks');
+const code = z.string().regex(/^[A-Z0-9]{1,3}$/, 'must be an X12 code of 1-3 letters/digits');
+
+export const Ak4ElementErrorSchema = z.object({
+  /** AK401: position of the element in its segment (1-based). */
+  position: z.number().int().min(1).max(99),
+  /** AK401-2 (005010 composite): position of the component within a composite element. */
+  componentPosition: z.number().int().min(1).max(99).optional(),
+  /** AK402: data element reference number. */
+  elementRef: z.number().int().min(1).max(9999).optional(),
+  /** AK403: 1 mandatory missing, 2 conditional required missing, 3 too many elements, 4 too short, 5 too long, 6 invalid character, 7 invalid code value, 8 invalid date, 9 invalid time, 10 exclusion condition violated. */
+  code,
+  /** AK404: copy of the bad element; separators are replaced by spaces and it is cut to 99 characters. */
+  badValue: z.string().optional(),
+});
+
+export const Ak3SegmentErrorSchema = z.object({
+  /** AK301: segment id, e.g. `TD1`. */
+  segmentId: z.string().regex(/^[A-Z0-9]{2,3}$/),
+  /** AK302: position of the segment in the transaction set, ST being 1. */
+  position: z.number().int().min(1).max(999_999),
+  /** AK303: loop identifier code. */
+  loopId: x12(1, 4).optional(),
+  /** AK304: 1 unrecognized segment, 2 unexpected, 3 mandatory missing, 4 loop occurs over max, 5 exceeds max use, 6 not defined, 7 out of order, 8 has data element errors. */
+  code: code.optional(),
+  elementErrors: z.array(Ak4ElementErrorSchema).max(99).default([]),
+});
+
+export const AK5_STATUSES = ['A', 'E', 'R'] as const;
+export const Ak5StatusSchema = z.enum(AK5_STATUSES, {
+  error: (issue) => (issue.input === 'P' ? 'P is a group status (AK901); a transaction set with some errors is E' : 'must be A, E or R'),
+});
+export type Ak5Status = z.infer<typeof Ak5StatusSchema>;
+
+export const Ak997TransactionSetSchema = z.object({
+  /** ST01 of the acknowledged set, e.g. `856`. */
+  id: z.string().regex(/^[0-9]{3}$/),
+  /** ST02. */
+  controlNumber: x12(4, 9),
+  /** ST03 (005010+), echoed in AK203. */
+  conventionReference: x12(1, 35).optional(),
+  /** AK501. See `ak5StatusFor` for how engine outcomes map to it. */
+  status: Ak5StatusSchema,
+  /** AK502-AK506: 1 not supported, 2 trailer missing, 3 control numbers do not match, 4 segment count wrong, 5 segments in error, 6 missing/invalid set id, 7 missing/invalid control number, 23 control number not unique… */
+  codes: z.array(code).max(5).default([]),
+  segmentErrors: z.array(Ak3SegmentErrorSchema).default([]),
+});
+
+export const Ack997InputSchema = z.object({
+  /** The inbound interchange header. */
+  interchange: z.object({
+    /** ISA05 / ISA06: who sent the file to us. */
+    senderQualifier: x12(2, 2),
+    senderId: x12(1, 15),
+    /** ISA07 / ISA08: us, as the sender addressed us. */
+    receiverQualifier: x12(2, 2),
+    receiverId: x12(1, 15),
+    /** ISA11 as received (standards id `U` or repetition separator); informational, ours is derived from ISA12. */
+    standardsId: z.string().length(1).optional(),
+    /** ISA12, e.g. `00401`, `00501`. */
+    version: z.string().regex(/^[0-9]{5}$/),
+    /** ISA15: P production, T test. Our 997 says the same. */
+    usage: z.enum(['P', 'T']),
+  }),
+  /** The inbound functional group header. */
+  group: z.object({
+    /** GS01, e.g. `SH` for 856, `OW` for 940. */
+    functionalId: z.string().regex(/^[A-Z]{2}$/),
+    /** GS02 / GS03 as received. */
+    senderCode: x12(2, 15),
+    receiverCode: x12(2, 15),
+    /** GS06. */
+    controlNumber: z.string().regex(/^[0-9]{1,9}$/),
+    /** GS08, e.g. `004010`, `005010`. */
+    version: x12(1, 12),
+    /** GE01 as received: sets the sender said the group holds. Default: the number of `transactionSets`. */
+    transactionSetsIncluded: z.number().int().nonnegative().optional(),
+    /** AK905-AK909: group-level errors (1 not supported, 2 version not supported, 3 trailer missing, 4 GS06/GE02 mismatch, 5 set count wrong, 6 control number error…). */
+    codes: z.array(code).max(5).default([]),
+  }),
+  transactionSets: z.array(Ak997TransactionSetSchema),
+});
+export type Ack997Input = z.input<typeof Ack997InputSchema>;
+
+export interface Render997Options {
+  /** Our interchange and group control number (ISA13, zero-padded to 9, and GS06), unique per sender. */
+  controlNumber: number;
+  /** Time stamped in ISA09/10 and GS04/05 (UTC). Default: now. */
+  now?: Date;
+}
+
+const ELEMENT = '*';
+const COMPONENT = '>';
+const TERMINATOR = '~\n';
+
+export function render997(input: Ack997Input, options: Render997Options): string {
+  const ack = Ack997InputSchema.parse(input);
+  const control = options.controlNumber;
+  if (!Number.isInteger(control) || control < 1 || control > 999_999_999) throw new RangeError('controlNumber must be an integer from 1 to 999999999');
+  const now = options.now ?? new Date();
+  const { interchange, group } = ack;
+  // ST03, AK103 and AK203 exist from 005010 on; a 004010 translator rejects a segment with an extra element.
+  const hasConventionElements = /^[0-9]{6}/.test(group.version) && Number(group.version.slice(0, 6)) >= 5010;
+
+  const yymmdd = iso(now).slice(2, 8);
+  const ccyymmdd = iso(now).slice(0, 8);
+  const hhmm = iso(now).slice(8, 12);
+  const isa13 = String(control).padStart(9, '0');
+
+  const isa = [
+    'ISA',
+    '00',
+    ' '.repeat(10),
+    '00',
+    ' '.repeat(10),
+    interchange.receiverQualifier,
+    interchange.receiverId.padEnd(15, ' '),
+    interchange.senderQualifier,
+    interchange.senderId.padEnd(15, ' '),
+    yymmdd,
+    hhmm,
+    // ISA11 became the repetition separator in 00402; before that it is the standards id `U`.
+    interchange.version >= '00402' ? '^' : 'U',
+    interchange.version,
+    isa13,
+    // ISA14: no TA1 wanted for an acknowledgment.
+    '0',
+    interchange.usage,
+    COMPONENT,
+  ].join(ELEMENT);
+
+  const body: string[][] = [];
+  body.push(['ST', '997', '0001', hasConventionElements ? group.version : '']);
+  body.push(['AK1', group.functionalId, group.controlNumber, hasConventionElements ? group.version : '']);
+  for (const set of ack.transactionSets) {
+    body.push(['AK2', set.id, set.controlNumber, hasConventionElements ? (set.conventionReference ?? '') : '']);
+    for (const segment of set.segmentErrors) {
+      body.push(['AK3', segment.segmentId, String(segment.position), segment.loopId ?? '', segment.code ?? '']);
+      for (const element of segment.elementErrors) {
+        const position = element.componentPosition !== undefined ? `${element.position}${COMPONENT}${element.componentPosition}` : String(element.position);
+        body.push(['AK4', position, element.elementRef === undefined ? '' : String(element.elementRef), element.code, badValueCopy(element.badValue)]);
+      }
+    }
+    body.push(['AK5', set.status, ...set.codes]);
+  }
+  const received = ack.transactionSets.length;
+  const accepted = ack.transactionSets.filter((set) => set.status !== 'R').length;
+  const included = group.transactionSetsIncluded ?? received;
+  body.push(['AK9', ak9Status(ack), String(included), String(received), String(accepted), ...group.codes]);
+  // SE01 counts ST through SE inclusive.
+  body.push(['SE', String(body.length + 1), '0001']);
+
+  const segments = [
+    isa,
+    segment(['GS', 'FA', group.receiverCode, group.senderCode, ccyymmdd, hhmm, String(control), 'X', group.version]),
+    ...body.map(segment),
+    segment(['GE', '1', String(control)]),
+    segment(['IEA', '1', isa13]),
+  ];
+  return segments.map((text) => text + TERMINATOR).join('');
+}
+
+/**
+ * AK901: A when every set is A; E when none is rejected but some have errors; P when some but not all are
+ * rejected; R when none is accepted or the group itself is in error with nothing accepted. Sets the sender
+ * announced in GE01 but we never received count as not accepted.
+ */
+export function ak9Status(ack: z.output<typeof Ack997InputSchema>): 'A' | 'E' | 'P' | 'R' {
+  const sets = ack.transactionSets;
+  const included = Math.max(ack.group.transactionSetsIncluded ?? sets.length, sets.length);
+  const accepted = sets.filter((set) => set.status !== 'R').length;
+  if (accepted === 0) return 'R';
+  if (accepted < included) return 'P';
+  if (ack.group.codes.length > 0 || sets.some((set) => set.status === 'E')) return 'E';
+  return 'A';
+}
+
+export const ENGINE_OUTCOME_POLICIES = ['syntax-only', 'report-as-errors'] as const;
+export type EngineOutcomePolicy = (typeof ENGINE_OUTCOME_POLICIES)[number];
+
+/**
+ * AK501 for one received transaction set, from what the parser found and what the engine did with its
+ * documents. See the module comment for why engine rejections are never `R`.
+ */
+export function ak5StatusFor(
+  set: { syntaxRejected: boolean; segmentErrorCount: number; documentOutcomes: readonly DocumentOutcome[] },
+  policy: EngineOutcomePolicy = 'syntax-only',
+): Ak5Status {
+  if (set.syntaxRejected) return 'R';
+  if (set.segmentErrorCount > 0) return 'E';
+  if (policy === 'report-as-errors' && set.documentOutcomes.some((outcome) => outcome === 'REJECTED' || outcome === 'FAILED')) return 'E';
+  return 'A';
+}
+
+/** Empty trailing elements are dropped: X12 forbids trailing separators. */
+function segment(elements: string[]): string {
+  let end = elements.length;
+  while (end > 1 && elements[end - 1] === '') end -= 1;
+  return elements.slice(0, end).join(ELEMENT);
+}
+
+function badValueCopy(value: string | undefined): string {
+  if (value === undefined) return '';
+  return value.replace(/[*>~^\r\n]/g, ' ').slice(0, 99).trimEnd();
+}
+
+/** YYYYMMDDHHMM in UTC. */
+function iso(date: Date): string {
+  return date.toISOString().replace(/[-:T]/g, '').slice(0, 12);
+}
