@@ -22,6 +22,8 @@ export interface FileRow {
   document_count: number | null;
   test_mode: boolean;
   error: IntakeErrorValue | null;
+  /** X12 input: the envelope analysis per functional group (the input of its 997). */
+  acknowledgements: unknown[] | null;
   received_at: Date;
   finished_at: Date | null;
 }

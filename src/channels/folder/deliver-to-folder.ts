@@ -1,0 +1,35 @@
+import { mkdirSync } from 'node:fs';
+import { copyFile, rename, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { FileRow } from '../../ledger/files-repo.ts';
+import type { ResultDeliverer, ResultFile } from '../../pipeline/deliver-stage.ts';
+import type { FolderReplyTo } from './drop-folder.ts';
+
+/**
+ * Results of a drop-folder file go to the customer's `outbound/` (temporary name, then rename, so a reader never
+ * sees half a file); a file that ended REJECTED or FAILED is moved from `processed/` to `failed/`.
+ */
+export function folderDeliverer(): ResultDeliverer {
+  return {
+    async deliver(file: FileRow, results: ResultFile[]): Promise<void> {
+      const replyTo = file.reply_to as FolderReplyTo | null;
+      if (!replyTo?.customerDir) throw new Error('the file has no drop-folder reply address');
+      const outbound = join(replyTo.customerDir, 'outbound');
+      mkdirSync(outbound, { recursive: true });
+      for (const result of results) {
+        const target = join(outbound, result.name);
+        await copyFile(result.path, `${target}.partial`);
+        await rename(`${target}.partial`, target);
+      }
+      if ((file.state === 'REJECTED' || file.state === 'FAILED') && replyTo.consumedPath) {
+        const failedDir = join(replyTo.customerDir, 'failed');
+        mkdirSync(failedDir, { recursive: true });
+        const target = join(failedDir, basename(replyTo.consumedPath));
+        await rename(replyTo.consumedPath, target).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error; // moved by an earlier attempt
+        });
+        await writeFile(`${target}.error.txt`, `${file.error?.message ?? `the file ended ${file.state}; see ${results.find((r) => r.name.endsWith('.csv'))?.name ?? 'the result'}`}\n`);
+      }
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../log/logger.ts';
+import { getFile, recordFileEvent, type FileRow } from '../ledger/files-repo.ts';
+import type { Db } from '../store/db.ts';
+import { resultDir } from './finalize-stage.ts';
+
+/** A finished file's result files on our disk. */
+export interface ResultFile {
+  name: string;
+  path: string;
+}
+
+/** How results leave through one channel (the way the file came). */
+export interface ResultDeliverer {
+  deliver(file: FileRow, results: ResultFile[]): Promise<void>;
+}
+
+export interface DeliverStageDeps {
+  db: Db;
+  resultsDir: string;
+  deliverers: Record<string, ResultDeliverer>;
+  logger: Logger;
+}
+
+/**
+ * Sends a file's results back through its channel. A failure is recorded and thrown, so the queue retries with
+ * backoff; `intake files show` shows the delivery's state and last error.
+ */
+export async function runDeliverJob(deps: DeliverStageDeps, job: { fileId: string; channel: string }): Promise<void> {
+  const { db } = deps;
+  const file = await getFile(db, job.fileId);
+  if (!file) return;
+  const { rows } = await db.query<{ state: string }>('SELECT state FROM gateway.deliveries WHERE file_id = $1 AND channel = $2', [job.fileId, job.channel]);
+  if (rows[0]?.state === 'DELIVERED') return;
+  const log = deps.logger.child({ fileId: file.id, customer: file.customer, channel: job.channel });
+  const deliverer = deps.deliverers[job.channel];
+  const dir = resultDir(deps.resultsDir, file.id);
+  const results = readdirSync(dir)
+    .filter((name) => !name.endsWith('.tmp'))
+    .map((name) => ({ name, path: join(dir, name) }));
+  try {
+    if (!deliverer) throw new Error(`no delivery for channel "${job.channel}"; the results stay in ${dir}`);
+    await deliverer.deliver(file, results);
+  } catch (error) {
+    const message = (error as Error).message;
+    await db.query(
+      `UPDATE gateway.deliveries SET state = 'RETRYING', attempts = attempts + 1, last_error = $3, updated_at = now() WHERE file_id = $1 AND channel = $2`,
+      [job.fileId, job.channel, message],
+    );
+    log.warn({ err: error }, 'result delivery failed: will retry');
+    throw error;
+  }
+  await db.query(
+    `UPDATE gateway.deliveries SET state = 'DELIVERED', attempts = attempts + 1, last_error = NULL, updated_at = now() WHERE file_id = $1 AND channel = $2`,
+    [job.fileId, job.channel],
+  );
+  await recordFileEvent(db, file.id, 'DELIVERED', { channel: job.channel, results: results.map((r) => r.name) });
+  log.info({ results: results.map((r) => r.name) }, 'results delivered');
+}

@@ -1,0 +1,138 @@
+import { mkdirSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { IntakeErrorValue } from '../errors/intake-error.ts';
+import type { Logger } from '../log/logger.ts';
+import { documentCounts, listDocuments, type DocumentRow } from '../ledger/documents-repo.ts';
+import { finalFileState, isFinalFileState } from '../ledger/file-states.ts';
+import { getFile, setFileState, type FileRow } from '../ledger/files-repo.ts';
+import { render997, type Ack997Input } from '../results/ack-997.ts';
+import { SourceRangeSchema, type DocumentRowInput, type FileOutcomeInput } from '../results/file-outcome.ts';
+import { renderResultCsv } from '../results/result-csv.ts';
+import { resultFileNames } from '../results/result-file-names.ts';
+import { renderResultJson } from '../results/result-json.ts';
+import type { Db } from '../store/db.ts';
+
+export interface FinalizeStageDeps {
+  db: Db;
+  /** Result files are kept here, per file id, before and after delivery. */
+  resultsDir: string;
+  enqueueDeliver(job: { fileId: string; channel: string }): Promise<void>;
+  logger: Logger;
+}
+
+/** File-level errors that are our fault, not the file's: the file ends FAILED (replayable), not REJECTED. */
+const INTERNAL_ERROR_CODES = new Set(['PARSE_FAILED']);
+
+export function resultDir(resultsDir: string, fileId: string): string {
+  return join(resultsDir, fileId);
+}
+
+function documentRow(row: DocumentRow): DocumentRowInput {
+  const source = SourceRangeSchema.safeParse(row.sources);
+  const base = { index: row.idx, orderNumber: row.order_number, ...(source.success ? { source: source.data } : {}), correlationId: `${row.file_id}-${row.idx}` };
+  const engineStatus = row.engine_status ?? undefined;
+  switch (row.state) {
+    case 'ACCEPTED': {
+      const response = (row.response ?? {}) as Pick<DocumentRowInput, 'created' | 'updated' | 'removed'>;
+      return { ...base, outcome: 'ACCEPTED', engineStatus, created: response.created ?? [], updated: response.updated ?? [], removed: response.removed ?? [] };
+    }
+    case 'REJECTED':
+      return {
+        ...base,
+        outcome: 'REJECTED',
+        engineStatus,
+        error: { code: row.problem?.code ?? `ENGINE_${engineStatus ?? ''}`, message: row.problem?.detail ?? row.problem?.title ?? 'rejected by the engine', place: {} },
+      };
+    case 'INVALID': {
+      const errors = row.error ?? [];
+      const first = errors[0];
+      return {
+        ...base,
+        outcome: 'REJECTED',
+        error: {
+          code: first?.code ?? 'MAPPING_INVALID_DOCUMENT',
+          message: errors.map((e) => e.message).join('; ') || 'the mapping could not build this document',
+          place: first?.place ?? {},
+        },
+      };
+    }
+    case 'FAILED':
+      return { ...base, outcome: 'FAILED', engineStatus, ...(row.error?.[0] ? { error: row.error[0] } : {}) };
+    case 'TEST_ONLY':
+      return { ...base, outcome: 'TEST_ONLY' };
+    default:
+      return { ...base, outcome: 'SKIPPED' };
+  }
+}
+
+function duplicateError(file: FileRow): IntakeErrorValue {
+  return {
+    code: 'DUPLICATE_FILE',
+    message: `this file has the same content as file ${file.duplicate_of} received earlier; it was not processed again. Send it under a replay if it must be applied again.`,
+    place: { file: file.original_name },
+  };
+}
+
+/**
+ * All outcomes in: the file's one final state, its result files (CSV, JSON, and a 997 per functional group for
+ * X12 input), then delivery the way the file came. Safe to run twice: a file already final is only re-delivered.
+ */
+export async function runFinalizeJob(deps: FinalizeStageDeps, job: { fileId: string }): Promise<void> {
+  const { db } = deps;
+  const file = await getFile(db, job.fileId);
+  if (!file) return;
+  const log = deps.logger.child({ fileId: file.id, customer: file.customer, file: file.original_name });
+  const alreadyFinal = isFinalFileState(file.state) && file.finished_at !== null;
+  if (!alreadyFinal) {
+    if (file.state === 'SUBMITTING') {
+      const counts = await documentCounts(db, file.id);
+      if ((counts.WAITING ?? 0) + (counts.QUEUED ?? 0) > 0) return; // not all in yet: the last document re-enqueues us
+    } else if (file.state !== 'FINALIZING' && file.state !== 'DUPLICATE') {
+      return;
+    }
+    const documents = file.state === 'DUPLICATE' ? [] : await listDocuments(db, file.id);
+    const counts = await documentCounts(db, file.id);
+    const state =
+      file.state === 'DUPLICATE' ? 'DUPLICATE' : file.error ? (INTERNAL_ERROR_CODES.has(file.error.code) ? 'FAILED' : 'REJECTED') : finalFileState(counts);
+    const error = file.state === 'DUPLICATE' ? duplicateError(file) : (file.error ?? undefined);
+    const outcome: FileOutcomeInput = {
+      fileId: file.id,
+      originalName: file.original_name,
+      customer: file.customer,
+      state,
+      ...(error ? { error } : {}),
+      testMode: file.test_mode,
+      documents: documents.map(documentRow),
+    };
+    await writeResults(deps, file, outcome);
+    await setFileState(db, file.id, state, { detail: { counts } });
+    log.info({ state, counts }, 'file finished');
+  }
+  await db.query(
+    `INSERT INTO gateway.deliveries (file_id, channel, target, state) VALUES ($1, $2, $3::jsonb, 'PENDING') ON CONFLICT (file_id, channel) DO NOTHING`,
+    [file.id, file.channel, JSON.stringify(file.reply_to ?? {})],
+  );
+  await deps.enqueueDeliver({ fileId: file.id, channel: file.channel });
+}
+
+async function writeResults(deps: FinalizeStageDeps, file: FileRow, outcome: FileOutcomeInput): Promise<void> {
+  const dir = resultDir(deps.resultsDir, file.id);
+  mkdirSync(dir, { recursive: true });
+  const names = resultFileNames(file.original_name);
+  const files: [string, string][] = [
+    [names.csv, renderResultCsv(outcome)],
+    [names.json, renderResultJson(outcome)],
+  ];
+  const acks = (file.acknowledgements ?? []) as Ack997Input[];
+  for (const [i, ack] of acks.entries()) {
+    const { rows } = await deps.db.query<{ n: number }>(`SELECT nextval('gateway.ack_control_numbers') AS n`);
+    const name = acks.length === 1 ? names.ack997 : names.ack997.replace(/\.997\.x12$/, `.${i + 1}.997.x12`);
+    files.push([name, render997(ack, { controlNumber: rows[0]!.n })]);
+  }
+  for (const [name, content] of files) {
+    const path = join(dir, name);
+    await writeFile(`${path}.tmp`, content);
+    await rename(`${path}.tmp`, path);
+  }
+}
