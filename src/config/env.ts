@@ -31,6 +31,33 @@ export const EnvSchema = z.object({
   ENGINE_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   /** Largest accepted request body, in bytes. */
   ENGINE_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
+  /** Gateway HTTP (health, metrics, operations API). */
+  GATEWAY_PORT: port.default(8081),
+  /** Customers and their mappings. */
+  MAPPINGS_DIR: z.string().min(1).default('./mappings'),
+  /** Root of the drop folders (`<root>/<customer>/inbound`). Default: DATA_DIR/dropbox. */
+  DROP_DIR: z.string().min(1).optional(),
+  DROP_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
+  /** A dropped file is taken once unchanged for two polls and at least this old. */
+  DROP_MIN_AGE_MS: z.coerce.number().int().min(0).default(1000),
+  /** BullMQ key prefix; braces make it a Redis Cluster hash tag. */
+  QUEUE_PREFIX: z.string().min(1).default('{intake}'),
+  /** Same bytes from the same customer within this many hours: DUPLICATE. 0 turns detection off. */
+  DUPLICATE_WINDOW_HOURS: z.coerce.number().min(0).default(24),
+  MAX_FILE_BYTES: z.coerce.number().int().min(1).default(1024 * 1024 * 1024),
+  SUBMIT_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(16),
+  /** Attempts per document before it is FAILED (5xx, 429, timeouts, network errors). */
+  SUBMIT_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
+  SUBMIT_RETRY_BASE_MS: z.coerce.number().int().min(1).default(1000),
+  SUBMIT_RETRY_MAX_MS: z.coerce.number().int().min(1).default(60_000),
+  ENGINE_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** The engine documents go to. Unset: the engine this process runs. */
+  ENGINE_URL: z.string().url().optional(),
+  /** The OAuth token endpoint (the hosted platform's is a separate server). Default: ENGINE_URL/oauth/token. */
+  ENGINE_TOKEN_URL: z.string().url().optional(),
+  ENGINE_AUDIENCE: z.string().optional(),
+  ENGINE_CLIENT_ID: z.string().optional(),
+  ENGINE_CLIENT_SECRET: z.string().optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -51,7 +78,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => {
     const name = issue.path.join('.');
-    return `${name}=${JSON.stringify(source[name] ?? '')}: ${issue.message}`;
+    // The value helps find a typo, except in a secret: that never reaches a log or a terminal.
+    const shown = /SECRET|PASSWORD|TOKEN|KEY/.test(name) ? '(hidden)' : JSON.stringify(source[name] ?? '');
+    return `${name}=${shown}: ${issue.message}`;
   });
   throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
 }

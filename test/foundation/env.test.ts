@@ -19,6 +19,11 @@ describe('configuration from the environment', () => {
     expect(() => loadEnv({ ENGINE_JWT_SECRET: 'short' })).toThrow(/ENGINE_JWT_SECRET/);
   });
 
+  it('never echoes the value of a secret variable', () => {
+    expect(() => loadEnv({ ENGINE_JWT_SECRET: 'short-secret' })).toThrow(/ENGINE_JWT_SECRET=\(hidden\)/);
+    expect(() => loadEnv({ ENGINE_JWT_SECRET: 'short-secret' })).not.toThrow(/short-secret/);
+  });
+
   it('does not echo a secret variable back when only another one is wrong', () => {
     try {
       loadEnv({ PORT: 'x', ENGINE_JWT_SECRET: 'a-very-long-secret-value-that-must-not-leak-123' });
