@@ -11,6 +11,8 @@ interface HlNode {
   hlSegment: number;
   lastSegment: number;
   hasChild: boolean;
+  /** Envelope + header + this node's and its ancestors' fields: fixed once the node has a child. */
+  inherited: Record<string, string> | undefined;
 }
 
 /**
@@ -28,6 +30,7 @@ export class Flatten856 implements SetFlattener {
   private sawHl = false;
   private lastSegment = 0;
   private failed = false;
+  private headerFields: Record<string, string> | undefined;
 
   constructor(
     private readonly envelope: Readonly<Record<string, string>>,
@@ -114,6 +117,7 @@ export class Flatten856 implements SetFlattener {
       hlSegment: seg.index,
       lastSegment: seg.index,
       hasChild: false,
+      inherited: undefined,
     };
     node.bag.write(seg);
     this.chain.push(node);
@@ -129,12 +133,23 @@ export class Flatten856 implements SetFlattener {
   }
 
   private emitLeaf(leaf: HlNode): void {
-    const fields: Record<string, string> = { ...this.envelope, ...this.header.fields };
-    for (const node of this.chain) Object.assign(fields, node.bag.aliases);
-    for (const node of this.chain) Object.assign(fields, node.bag.fields);
+    // A node's own segments all come before its first child HL, so an ancestor's merged fields are final
+    // once computed: each record then costs one copy of them plus the leaf's own fields.
+    const fields: Record<string, string> = { ...this.inheritedOf(this.chain.length - 2) };
+    Object.assign(fields, leaf.bag.aliases, leaf.bag.fields);
     fields['LEVEL'] = leaf.level;
     fields['PATH'] = this.chain.map((n) => n.level).join('>');
     this.sink.record(fields, leaf.hlSegment, leaf.lastSegment);
+  }
+
+  private inheritedOf(index: number): Record<string, string> {
+    if (index < 0) {
+      this.headerFields ??= { ...this.envelope, ...this.header.fields };
+      return this.headerFields;
+    }
+    const node = this.chain[index]!;
+    node.inherited ??= { ...this.inheritedOf(index - 1), ...node.bag.aliases, ...node.bag.fields };
+    return node.inherited;
   }
 
   private fail(seg: X12Segment, position: number, element: number | undefined, message: string, ak4?: string, ak3 = '8'): void {

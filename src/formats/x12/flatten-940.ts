@@ -25,6 +25,7 @@ export class Flatten940 implements SetFlattener {
   private streaming = false;
   private inSummary = false;
   private lastSegment = 0;
+  private headerFields: Record<string, string> | undefined;
 
   constructor(
     private readonly envelope: Readonly<Record<string, string>>,
@@ -87,12 +88,12 @@ export class Flatten940 implements SetFlattener {
     if (!line) return;
     this.line = undefined;
     this.lines++;
-    const group = this.group;
-    const fields: Record<string, string> = { ...this.envelope, ...this.header.fields };
-    if (group) Object.assign(fields, group.aliases);
-    Object.assign(fields, line.bag.aliases);
-    if (group) Object.assign(fields, group.fields);
-    Object.assign(fields, line.bag.fields);
+    // The header is complete once lines start; prefixed keys never collide, so aliases-then-fields per
+    // level equals all aliases then all fields.
+    this.headerFields ??= { ...this.envelope, ...this.header.fields };
+    const fields: Record<string, string> = { ...this.headerFields };
+    if (this.group) Object.assign(fields, this.group.aliases, this.group.fields);
+    Object.assign(fields, line.bag.aliases, line.bag.fields);
     if (this.streaming) {
       this.sink.record(fields, line.start, line.last);
       return;

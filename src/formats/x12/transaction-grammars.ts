@@ -11,6 +11,8 @@ export interface QualifiedSegmentRule {
   qualifier: number;
   /** Element position of the value `SEG[q]` resolves to (REF02). */
   value: number;
+  /** Also give the first occurrence's elements positionally (`MAN02`), for segments whose qualifier rarely varies. */
+  positional?: boolean;
 }
 
 export interface SegmentVocabulary {
@@ -33,7 +35,8 @@ export const COMMON_QUALIFIED: Readonly<Record<string, QualifiedSegmentRule>> = 
   DTM: { qualifier: 1, value: 2 },
   N9: { qualifier: 1, value: 2 },
   G62: { qualifier: 1, value: 2 },
-  MAN: { qualifier: 1, value: 2 },
+  // MAN01 is nearly always GM (SSCC-18): `P.MAN02` is how people name the carton label.
+  MAN: { qualifier: 1, value: 2, positional: true },
   PER: { qualifier: 1, value: 2 },
   N1: { qualifier: 1, value: 2 },
   // L11 puts the reference first and its qualifier second.

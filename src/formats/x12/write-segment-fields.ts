@@ -65,7 +65,7 @@ export class FieldBag {
       for (let i = 1; i < el.length; i++) {
         if (i !== rule.qualifier) this.set(`${tok}.${id}${pad(i)}`, el[i]!, seg);
       }
-      return;
+      if (!rule.positional) return;
     }
     const n = this.bump(base + id);
     const suffix = n > 1 ? `#${n}` : '';
