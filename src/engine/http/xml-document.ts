@@ -156,6 +156,7 @@ export function parseXmlDocument(text: string): unknown {
     throw new EngineProblem(400, 'MALFORMED_BODY', 'An XML document must have exactly one root element, <document>.');
   }
   const root = parsed.document;
+  if (Array.isArray(root)) throw new EngineProblem(400, 'MALFORMED_BODY', 'An XML document must have exactly one root element, <document>.');
   if (isPlainRecord(root) && '#text' in root) {
     throw new EngineProblem(400, 'MALFORMED_BODY', '<document> must hold only field elements, not text.');
   }

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { parseXmlDocument, renderDocumentXml } from '../../../src/engine/http/xml-document.ts';
+import { EngineProblem } from '../../../src/engine/problem.ts';
+
+function problemOf(fn: () => unknown): EngineProblem {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof EngineProblem) return error;
+    throw error;
+  }
+  throw new Error('expected an EngineProblem');
+}
+
+describe('XML documents', () => {
+  it('one element per field; items, caseSerials and additionalFields as child elements; text typed by the schema', () => {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+      <document>
+        <orderNumber>00123</orderNumber>
+        <business>kargo</business><facility>sf</facility><direction>INBOUND</direction>
+        <expectedQuantity>12</expectedQuantity>
+        <additionalFields><gate>7</gate><note>A &amp; B</note></additionalFields>
+        <items>
+          <item><lpn>L1</lpn><sku>S1</sku><quantity>1e1</quantity><isDangerousGood>FALSE</isDangerousGood>
+            <caseSerials><serial>C1</serial><serial>C2</serial></caseSerials></item>
+          <item><lpn>L2</lpn><sku>S2</sku><quantity></quantity><description><![CDATA[<fragile>]]></description></item>
+        </items>
+      </document>`;
+    expect(parseXmlDocument(xml)).toEqual({
+      orderNumber: '00123',
+      business: 'kargo',
+      facility: 'sf',
+      direction: 'INBOUND',
+      expectedQuantity: 12,
+      additionalFields: { gate: '7', note: 'A & B' },
+      items: [
+        { lpn: 'L1', sku: 'S1', quantity: 10, isDangerousGood: false, caseSerials: ['C1', 'C2'] },
+        { lpn: 'L2', sku: 'S2', description: '<fragile>' },
+      ],
+    });
+  });
+
+  it('empty <items/> is an empty list; non-numeric text stays text for validation to refuse', () => {
+    expect(parseXmlDocument('<document><items/><expectedQuantity>ten</expectedQuantity></document>')).toEqual({ items: [], expectedQuantity: 'ten' });
+  });
+
+  it('a repeated field stays a list, which validation refuses', () => {
+    expect(parseXmlDocument('<document><lpn>A</lpn><lpn>B</lpn></document>')).toEqual({ lpn: ['A', 'B'] });
+  });
+
+  it('render and parse are inverses for a typical document', () => {
+    const doc = {
+      orderNumber: 'O-1',
+      business: 'kargo',
+      facility: 'sf',
+      direction: 'OUTBOUND',
+      items: [{ lpn: 'L<1>', sku: 'S&1', quantity: 3, quantityUnit: 'CASE', caseSerials: ['a', 'b'] }],
+    };
+    expect(parseXmlDocument(renderDocumentXml(doc))).toEqual(doc);
+  });
+
+  it('refuses DOCTYPE and ENTITY, other roots, text in <document>, and ill-formed XML', () => {
+    expect(problemOf(() => parseXmlDocument('<!DOCTYPE document><document/>')).code).toBe('XML_DOCTYPE_FORBIDDEN');
+    expect(problemOf(() => parseXmlDocument('<document><!ENTITY x "y"></document>')).code).toBe('XML_DOCTYPE_FORBIDDEN');
+    expect(problemOf(() => parseXmlDocument('<order/>')).code).toBe('MALFORMED_BODY');
+    expect(problemOf(() => parseXmlDocument('<document/><document/>')).code).toBe('MALFORMED_BODY');
+    expect(problemOf(() => parseXmlDocument('<document>hello<a>1</a></document>')).code).toBe('MALFORMED_BODY');
+    expect(problemOf(() => parseXmlDocument('<document><a></document>')).status).toBe(400);
+    expect(problemOf(() => parseXmlDocument('<document><__proto__><x>1</x></__proto__></document>')).status).toBe(400);
+    expect(problemOf(() => parseXmlDocument('   ')).code).toBe('MALFORMED_BODY');
+  });
+});
