@@ -3,7 +3,7 @@ import type { DocumentResponse } from '../documents/response.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { documentResponse } from './document-response.ts';
 import { planDocument } from './plan-document.ts';
-import { loadDocumentTarget, lockDocumentKeys } from './store/document-target.ts';
+import { loadDocumentTarget } from './store/document-target.ts';
 import { writeDocumentPlan } from './store/document-writes.ts';
 
 export interface ApplyOptions {
@@ -18,13 +18,12 @@ export interface ApplyOutcome {
 
 /**
  * Applies a validated document inside the caller's transaction (the HTTP layer wraps it with idempotency):
- * lock, read, decide (pure), write, in three round trips. Nothing is written before every decision is made,
+ * lock and read, decide (pure), write: two round trips. Nothing is written before every decision is made,
  * and the caller's transaction makes the document apply completely or not at all.
  * Throws EngineProblem 404 BUSINESS_NOT_FOUND / FACILITY_NOT_FOUND, 409 DUPLICATE_ORDER_ITEM_KEY / SHIPMENT_CONFLICT,
  * 422 UNKNOWN_DOCK.
  */
 export async function applyDocumentInTx(tx: Queryable, doc: Document, options: ApplyOptions = {}): Promise<ApplyOutcome> {
-  await lockDocumentKeys(tx, doc);
   const target = await loadDocumentTarget(tx, doc);
   const plan = planDocument(doc, target, options.now ?? new Date());
   const body = documentResponse(plan, await writeDocumentPlan(tx, plan));

@@ -21,9 +21,9 @@ export interface StoredShipment {
   orders: OrderView[];
 }
 
-export type ShipmentStatus = ShipmentView['status'];
+type ShipmentStatus = ShipmentView['status'];
 
-export function shipmentStatus(shipment: Pick<StoredShipment, 'arrivedAt' | 'departedAt'>): ShipmentStatus {
+function shipmentStatus(shipment: Pick<StoredShipment, 'arrivedAt' | 'departedAt'>): ShipmentStatus {
   if (shipment.departedAt) return 'DEPARTED';
   if (shipment.arrivedAt) return 'ARRIVED';
   return 'SCHEDULED';

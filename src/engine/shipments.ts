@@ -32,7 +32,7 @@ export async function recordShipmentEvent(db: Db, id: number, status: ShipmentEv
 }
 
 /** Events complete once each, in order: SCHEDULED, ARRIVED, DEPARTED. */
-export function eventProblem(current: Pick<StoredShipment, 'arrivedAt' | 'departedAt'>, status: ShipmentEvent): EngineProblem | null {
+function eventProblem(current: Pick<StoredShipment, 'arrivedAt' | 'departedAt'>, status: ShipmentEvent): EngineProblem | null {
   const done = status === 'ARRIVED' ? current.arrivedAt : current.departedAt;
   if (done) return new EngineProblem(409, 'EVENT_ALREADY_COMPLETED', `${status} was already completed at ${done}.`);
   if (status === 'DEPARTED' && !current.arrivedAt) return new EngineProblem(409, 'EVENT_OUT_OF_ORDER', 'A shipment departs only after it has arrived.');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyDocument, applyDocumentInTx, type ApplyOptions, type ApplyOutcome } from '../../../src/engine/apply-document.ts';
+import { DocumentResponseSchema } from '../../../src/documents/response.ts';
 import { validateDocument } from '../../../src/engine/documents/validate-document.ts';
 import { getShipment } from '../../../src/engine/shipments.ts';
 import { STORE_KINDS, type TestDatabase } from '../../support/stores.ts';
@@ -24,9 +25,10 @@ describe.each(STORE_KINDS)('applyDocument on %s', (kind) => {
   afterAll(async () => t?.drop());
   beforeEach(async () => clearDocuments(t));
 
-  /** Applies a raw body and checks the response's shipment against a fresh read of the store. */
+  /** Applies a raw body; checks the response against its schema and its shipment against a fresh read of the store. */
   async function apply(body: Record<string, unknown>, options?: ApplyOptions): Promise<ApplyOutcome> {
     const outcome = await applyDocument(t.db, validateDocument({ ...base, ...body }), options);
+    expect(DocumentResponseSchema.strict().safeParse(outcome.body).error).toBeUndefined();
     expect(outcome.body.shipment).toEqual((await getShipment(t.db, outcome.body.shipment.id))?.view);
     return outcome;
   }

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyDocument } from '../../../src/engine/apply-document.ts';
 import { validateDocument } from '../../../src/engine/documents/validate-document.ts';
@@ -62,5 +63,23 @@ describe.each(STORE_KINDS)('shipment events on %s', (kind) => {
     await expect(applyDocument(t.db, doc)).rejects.toMatchObject({ status: 409, code: 'SHIPMENT_CONFLICT' });
     const next = await applyDocument(t.db, { ...doc, shipmentNumber: 'S-2' });
     expect(next.body.created.map((c) => c.type)).toEqual(['SHIPMENT', 'ORDER']);
+  });
+
+  // PGlite has one connection: only a PostgreSQL server can hold an arrival open while a document runs.
+  it.skipIf(kind === 'pglite')('a document racing an arrival waits for it and then gets 409 SHIPMENT_CONFLICT', async () => {
+    const arrival = new pg.Client({ connectionString: t.url });
+    await arrival.connect();
+    try {
+      await arrival.query('BEGIN');
+      await arrival.query('UPDATE engine.shipments SET arrived_at = now() WHERE id = $1', [id]);
+      const racing = applyDocument(t.db, { ...doc, items: [{ lpn: 'L', sku: 'S', quantity: 1, quantityUnit: 'CASE' }] });
+      const settled = racing.then(() => 'applied', () => 'refused');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await Promise.race([settled, 'waiting'])).toBe('waiting');
+      await arrival.query('COMMIT');
+      await expect(racing).rejects.toMatchObject({ status: 409, code: 'SHIPMENT_CONFLICT' });
+    } finally {
+      await arrival.end();
+    }
   });
 });

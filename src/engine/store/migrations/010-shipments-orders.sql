@@ -86,8 +86,11 @@ $$;
 
 -- An order with its items, in the response's OrderView shape (ids as strings, empty values as "" and 0).
 -- json, not jsonb: json keeps the keys in the order written here, which is the order the response shows.
-CREATE FUNCTION engine.order_json(order_id bigint) RETURNS json LANGUAGE sql STABLE AS $$
-  SELECT json_build_object(
+-- plpgsql, not sql: a plpgsql function's query plans are cached per session, a sql function's are made again on
+-- every call (measured: 0.6 ms per shipment with one 10-item order, most of a document's read).
+CREATE FUNCTION engine.order_json(bigint) RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT json_build_object(
     'id', o.id::text, 'orderNumber', o.order_number, 'status', o.status, 'direction', o.direction,
     'business', b.slug, 'facility', f.slug, 'orderType', o.order_type, 'purchaseOrder', o.purchase_order,
     'consigneeName', o.consignee_name, 'consigneePhoneNumber', o.consignee_phone_number, 'bolNumber', o.bol_number,
@@ -105,13 +108,15 @@ CREATE FUNCTION engine.order_json(order_id bigint) RETURNS json LANGUAGE sql STA
   FROM engine.orders o
   JOIN engine.businesses b ON b.id = o.business_id
   JOIN engine.facilities f ON f.id = o.facility_id
-  WHERE o.id = $1
+  WHERE o.id = $1);
+END
 $$;
 
 -- A shipment as stored (StoredShipment in TypeScript): the ShipmentView's fields, with the raw event times
 -- instead of status and statusEvents, which TypeScript derives (one rule, one place).
-CREATE FUNCTION engine.shipment_json(shipment_id bigint) RETURNS json LANGUAGE sql STABLE AS $$
-  SELECT json_build_object(
+CREATE FUNCTION engine.shipment_json(bigint) RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT json_build_object(
     'id', s.id, 'shipmentNumber', s.shipment_number, 'business', b.slug, 'facility', f.slug,
     'scheduledAt', engine.iso_utc(s.scheduled_at), 'expectedArrivalAt', engine.iso_utc(s.expected_arrival_at),
     'arrivedAt', engine.iso_utc(s.arrived_at), 'departedAt', engine.iso_utc(s.departed_at),
@@ -123,5 +128,6 @@ CREATE FUNCTION engine.shipment_json(shipment_id bigint) RETURNS json LANGUAGE s
   JOIN engine.facilities f ON f.id = s.facility_id
   JOIN engine.businesses b ON b.id = f.business_id
   LEFT JOIN engine.docks d ON d.id = s.dock_id
-  WHERE s.id = $1
+  WHERE s.id = $1);
+END
 $$;
