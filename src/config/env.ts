@@ -58,6 +58,10 @@ export const EnvSchema = z.object({
   ENGINE_AUDIENCE: z.string().optional(),
   ENGINE_CLIENT_ID: z.string().optional(),
   ENGINE_CLIENT_SECRET: z.string().optional(),
+  /** Bearer token of the gateway's operations API. Unset: generated once into DATA_DIR/ops.token. */
+  OPS_TOKEN: z.string().min(16).optional(),
+  /** The running gateway the `intake files`/`submit` commands talk to. */
+  GATEWAY_URL: z.string().url().optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

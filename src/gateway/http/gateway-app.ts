@@ -1,0 +1,112 @@
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import type { Inbox } from '../../inbox/inbox.ts';
+import type { Logger } from '../../log/logger.ts';
+import { loadFileStory } from '../../ledger/file-story.ts';
+import { listFiles } from '../../ledger/files-repo.ts';
+import type { Db } from '../../store/db.ts';
+import { EngineProblem } from '../../engine/problem.ts';
+import { sendProblem, toEngineProblem } from '../../engine/http/problem-reply.ts';
+import { CORRELATION_ID_HEADER, correlationIdOf } from '../../engine/http/correlation-id.ts';
+import type { GatewayMetrics } from '../metrics.ts';
+import { opsTokenMatches } from '../ops-token.ts';
+import type { ReplayResult } from '../../pipeline/replay.ts';
+
+export interface ReadinessCheck {
+  ok: boolean;
+  detail?: string;
+}
+
+export interface GatewayAppOptions {
+  db: Db;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  opsToken: string;
+  inbox: Pick<Inbox, 'receive'>;
+  /** Each dependency's state: Redis, the store, the engine. */
+  readiness(): Promise<Record<string, ReadinessCheck>>;
+  replay(fileId: string, options: { dryRun: boolean }): Promise<ReplayResult>;
+  customers(): string[];
+}
+
+/**
+ * The gateway's own HTTP: liveness and readiness for the orchestrator, Prometheus metrics, and the operations
+ * API the `intake` CLI talks to (the embedded store is one process's: the CLI cannot open it next to a running
+ * gateway, so it asks the gateway).
+ */
+export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
+  const app = Fastify({ loggerInstance: options.logger, genReqId: correlationIdOf, disableRequestLogging: true }) as unknown as FastifyInstance;
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(CORRELATION_ID_HEADER, request.id);
+  });
+  app.setErrorHandler((error, request, reply) => {
+    const problem = toEngineProblem(error, request);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, problem);
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, new EngineProblem(404, 'NOT_FOUND', `No route ${request.method} ${request.url}.`)));
+  // Uploads stream straight into the inbox (which spools and fsyncs them); nothing is buffered here.
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const checks = await options.readiness();
+    const ready = Object.values(checks).every((check) => check.ok);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+  });
+  app.get('/metrics', async (_request, reply) => {
+    return reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+
+  app.register(async (ops) => {
+    ops.addHook('onRequest', async (request) => {
+      const header = request.headers.authorization;
+      const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+      if (!opsTokenMatches(options.opsToken, token)) throw new EngineProblem(401, 'INVALID_OPS_TOKEN', 'Missing or invalid operations token (see DATA_DIR/ops.token).');
+    });
+    ops.get('/ops/files', async (request) => {
+      const query = request.query as { customer?: string; state?: string; limit?: string };
+      const files = await listFiles(options.db, {
+        ...(query.customer ? { customer: query.customer } : {}),
+        ...(query.state ? { state: query.state.toUpperCase() } : {}),
+        limit: Math.min(Number(query.limit ?? 50) || 50, 1000),
+      });
+      return {
+        files: files.map((f) => ({
+          id: f.id,
+          customer: f.customer,
+          channel: f.channel,
+          name: f.original_name,
+          state: f.state,
+          documents: f.document_count,
+          receivedAt: f.received_at.toISOString(),
+          finishedAt: f.finished_at?.toISOString() ?? null,
+        })),
+      };
+    });
+    ops.get('/ops/files/:id', async (request) => {
+      const story = await loadFileStory(options.db, (request.params as { id: string }).id);
+      if (!story) throw new EngineProblem(404, 'FILE_NOT_FOUND', 'No file with that id.');
+      return story;
+    });
+    ops.post('/ops/files/:id/replay', async (request) => {
+      const dryRun = ['1', 'true'].includes(String((request.query as { dryRun?: string }).dryRun ?? ''));
+      return options.replay((request.params as { id: string }).id, { dryRun });
+    });
+    ops.post('/ops/customers/:customer/files', async (request, reply: FastifyReply) => {
+      const customer = (request.params as { customer: string }).customer;
+      const name = request.headers['x-file-name'];
+      if (typeof name !== 'string' || name.trim() === '') throw new EngineProblem(400, 'MISSING_FILE_NAME', 'Send the file name in the X-File-Name header.');
+      if (!options.customers().includes(customer)) throw new EngineProblem(404, 'UNKNOWN_CUSTOMER', `No customer "${customer}" in the mappings.`);
+      const receipt = await options.inbox.receive({
+        customer,
+        channel: 'cli',
+        originalName: decodeURIComponent(name),
+        sender: 'intake submit',
+        content: request.body as IncomingMessage,
+      });
+      return reply.code(202).send(receipt);
+    });
+  });
+  return app;
+}

@@ -1,0 +1,67 @@
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Queryable } from '../store/db.ts';
+
+/**
+ * Prometheus metrics: counts read from the ledger and the queues at scrape time (so several processes agree),
+ * and latencies observed by the stages of this process.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly stageSeconds: Histogram<'stage' | 'outcome'>;
+
+  constructor(sources: { db: Queryable; queueDepths(): Promise<Record<string, number>> }) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'intake_' });
+    this.stageSeconds = new Histogram({
+      name: 'intake_stage_duration_seconds',
+      help: 'Time one job took in a pipeline stage',
+      labelNames: ['stage', 'outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'intake_files',
+      help: 'Files in the ledger by state',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const { rows } = await sources.db.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM gateway.files GROUP BY state');
+        for (const row of rows) this.set({ state: row.state }, row.n);
+      },
+    });
+    new Gauge({
+      name: 'intake_documents',
+      help: 'Documents in the ledger by state (ACCEPTED, REJECTED, FAILED, INVALID, ...)',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const { rows } = await sources.db.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM gateway.documents GROUP BY state');
+        for (const row of rows) this.set({ state: row.state }, row.n);
+      },
+    });
+    new Gauge({
+      name: 'intake_queue_depth',
+      help: 'Jobs waiting, delayed or running per pipeline stage',
+      labelNames: ['stage'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const [stage, depth] of Object.entries(await sources.queueDepths())) this.set({ stage }, depth);
+      },
+    });
+  }
+
+  /** Times `work` into the stage histogram, labelled ok or error. */
+  async time<T>(stage: string, work: () => Promise<T>): Promise<T> {
+    const end = this.stageSeconds.startTimer({ stage });
+    try {
+      const result = await work();
+      end({ outcome: 'ok' });
+      return result;
+    } catch (error) {
+      end({ outcome: 'error' });
+      throw error;
+    }
+  }
+}
