@@ -48,7 +48,7 @@ export async function insertDocuments(db: Queryable, fileId: string, fileSeq: nu
           order_key: row.orderKey,
           order_number: row.orderNumber,
           payload: row.payload,
-          sources: row.sources,
+          sources: row.sources ?? {},
           mapping_hash: row.mappingHash,
           state: row.state,
           error: row.error ?? null,

@@ -22,7 +22,7 @@ export interface FinalizeStageDeps {
 }
 
 /** File-level errors that are our fault, not the file's: the file ends FAILED (replayable), not REJECTED. */
-const INTERNAL_ERROR_CODES = new Set(['PARSE_FAILED']);
+const INTERNAL_ERROR_CODES = new Set(['PARSE_FAILED', 'MAPPING_BROKEN']);
 
 export function resultDir(resultsDir: string, fileId: string): string {
   return join(resultsDir, fileId);

@@ -2,6 +2,7 @@ import { IntakeError, type IntakeErrorValue } from '../errors/intake-error.ts';
 import type { Logger } from '../log/logger.ts';
 import { activateHeads, insertDocuments, type NewDocumentRow } from '../ledger/documents-repo.ts';
 import { getFile, setFileState, type FileRow } from '../ledger/files-repo.ts';
+import type { SourceRange } from '../results/file-outcome.ts';
 import type { Db } from '../store/db.ts';
 import type { ParseJob, SubmitJob } from './jobs.ts';
 import { orderKeyOf } from './order-key.ts';
@@ -9,13 +10,22 @@ import { finalizeWhenDone } from './submit-stage.ts';
 
 /** What a mapping made of one group of records (src/mapping): a document, or the reasons it could not be one. */
 export type MappedOutput =
-  | { kind: 'document'; index: number; document: Record<string, unknown>; sources: unknown; mappingHash: string; test?: boolean }
-  | { kind: 'rejected-document'; index: number; errors: IntakeErrorValue[]; sources: unknown; partial?: unknown }
+  | { kind: 'document'; index: number; document: Record<string, unknown>; sources: SourceRange | undefined; mappingHash: string; test?: boolean }
+  | { kind: 'rejected-document'; index: number; errors: IntakeErrorValue[]; sources: SourceRange | undefined; partial?: unknown }
   | { kind: 'skipped-row'; error: IntakeErrorValue };
+
+/** What the format said once every record was read (X12: the envelope analysis behind the 997). */
+export interface MappedFileEnd {
+  acknowledgements: unknown[];
+  /** Parts of the file the format refused (X12 transaction sets), each with its reasons. */
+  rejections: IntakeErrorValue[][];
+  /** The file as a whole is unreadable in its format. */
+  fileRejection?: IntakeErrorValue | undefined;
+}
 
 /** Opens a received file through its customer's mapping; throws IntakeError when the file itself is refused. */
 export interface FileMapper {
-  open(file: FileRow): Promise<{ mappingName: string; mappingHash: string; outputs: AsyncIterable<MappedOutput> }>;
+  open(file: FileRow): Promise<{ mappingName: string; mappingHash: string; outputs: AsyncIterable<MappedOutput>; finish?: () => MappedFileEnd }>;
 }
 
 export interface ParseStageDeps {
@@ -100,7 +110,26 @@ export async function runParseJob(
       }
       if (batch.length >= BATCH) await flush();
     }
+    const end = opened.finish?.();
+    if (end?.fileRejection) throw new IntakeError(end.fileRejection);
+    // Refused transaction sets become rejected rows of the result, after the documents.
+    for (const errors of end?.rejections ?? []) {
+      const segment = errors[0]?.place.segment;
+      batch.push({
+        idx: count++,
+        orderKey: '',
+        orderNumber: '',
+        payload: null,
+        sources: segment === undefined ? {} : { unit: 'segment', first: segment, last: segment },
+        mappingHash: opened.mappingHash,
+        state: 'INVALID',
+        error: errors,
+      });
+    }
     await flush();
+    if (end && end.acknowledgements.length > 0) {
+      await db.query('UPDATE gateway.files SET acknowledgements = $2::jsonb WHERE id = $1', [file.id, JSON.stringify(end.acknowledgements)]);
+    }
     await setFileState(db, file.id, 'SUBMITTING', {
       mappingName: opened.mappingName,
       mappingHash: opened.mappingHash,

@@ -1,0 +1,88 @@
+import { createReadStream, existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { IntakeError, type IntakeErrorValue } from '../errors/intake-error.ts';
+import { FORMAT_OPTION_SCHEMAS, openRecords } from '../formats/read-records.ts';
+import type { FileRow } from '../ledger/files-repo.ts';
+import type { Logger } from '../log/logger.ts';
+import { loadMappings } from '../mapping/load-mappings.ts';
+import { mapRecords, type Sources } from '../mapping/map-records.ts';
+import { selectMapping } from '../mapping/select-mapping.ts';
+import { ack997InputsFrom } from '../results/ack-from-x12.ts';
+import type { SourceRange } from '../results/file-outcome.ts';
+import type { FileMapper, MappedOutput } from './parse-stage.ts';
+import { sniffFormat } from './sniff-format.ts';
+
+/** A document's records as one range of lines (or segments): first to last. */
+export function sourceRange(sources: Sources): SourceRange | undefined {
+  const spans = sources.segments ?? sources.lines;
+  if (!spans || spans.length === 0) return undefined;
+  return { unit: sources.segments ? 'segment' : 'line', first: Math.min(...spans.map((s) => s[0])), last: Math.max(...spans.map((s) => s[1])) };
+}
+
+async function readHead(path: string, bytes = 4096): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Received file → documents, through the customer's mappings as they are on disk now (a mapping change goes live
+ * with the next file, no restart). Refusals of the file as a whole (no such customer, an empty file, no mapping
+ * for its name, a mapping that rejects it) are IntakeErrors a customer can act on; a broken mapping config is
+ * ours to fix (MAPPING_BROKEN: the file ends FAILED and can be replayed once fixed).
+ */
+export function createFileMapper(settings: { mappingsDir: string; logger: Logger }): FileMapper {
+  return {
+    async open(file: FileRow) {
+      const place = { file: file.original_name };
+      const customerDir = join(settings.mappingsDir, file.customer);
+      if (!existsSync(join(customerDir, 'customer.yaml'))) {
+        throw IntakeError.of('UNKNOWN_CUSTOMER', `no customer "${file.customer}" is set up, so files sent as "${file.customer}" cannot be processed; ask your onboarding contact for the right account or folder`, place);
+      }
+      if (file.size_bytes === 0) throw IntakeError.of('EMPTY_FILE', 'the file is empty (0 bytes); send it again with its content', place);
+      const loaded = await loadMappings(customerDir, { formatOptions: FORMAT_OPTION_SCHEMAS });
+      if (!loaded.ok) {
+        settings.logger.error({ customer: file.customer, errors: loaded.errors }, 'the customer\'s mappings do not compile');
+        throw IntakeError.of('MAPPING_BROKEN', 'the mapping for your files has a configuration error on our side; we have been alerted and will re-run the file once it is fixed', place, {
+          errors: loaded.errors.map((e) => e.message),
+        });
+      }
+      const sniffed = sniffFormat(await readHead(file.spool_path));
+      const selection = selectMapping(loaded.mappings, file.original_name, sniffed);
+      if (!selection.ok) throw new IntakeError(selection.error);
+      const mapping = selection.mapping;
+      const stream = openRecords(mapping.format, createReadStream(file.spool_path, { highWaterMark: 256 * 1024 }), file.original_name);
+      const mapped = mapRecords(mapping, stream.records, { file: file.original_name, customer: file.customer });
+      async function* outputs(): AsyncIterable<MappedOutput> {
+        for await (const output of mapped) {
+          if (output.kind === 'skipped-row') {
+            yield { kind: 'skipped-row', error: output.error };
+          } else if (output.kind === 'document') {
+            yield { kind: 'document', index: output.index, document: output.document, sources: sourceRange(output.sources), mappingHash: output.mappingHash, ...(output.test ? { test: true } : {}) };
+          } else {
+            yield { kind: 'rejected-document', index: output.index, errors: output.errors, sources: sourceRange(output.sources), ...(output.partial ? { partial: output.partial } : {}) };
+          }
+        }
+      }
+      return {
+        mappingName: mapping.name,
+        mappingHash: mapping.hash,
+        outputs: outputs(),
+        finish: () => ({
+          acknowledgements: ack997InputsFrom(stream.acknowledgements),
+          rejections: stream.rejections
+            .filter((rejection) => rejection.ack.level !== 'file')
+            .map((rejection): IntakeErrorValue[] => rejection.errors),
+          // A file that is not X12 at all (garbage, EBCDIC, trimmed ISA) is refused as a whole.
+          fileRejection: stream.rejections.find((rejection) => rejection.ack.level === 'file')?.errors[0],
+        }),
+      };
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import type { SniffedFile } from '../mapping/select-mapping.ts';
+
+/**
+ * What the first bytes say about a file, so a customer with several mappings gets the right one even when file
+ * names do not tell (an X12 856 and a 940 both named `.edi`). Only sure signs count; anything else is left to
+ * the file-name patterns.
+ */
+export function sniffFormat(head: Uint8Array): SniffedFile {
+  const text = Buffer.from(head).toString('latin1').replace(/^\uFEFF|^\xEF\xBB\xBF/, '').trimStart();
+  if (head[0] === 0x50 && head[1] === 0x4b) return { format: 'xlsx' };
+  if (text.startsWith('ISA') && text.length > 106) {
+    const elementSeparator = text[3]!;
+    const terminator = text[105]!;
+    const st = text.split(terminator).map((segment) => segment.trim()).find((segment) => segment.startsWith(`ST${elementSeparator}`));
+    const transactionSet = st?.split(elementSeparator)[1];
+    return transactionSet && /^\d{3}$/.test(transactionSet) ? { format: 'x12', transactionSet } : { format: 'x12' };
+  }
+  if (text.startsWith('{') || text.startsWith('[')) return { format: 'json' };
+  return {};
+}

@@ -1,0 +1,57 @@
+import type { X12Ack } from '../formats/x12/x12-events.ts';
+import type { Ack997Input } from './ack-997.ts';
+
+/**
+ * The 997 inputs of a file: one per functional group the X12 reader closed, with the group's transaction sets.
+ * Groups whose envelope never closed (a truncated file) are still acknowledged from their sets, so the sender
+ * learns what was received.
+ */
+export function ack997InputsFrom(acks: readonly X12Ack[]): Ack997Input[] {
+  const groups = new Map<string, { group?: X12Ack; sets: X12Ack[] }>();
+  const keyOf = (ack: X12Ack) => `${ack.interchange}/${ack.group ?? ''}`;
+  for (const ack of acks) {
+    if (ack.level !== 'group' && ack.level !== 'transaction') continue;
+    const entry = groups.get(keyOf(ack)) ?? { sets: [] };
+    if (ack.level === 'group') entry.group = ack;
+    else entry.sets.push(ack);
+    groups.set(keyOf(ack), entry);
+  }
+  const inputs: Ack997Input[] = [];
+  for (const { group, sets } of groups.values()) {
+    const head = group ?? sets[0];
+    if (!head?.functionalId || !head.group || !head.version) continue; // no GS was read: nothing a 997 can answer
+    inputs.push({
+      interchange: {
+        senderQualifier: head.senderQualifier.padEnd(2).slice(0, 2),
+        senderId: head.senderId || 'UNKNOWN',
+        receiverQualifier: head.receiverQualifier.padEnd(2).slice(0, 2),
+        receiverId: head.receiverId || 'UNKNOWN',
+        version: '00401',
+        usage: head.test ? 'T' : 'P',
+      },
+      group: {
+        functionalId: head.functionalId,
+        senderCode: head.appSender || head.senderId || 'UNKNOWN',
+        receiverCode: head.appReceiver || head.receiverId || 'UNKNOWN',
+        controlNumber: head.group.replace(/^0+(?=\d)/, ''),
+        version: head.version,
+        ...(group?.ak9 ? { transactionSetsIncluded: group.ak9.included, codes: group.ak9.codes.slice(0, 5) } : {}),
+      },
+      transactionSets: sets
+        .filter((set) => set.transactionSet && set.transaction)
+        .map((set) => ({
+          id: set.transactionSet!,
+          controlNumber: set.transaction!,
+          status: set.ak5?.status ?? 'A',
+          codes: (set.ak5?.codes ?? []).slice(0, 5),
+          segmentErrors: (set.ak3 ?? []).map((segment) => ({
+            segmentId: segment.segmentId,
+            position: segment.position,
+            code: segment.code,
+            elementErrors: segment.ak4.map((element) => ({ position: element.position, code: element.code, ...(element.badValue ? { badValue: element.badValue } : {}) })),
+          })),
+        })),
+    });
+  }
+  return inputs;
+}
