@@ -16,9 +16,18 @@ export interface EngineServer {
   close(): Promise<void>;
 }
 
-/** The engine as a process part: open and migrate the store, seed the demo tenants if asked, listen. */
-export async function startEngineServer(env: Env, logger: Logger): Promise<EngineServer> {
-  const db = await openDb(env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL } : { kind: 'pglite', dataDir: join(env.DATA_DIR, 'pglite') });
+/** The store a process runs on: PostgreSQL with DATABASE_URL, else PGlite under DATA_DIR (one instance per process). */
+export function openProcessDb(env: Env): Promise<Db> {
+  return openDb(env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL } : { kind: 'pglite', dataDir: join(env.DATA_DIR, 'pglite') });
+}
+
+/**
+ * The engine as a process part: open and migrate the store, seed the demo tenants if asked, listen. Given a
+ * `db`, it shares it (the gateway's ledger lives in the same store) and leaves closing it to the owner.
+ */
+export async function startEngineServer(env: Env, logger: Logger, shared?: { db: Db }): Promise<EngineServer> {
+  const db = shared?.db ?? (await openProcessDb(env));
+  const ownsDb = !shared;
   try {
     await migrateEngine(db);
     if (env.ENGINE_DEMO) await seedDemoData(db);
@@ -38,11 +47,11 @@ export async function startEngineServer(env: Env, logger: Logger): Promise<Engin
       db,
       async close() {
         await app.close();
-        await db.close();
+        if (ownsDb) await db.close();
       },
     };
   } catch (error) {
-    await db.close().catch(() => undefined);
+    if (ownsDb) await db.close().catch(() => undefined);
     throw error;
   }
 }

@@ -16,8 +16,11 @@ export const CustomerSchema = z
     direction: DirectionSchema.optional().describe('Direction every document defaults to.'),
     /** IANA zone for dates in this customer's files when a date transform names none. Default UTC. */
     timeZone: z.string().optional().describe("IANA zone of this customer's dates when a date transform names none. Default UTC."),
-    /** Constants for document fields, used when a mapping leaves the field unset or its value is empty. */
-    defaults: DocumentSchema.omit({ items: true, orderNumber: true, business: true, facility: true, direction: true })
+    /**
+     * Constants for document fields, used when a mapping leaves the field unset or its value is empty;
+     * additionalFields merge with the mapping's. Not the strategy: that belongs to each mapping.
+     */
+    defaults: DocumentSchema.omit({ items: true, orderNumber: true, business: true, facility: true, direction: true, orderItemUpdateStrategy: true })
       .partial()
       .optional()
       .describe('Constants for document fields, used when a mapping leaves the field unset or empty.'),

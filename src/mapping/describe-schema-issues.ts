@@ -19,7 +19,7 @@ type Issue = z.core.$ZodIssue;
  * Lets the caller explain an issue better than the generic rules can (the mapping compiler explains transform
  * steps itself). Returns the problems, or undefined to fall through.
  */
-export type IssueOverride = (issue: Issue, path: ConfigPath) => ConfigProblemAt[] | undefined;
+export type IssueOverride = (issue: Issue, path: ConfigPath, value: unknown) => ConfigProblemAt[] | undefined;
 
 /**
  * zod issues as messages a person editing YAML can act on: unknown keys with a suggestion, the branch of a union
@@ -55,9 +55,9 @@ function describeIssue(
   prefix: ConfigPath,
 ): ConfigProblemAt[] {
   const path = [...prefix, ...(issue.path as (string | number)[])];
-  const custom = override?.(issue, path);
-  if (custom) return custom;
   const value = valueAt(data, path);
+  const custom = override?.(issue, path, value);
+  if (custom) return custom;
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys.map((key) => ({

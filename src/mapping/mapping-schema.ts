@@ -202,7 +202,10 @@ for (const name of Object.keys(DocumentSchema.shape)) {
  */
 export const DocumentFieldsSchema = z
   .strictObject(documentFieldShape)
-  .describe('Document fields (first record of each group). business/facility/direction default from customer.yaml.');
+  .describe('Document fields (first record of each group). business/facility/direction default from customer.yaml.') as unknown as z.ZodType<DocumentFields>;
+
+type DocumentFieldName = Exclude<keyof typeof DocumentSchema.shape, 'items' | 'additionalFields'>;
+export type DocumentFields = { [K in DocumentFieldName]?: ValueSpec } & { additionalFields?: Record<string, ValueSpec> };
 
 const itemFieldShape: Record<string, z.ZodType> = {
   when: WhenSchema.optional().describe('Only records meeting this become items; the others still count for document fields.'),
@@ -210,7 +213,10 @@ const itemFieldShape: Record<string, z.ZodType> = {
 for (const name of Object.keys(ItemSchema.shape)) itemFieldShape[name] = ValueSpecSchema.optional().describe(`The item's ${name}.`);
 
 /** Item fields: one item per record of the group (that meets `when`). */
-export const ItemsSchema = z.strictObject(itemFieldShape).describe('Item fields: one item per record of the group (that meets `when`).');
+export const ItemsSchema = z
+  .strictObject(itemFieldShape)
+  .describe('Item fields: one item per record of the group (that meets `when`).') as unknown as z.ZodType<ItemFields>;
+export type ItemFields = { when?: Condition | Condition[] } & { [K in keyof typeof ItemSchema.shape]?: ValueSpec };
 
 export const ON_ERROR = ['rejectDocument', 'rejectFile', 'skipRow'] as const;
 

@@ -2,17 +2,13 @@ import type { Logger } from '../log/logger.ts';
 import { activateHeads, countAttempt, documentCounts, finishDocument, getDocument } from '../ledger/documents-repo.ts';
 import { getFile } from '../ledger/files-repo.ts';
 import type { Db } from '../store/db.ts';
+import type { Document } from '../documents/document.ts';
+import type { EngineClient } from '../engine-client/engine-client.ts';
+import type { SubmitOutcome } from '../engine-client/submit-outcome.ts';
 import type { SubmitJob } from './jobs.ts';
 
-/** What the submit stage needs of the engine client (src/engine-client). */
-export type SubmitOutcome =
-  | { kind: 'accepted'; status: number; response: unknown; correlationId: string }
-  | { kind: 'rejected'; status: number; problem: { code?: string; detail?: string; title?: string }; correlationId: string }
-  | { kind: 'retry'; reason: string; status?: number; retryAfterMs?: number; message: string };
-
-export interface DocumentSubmitter {
-  submitDocument(document: unknown, headers: { correlationId: string; idempotencyKey: string }): Promise<SubmitOutcome>;
-}
+/** What the submit stage needs of the engine client. */
+export type DocumentSubmitter = Pick<EngineClient, 'submitDocument'>;
 
 export interface SubmitStageDeps {
   db: Db;
@@ -37,7 +33,7 @@ export async function runSubmitJob(deps: SubmitStageDeps, job: SubmitJob, defer:
   const key = `${job.fileId}-${job.idx}`;
   const attempt = await countAttempt(db, job.fileId, job.idx);
   const log = logger.child({ fileId: job.fileId, documentIndex: job.idx, correlationId: key, attempt });
-  const outcome = await deps.submitter.submitDocument(doc.payload, { correlationId: key, idempotencyKey: key });
+  const outcome = await deps.submitter.submitDocument(doc.payload as Document, { correlationId: key, idempotencyKey: key });
   if (outcome.kind === 'retry') {
     if (attempt < deps.maxAttempts) {
       const delay = deps.retryDelayMs(attempt, outcome);

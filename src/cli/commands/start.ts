@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { loadEnv } from '../../config/env.ts';
-import { startEngineServer } from '../../engine/engine-server.ts';
+import { openProcessDb, startEngineServer } from '../../engine/engine-server.ts';
+import { ensureEmbeddedGatewayClient } from '../../gateway/embedded-engine-client.ts';
+import { startGateway, gatewayPaths } from '../../gateway/start-gateway.ts';
 import { createLogger } from '../../log/logger.ts';
 import { ensureRedis } from '../../runtime/ensure-redis.ts';
 import { runUntilSignal } from '../../runtime/run-until-signal.ts';
@@ -8,16 +10,28 @@ import { runUntilSignal } from '../../runtime/run-until-signal.ts';
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
-    .description('run the whole product in one process with embedded defaults: the engine (with demo data) and the services it needs')
+    .description('run the whole product in one process with embedded defaults: engine (with demo data), gateway, workers, drop folders')
     .action(async () => {
       const env = loadEnv();
       const logger = createLogger({ level: env.LOG_LEVEL });
       const redis = await ensureRedis(env.REDIS_URL, env.DATA_DIR, logger);
-      const engine = await startEngineServer({ ...env, ENGINE_DEMO: true }, logger);
-      logger.info(
-        { engine: engine.url, docs: `${engine.url}/v1/docs/`, redis: redis.url, dataDir: env.DATA_DIR },
-        `intake-gateway running: engine at ${engine.url} (Swagger UI at ${engine.url}/v1/docs/); demo client demo-client/demo-secret`,
+      // One store for the engine and the ledger: PGlite is one process's, and one instance is enough.
+      const db = await openProcessDb(env);
+      const engine = await startEngineServer({ ...env, ENGINE_DEMO: true }, logger.child({ part: 'engine' }), { db });
+      const credentials = env.ENGINE_URL
+        ? { clientId: env.ENGINE_CLIENT_ID ?? '', clientSecret: env.ENGINE_CLIENT_SECRET ?? '' }
+        : await ensureEmbeddedGatewayClient(db, env.DATA_DIR);
+      const gateway = await startGateway(
+        env,
+        db,
+        logger.child({ part: 'gateway' }),
+        { baseUrl: env.ENGINE_URL ?? engine.url, tokenUrl: env.ENGINE_TOKEN_URL, audience: env.ENGINE_AUDIENCE, ...credentials },
+        { intake: true, workers: true },
       );
-      await runUntilSignal(logger, [() => redis.close(), () => engine.close()]);
+      logger.info(
+        { engine: engine.url, gateway: gateway.url, redis: redis.url, dropDir: gatewayPaths(env).dropDir },
+        `intake-gateway running: engine ${engine.url} (Swagger UI ${engine.url}/v1/docs/), gateway ${gateway.url}; drop files into ${gatewayPaths(env).dropDir}/<customer>/inbound`,
+      );
+      await runUntilSignal(logger, [() => redis.close(), () => db.close(), () => engine.close(), () => gateway.close()]);
     });
 }

@@ -34,6 +34,11 @@ interface Parser {
   format: string;
   parse(text: string, zone: string): DateTime;
   withTime: boolean;
+  /**
+   * Same result as parse + output without luxon, for all-numeric formats (the common case): the text, null when
+   * the value is not a valid date, undefined when luxon must decide (hour 24, which luxon rolls to the next day).
+   */
+  fast?: (text: string, asDate: boolean, zone: string) => string | null | undefined;
 }
 
 function parserFor(format: string | undefined): Parser {
@@ -46,17 +51,103 @@ function parserFor(format: string | undefined): Parser {
   }
   // A TokenParser is built once per format: luxon's fromFormat re-tokenises the format on every call.
   const tokens = DateTime.buildFormatParser(format, { locale: 'en-US' });
+  const fast = numericParser(format);
   return {
     format,
     withTime: hasTimeOfDay(format),
     parse: (text, zone) => DateTime.fromFormatParser(text, tokens, { locale: 'en-US', zone }),
+    ...(fast ? { fast } : {}),
+  };
+}
+
+const NUMERIC_TOKENS: Record<string, [pattern: string, unit: 'year' | 'year2' | 'month' | 'day' | 'hour' | 'minute' | 'second']> = {
+  yyyy: ['(\\d{4})', 'year'],
+  yy: ['(\\d{2})', 'year2'],
+  MM: ['(\\d{2})', 'month'],
+  M: ['(\\d{1,2})', 'month'],
+  dd: ['(\\d{2})', 'day'],
+  d: ['(\\d{1,2})', 'day'],
+  HH: ['(\\d{2})', 'hour'],
+  H: ['(\\d{1,2})', 'hour'],
+  mm: ['(\\d{2})', 'minute'],
+  ss: ['(\\d{2})', 'second'],
+};
+const TOKEN = /yyyy|yy|MM|M|dd|d|HH|H|mm|ss/y;
+
+const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/**
+ * Luxon spends ~25 µs per parse, which alone would cap a mapping at ~40k dated records per second; formats made
+ * only of numeric tokens and separators (dd.MM.yyyy, yyyyMMdd, MM/dd/yy HH:mm) are read by one regex instead,
+ * with luxon's rules (two-digit years 00-60 are 20xx, as luxon's twoDigitCutoffYear) and luxon only for the
+ * zone conversion of date-times outside UTC (memoised: files repeat their timestamps).
+ */
+function numericParser(format: string): Parser['fast'] {
+  let regex = '^';
+  const units: string[] = [];
+  for (let i = 0; i < format.length; ) {
+    TOKEN.lastIndex = i;
+    const m = TOKEN.exec(format);
+    if (m) {
+      const [pattern, unit] = NUMERIC_TOKENS[m[0]]!;
+      regex += pattern;
+      units.push(unit);
+      i += m[0].length;
+      continue;
+    }
+    const c = format[i]!;
+    if (/[A-Za-z']/.test(c)) return undefined; // another luxon token or a quoted literal: leave it to luxon
+    regex += c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+    i++;
+  }
+  if (!units.includes('year') && !units.includes('year2')) return undefined;
+  const re = new RegExp(`${regex}$`);
+  const zoned = new Map<string, string | null>();
+  return (text, asDate, zone) => {
+    const m = re.exec(text);
+    if (!m) return null;
+    let year = 0;
+    let month = 1;
+    let day = 1;
+    let hour = 0;
+    let minute = 0;
+    let second = 0;
+    for (let k = 0; k < units.length; k++) {
+      const n = Number(m[k + 1]);
+      switch (units[k]) {
+        case 'year': year = n; break;
+        case 'year2': year = n > 60 ? 1900 + n : 2000 + n; break;
+        case 'month': month = n; break;
+        case 'day': day = n; break;
+        case 'hour': hour = n; break;
+        case 'minute': minute = n; break;
+        case 'second': second = n; break;
+      }
+    }
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    const daysInMonth = month === 2 ? (leap ? 29 : 28) : DAYS_IN_MONTH[month] ?? 0;
+    if (hour === 24) return undefined;
+    if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 24 || minute > 59 || second > 59) return null;
+    if (asDate) return `${year}-${pad2(month)}-${pad2(day)}`;
+    if (zone === 'UTC') {
+      return `${new Date(Date.UTC(year, month - 1, day, hour, minute, second)).toISOString().slice(0, 19)}Z`;
+    }
+    const cached = zoned.get(text);
+    if (cached !== undefined) return cached;
+    const dt = DateTime.fromObject({ year, month, day, hour, minute, second }, { zone });
+    const iso = dt.isValid ? dt.toUTC().toISO({ suppressMilliseconds: true }) : null;
+    if (zoned.size >= 10_000) zoned.clear();
+    zoned.set(text, iso);
+    return iso;
   };
 }
 
 export const parseDate: TransformDefinition<DateOptions> = {
   name: 'date',
   summary:
-    'Text to a date (yyyy-MM-dd) or a date-time (ISO 8601 UTC), from one or more formats in a time zone; two-digit years 00–59 are 20xx.',
+    'Text to a date (yyyy-MM-dd) or a date-time (ISO 8601 UTC), from one or more formats in a time zone; two-digit years 00–60 are 20xx.',
   options: DateOptionsSchema,
   bare: true,
   elementwise: true,
@@ -77,6 +168,12 @@ export const parseDate: TransformDefinition<DateOptions> = {
     return (value) => {
       const text = asText(value).trim();
       for (const parser of parsers) {
+        if (parser.fast) {
+          const asDate = output === 'date' || (output === 'auto' && !parser.withTime);
+          const result = parser.fast(text, asDate, zone);
+          if (result === null) continue;
+          if (result !== undefined) return result;
+        }
         const dt = parser.parse(text, zone);
         if (!dt.isValid) continue;
         const asDate = output === 'date' || (output === 'auto' && (parser.format === 'ISO 8601' ? text.length <= 10 : !parser.withTime));

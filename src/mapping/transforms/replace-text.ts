@@ -33,7 +33,7 @@ export const replaceText: TransformDefinition<ReplaceOptions> = {
     try {
       regex = new RegExp(o.regex!, o.flags ?? 'g');
     } catch (e) {
-      throw new ConfigProblem('MAPPING_BAD_REGEX', `invalid regular expression: ${(e as Error).message}`, ['regex']);
+      throw new ConfigProblem('MAPPING_BAD_REGEX', `invalid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`, ['regex']);
     }
     return (value) => asText(value).replace(regex, replacement);
   },

@@ -1,0 +1,226 @@
+import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import SftpClient from 'ssh2-sftp-client';
+import type { Client, ConnectConfig } from 'ssh2';
+import type { Logger } from '../../log/logger.ts';
+import { hostKeyFingerprint, normalizeFingerprint } from './host-key.ts';
+import { resolveSecret } from './resolve-secret.ts';
+import { SftpPollError } from './sftp-poll-errors.ts';
+import type { SftpPollConfig, SftpPollTiming } from './sftp-poll-schema.ts';
+
+/** A regular file as a directory listing shows it. */
+export interface RemoteEntry {
+  name: string;
+  /** `-` regular file, `d` directory, `l` link (from the long name). */
+  type: string;
+  sizeBytes: number;
+  /** SFTP carries whole seconds. */
+  mtimeMs: number;
+}
+
+export interface RemoteSessionSettings {
+  config: SftpPollConfig;
+  timing: SftpPollTiming;
+  /** Already bound to the customer. */
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * One SSH connection to a customer's server, with the rules every remote call must follow: the host key is pinned,
+ * every call has a time limit, and once anything goes wrong with the connection (an error or close event, a call
+ * that timed out) the session is `broken` and refuses further calls, so its owner rebuilds it instead of feeding
+ * calls into a dead socket.
+ */
+export class RemoteSession {
+  private brokenBy: string | undefined;
+  private readonly sftp: SftpClient;
+
+  private constructor(private readonly settings: RemoteSessionSettings) {
+    // ssh2-sftp-client logs these to the console by default; they are the connection dying under us.
+    this.sftp = new SftpClient(`sftp-poll`, {
+      error: (error: unknown) => this.markBroken(`connection error: ${(error as Error).message}`),
+      end: () => this.markBroken('connection ended by the server'),
+      close: () => this.markBroken('connection closed'),
+    });
+  }
+
+  /** Connects and logs in; refuses (SFTP_POLL_HOST_KEY_MISMATCH) a server whose host key is not the pinned one. */
+  static async open(settings: RemoteSessionSettings): Promise<RemoteSession> {
+    const session = new RemoteSession(settings);
+    await session.connect();
+    return session;
+  }
+
+  get broken(): boolean {
+    return this.brokenBy !== undefined;
+  }
+
+  private get client(): Client {
+    // The underlying ssh2 client is public in ssh2-sftp-client but not in its types.
+    return (this.sftp as unknown as { client: Client }).client;
+  }
+
+  private async connect(): Promise<void> {
+    const { config, timing, env } = this.settings;
+    const pinned = normalizeFingerprint(config.hostKeySha256);
+    let presented: string | undefined;
+    const connectConfig: ConnectConfig = {
+      host: config.host,
+      port: config.port,
+      username: config.username,
+      readyTimeout: timing.connectTimeoutMs,
+      keepaliveInterval: timing.keepaliveIntervalMs,
+      keepaliveCountMax: 3,
+      tryKeyboard: false,
+      // Pinned, never trust-on-first-use: a changed key is a changed (or impersonated) server.
+      hostVerifier: (key: Buffer) => {
+        presented = hostKeyFingerprint(key);
+        return presented === pinned;
+      },
+    };
+    try {
+      if (config.auth.method === 'key') {
+        connectConfig.privateKey = resolveSecret(config.auth.privateKey, env);
+        if (config.auth.passphrase) connectConfig.passphrase = resolveSecret(config.auth.passphrase, env);
+      } else {
+        connectConfig.password = resolveSecret(config.auth.password, env);
+      }
+      await this.withTimeout('connect', `${config.host}:${config.port}`, timing.connectTimeoutMs + 1_000, () => this.sftp.connect(connectConfig));
+    } catch (error) {
+      this.destroy('connect failed');
+      if (presented !== undefined && presented !== pinned) {
+        throw new SftpPollError(
+          'SFTP_POLL_HOST_KEY_MISMATCH',
+          `host key of ${config.host}:${config.port} is ${presented}, but ${pinned} is pinned: refusing to connect (update hostKeySha256 only after confirming the new key with the customer)`,
+        );
+      }
+      if (error instanceof SftpPollError) throw error;
+      throw new SftpPollError('SFTP_POLL_CONNECT_FAILED', `connecting to ${config.host}:${config.port} as ${config.username} failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  private markBroken(reason: string): void {
+    if (this.brokenBy !== undefined) return;
+    this.brokenBy = reason;
+    this.settings.logger.debug({ reason }, 'sftp-poll connection no longer usable');
+  }
+
+  /** Drops the connection at once (in-flight calls and downloads fail). For timeouts and `close()` mid-poll. */
+  destroy(reason = 'destroyed'): void {
+    this.markBroken(reason);
+    this.client.destroy();
+  }
+
+  /** Ends the connection politely, but never waits longer than one call's time limit for it. */
+  async end(): Promise<void> {
+    if (this.broken) {
+      this.client.destroy();
+      return;
+    }
+    this.markBroken('ended');
+    await this.withTimeout('end', '', this.settings.timing.callTimeoutMs, () => this.sftp.end(), true).catch(() => undefined);
+    this.client.destroy();
+  }
+
+  private async withTimeout<T>(op: string, path: string, ms: number, fn: () => Promise<T>, evenIfBroken = false): Promise<T> {
+    if (this.brokenBy !== undefined && !evenIfBroken) {
+      throw new SftpPollError('SFTP_POLL_CONNECTION_LOST', `${op} ${path}: ${this.brokenBy}`);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // A call that never answers leaves the channel in an unknown state: drop it, the owner reconnects.
+        this.destroy(`${op} timed out`);
+        reject(new SftpPollError('SFTP_POLL_TIMEOUT', `${op} ${path}: no answer within ${ms} ms`));
+      }, ms);
+    });
+    try {
+      return await Promise.race([fn(), timeout]);
+    } catch (error) {
+      // After the connection broke, ssh2-sftp-client's own messages ("No SFTP connection") hide the reason.
+      if (this.brokenBy !== undefined && !(error instanceof SftpPollError)) {
+        throw new SftpPollError('SFTP_POLL_CONNECTION_LOST', `${op} ${path}: ${this.brokenBy} (${(error as Error).message})`, { cause: error });
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private call<T>(op: string, path: string, fn: () => Promise<T>): Promise<T> {
+    return this.withTimeout(op, path, this.settings.timing.callTimeoutMs, fn);
+  }
+
+  async list(dir: string): Promise<RemoteEntry[]> {
+    const entries = await this.call('list', dir, () => this.sftp.list(dir));
+    return entries.map((entry) => ({ name: entry.name, type: entry.type, sizeBytes: entry.size, mtimeMs: entry.modifyTime }));
+  }
+
+  /** `false` when nothing is there, else the type (`-`, `d`, `l`). */
+  exists(path: string): Promise<false | string> {
+    return this.call('exists', path, () => this.sftp.exists(path));
+  }
+
+  async mkdirs(dir: string): Promise<void> {
+    if (await this.exists(dir)) return;
+    await this.call('mkdir', dir, () => this.sftp.mkdir(dir, true));
+  }
+
+  /** Plain SFTP rename: refuses to replace an existing target on OpenSSH (we never overwrite a processed file). */
+  async rename(from: string, to: string): Promise<void> {
+    await this.call('rename', from, () => this.sftp.rename(from, to));
+  }
+
+  /** Rename that replaces the target (a re-delivered result): posix-rename where the server has it, else delete then rename. */
+  async replace(from: string, to: string): Promise<void> {
+    try {
+      await this.call('posix-rename', from, () => this.sftp.posixRename(from, to));
+    } catch (error) {
+      if (this.broken) throw error;
+      if (await this.exists(to)) await this.delete(to);
+      await this.rename(from, to);
+    }
+  }
+
+  async delete(path: string): Promise<void> {
+    await this.call('delete', path, () => this.sftp.delete(path));
+  }
+
+  /** Uploads a local file under a temporary name in the target's directory, then renames it into place. */
+  async upload(localPath: string, remotePath: string): Promise<void> {
+    const temp = posix.join(posix.dirname(remotePath), `.${posix.basename(remotePath)}.${randomBytes(4).toString('hex')}.partial`);
+    try {
+      await this.call('upload', temp, () => this.sftp.put(createReadStream(localPath), temp));
+      await this.replace(temp, remotePath);
+    } catch (error) {
+      if (!this.broken) await this.delete(temp).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Streams a remote file. A download that gets no bytes for `idleTimeoutMs` is aborted (the total time is not
+   * limited: files may be large); one that ends at another size than the listing said throws, so a file that was
+   * still changing never reaches the inbox whole-looking.
+   */
+  async *download(remotePath: string, expectedBytes: number): AsyncGenerator<Uint8Array> {
+    const stream = await this.call('open', remotePath, async () => this.sftp.createReadStream(remotePath));
+    const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    let received = 0;
+    try {
+      for (;;) {
+        const next = await this.withTimeout('read', remotePath, this.settings.timing.idleTimeoutMs, () => chunks.next());
+        if (next.done) break;
+        received += next.value.byteLength;
+        yield next.value;
+      }
+    } finally {
+      stream.destroy();
+    }
+    if (received !== expectedBytes) {
+      throw new SftpPollError('SFTP_POLL_FILE_CHANGED', `${remotePath}: read ${received} bytes, the listing said ${expectedBytes}: the file changed during the download`);
+    }
+  }
+}

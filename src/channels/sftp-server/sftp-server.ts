@@ -1,0 +1,348 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, realpathSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import ssh2 from 'ssh2';
+import type { AuthContext, Connection, ClientInfo, SFTPWrapper } from 'ssh2';
+import type { Inbox } from '../../inbox/inbox.ts';
+import type { Logger } from '../../log/logger.ts';
+import { findAuthorizedKey, indexAccounts, verifyAccountPassword, type LoginAccount } from './check-credentials.ts';
+import { loadOrCreateHostKey, sshFingerprint, type HostKey } from './host-key.ts';
+import { LoginBanList } from './login-ban-list.ts';
+import { RecentlyReceived, SftpJailSession } from './sftp-jail-session.ts';
+import { SFTP_SERVER_ALGORITHMS, SftpServerOptionsSchema, SftpServerAccountSchema, type SftpServerAccountInput, type SftpServerOptions, type SftpServerOptionsInput } from './sftp-server-options.ts';
+
+/** What the server needs besides its options: where files go, where lines go. */
+export interface SftpServerDeps {
+  inbox: Pick<Inbox, 'receive'>;
+  logger: Logger;
+  /** Clock for bans (tests move it). */
+  now?: () => number;
+}
+
+/** The folder results for `customer` are written to, and downloaded from. */
+export function sftpOutboundDir(dataDir: string, customer: string): string {
+  return join(dataDir, 'customers', customer, 'outbound');
+}
+
+interface ConnectionState {
+  id: string;
+  client: Connection;
+  address: string;
+  log: Logger;
+  login?: LoginAccount;
+  lastActivity: number;
+  /** Failures scored on this connection (a connection that offered only unknown keys scores one at close). */
+  failures: number;
+  offeredUnknownKey: boolean;
+  refusedForLimit: boolean;
+  sessions: Set<SftpJailSession>;
+  loginTimer?: NodeJS.Timeout;
+}
+
+const ALL_METHODS = ['publickey', 'password'] as const;
+
+/**
+ * Our SFTP server: each customer logs in to a jail with `/inbound` (uploads, handed to the inbox when complete)
+ * and `/outbound` (their results, to download and delete). Password (scrypt) and public-key logins; failed
+ * logins are scored per address and per account and lead to bans that expire.
+ */
+export class SftpServer {
+  private readonly options: SftpServerOptions;
+  private readonly deps: SftpServerDeps;
+  private readonly log: Logger;
+  private readonly bans: LoginBanList;
+  private readonly holdNamePattern: RegExp;
+  private accounts = new Map<string, LoginAccount>();
+  private readonly connections = new Map<string, ConnectionState>();
+  private readonly sessionsByAccount = new Map<string, number>();
+  private readonly received = new Map<string, RecentlyReceived>();
+  private server: ssh2.Server | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private hostKeyInfo: HostKey | undefined;
+  private dataDir: string;
+  private uploadsDir: string;
+  private boundPort = 0;
+
+  constructor(options: SftpServerOptionsInput & SftpServerDeps) {
+    const { inbox, logger, now, ...rest } = options;
+    this.options = SftpServerOptionsSchema.parse(rest);
+    this.deps = { inbox, logger, ...(now ? { now } : {}) };
+    this.log = logger.child({ component: 'sftp-server' });
+    this.bans = new LoginBanList(this.options.bans, now);
+    this.holdNamePattern = new RegExp(this.options.holdNamePattern, 'i');
+    this.dataDir = this.options.dataDir;
+    this.uploadsDir = join(this.dataDir, 'uploads');
+    this.accounts = indexAccounts(this.options.accounts);
+  }
+
+  /** The port listened on (the chosen one when the options said 0). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** `SHA256:...` of the host key, as customers see it when they first connect. */
+  get hostKeyFingerprint(): string {
+    if (!this.hostKeyInfo) throw new Error('the SFTP server is not started');
+    return this.hostKeyInfo.fingerprint;
+  }
+
+  /** `ssh-ed25519 AAAA...`: the line for a customer's known_hosts. */
+  get hostPublicKey(): string {
+    if (!this.hostKeyInfo) throw new Error('the SFTP server is not started');
+    return this.hostKeyInfo.publicKey;
+  }
+
+  /** Replaces the accounts (configuration reload); connections already logged in keep their session. */
+  setAccounts(accounts: SftpServerAccountInput[]): void {
+    const parsed = accounts.map((a) => SftpServerAccountSchema.parse(a));
+    this.accounts = indexAccounts(parsed);
+    if (this.server) for (const account of parsed) mkdirSync(sftpOutboundDir(this.dataDir, account.customer), { recursive: true });
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(this.options.dataDir, { recursive: true });
+    // Canonical once, so every boundary check compares real paths (the data dir itself may be a link).
+    this.dataDir = realpathSync(this.options.dataDir);
+    this.uploadsDir = join(this.dataDir, 'uploads');
+    // Uploads left by a crash were never acknowledged: nothing to keep.
+    rmSync(this.uploadsDir, { recursive: true, force: true });
+    mkdirSync(this.uploadsDir, { recursive: true, mode: 0o700 });
+    for (const { account } of this.accounts.values()) mkdirSync(sftpOutboundDir(this.dataDir, account.customer), { recursive: true });
+    this.hostKeyInfo = loadOrCreateHostKey(this.dataDir, this.options.hostKeyType);
+    this.log.info(
+      { fingerprint: this.hostKeyInfo.fingerprint, hostKeyPath: this.hostKeyInfo.path, created: this.hostKeyInfo.created },
+      this.hostKeyInfo.created ? 'sftp host key generated: customers pin this fingerprint' : 'sftp host key loaded',
+    );
+    const server = new ssh2.Server(
+      {
+        hostKeys: [this.hostKeyInfo.privateKey],
+        algorithms: {
+          kex: [...SFTP_SERVER_ALGORITHMS.kex],
+          cipher: [...SFTP_SERVER_ALGORITHMS.cipher],
+          hmac: [...SFTP_SERVER_ALGORITHMS.hmac],
+          serverHostKey: [...SFTP_SERVER_ALGORITHMS.serverHostKey],
+          compress: [...SFTP_SERVER_ALGORITHMS.compress],
+        },
+        ident: 'intake-gateway',
+      } as ssh2.ServerConfig,
+      (client, info) => this.onConnection(client, info),
+    );
+    server.on('error', (error: Error) => this.log.error({ err: error }, 'sftp server error'));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.boundPort = (server.address() as AddressInfo).port;
+    const sweepEvery = Math.max(50, Math.min(30_000, Math.floor(this.options.idleTimeoutMs / 4)));
+    this.sweepTimer = setInterval(() => this.sweep(), sweepEvery);
+    this.sweepTimer.unref();
+    this.log.info({ host: this.options.host, port: this.boundPort, accounts: this.accounts.size }, 'sftp server listening');
+  }
+
+  /** Stops listening, ends every connection, and waits for their uploads to be handed over or discarded. */
+  async close(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const sessions = [...this.connections.values()].flatMap((c) => [...c.sessions]);
+    for (const connection of this.connections.values()) connection.client.end();
+    await Promise.allSettled(sessions.map((s) => s.close()));
+    await closed;
+    this.log.info('sftp server closed');
+  }
+
+  private onConnection(client: Connection, info: ClientInfo): void {
+    const id = randomBytes(6).toString('hex');
+    const address = info.ip;
+    const log = this.log.child({ connectionId: id, address });
+    const bannedUntil = this.bans.addressBannedUntil(address);
+    if (bannedUntil !== undefined || this.connections.size >= this.options.maxConnections) {
+      log.warn(bannedUntil !== undefined ? { bannedUntil: new Date(bannedUntil).toISOString() } : { maxConnections: this.options.maxConnections }, bannedUntil !== undefined ? 'connection from a banned address dropped' : 'connection dropped: too many connections');
+      client.on('error', () => undefined);
+      client.end();
+      return;
+    }
+    // ssh2 answers each SFTP request with a small packet; with Nagle on, those wait for the client's ACK and
+    // stall its pipeline (measured: 0.35x OpenSSH's throughput with Nagle, 1.45x without).
+    client.setNoDelay(true);
+    const state: ConnectionState = { id, client, address, log, lastActivity: this.now(), failures: 0, offeredUnknownKey: false, refusedForLimit: false, sessions: new Set() };
+    this.connections.set(id, state);
+    log.info({ client: info.header.versions.software }, 'sftp connection opened');
+    state.loginTimer = setTimeout(() => {
+      if (!state.login) {
+        log.warn({ loginTimeoutMs: this.options.loginTimeoutMs }, 'no login in time: connection closed');
+        client.end();
+      }
+    }, this.options.loginTimeoutMs);
+    state.loginTimer.unref();
+
+    client.on('authentication', (ctx) => {
+      state.lastActivity = this.now();
+      this.authenticate(ctx, state).catch((error: Error) => {
+        log.error({ err: error }, 'authentication failed with an error');
+        safely(() => ctx.reject());
+      });
+    });
+    client.on('ready', () => clearTimeout(state.loginTimer));
+    client.on('session', (accept) => {
+      const session = accept();
+      session.on('sftp', (acceptSftp) => this.startSession(state, acceptSftp()));
+      // No shell, exec, pty, env or other subsystems: ssh2 refuses requests nobody listens to.
+    });
+    client.on('error', (error: Error) => log.debug({ err: error }, 'sftp connection error'));
+    client.on('close', () => void this.onClose(state));
+  }
+
+  private async authenticate(ctx: AuthContext, state: ConnectionState): Promise<void> {
+    if (state.login || state.refusedForLimit) return ctx.reject();
+    if (ctx.method === 'none') return ctx.reject([...ALL_METHODS]);
+    const username = ctx.username;
+    const login = this.accounts.get(username);
+    const who = login ? { username } : { usernameSha256: shortHash(username) };
+    if (this.bans.addressBannedUntil(state.address) !== undefined) {
+      ctx.reject();
+      state.client.end();
+      return;
+    }
+    if (ctx.method === 'password') {
+      if (this.bans.accountBannedUntil(username) !== undefined) {
+        // Same work as a real check, so a ban does not reveal itself by speed either.
+        await verifyAccountPassword(undefined, ctx.password);
+        state.log.warn({ ...who, method: 'password' }, 'password login to a banned account refused');
+        return ctx.reject([...ALL_METHODS]);
+      }
+      if (await verifyAccountPassword(login, ctx.password)) return this.acceptLogin(ctx, state, login!, 'password');
+      this.recordFailure(state, username, who, 'password');
+      return safely(() => ctx.reject([...ALL_METHODS]));
+    }
+    if (ctx.method === 'publickey') {
+      const key = findAuthorizedKey(login, ctx.key);
+      if (!key) {
+        // Clients offer every key they hold, so an unknown key alone is not an attack; a connection that ends
+        // without logging in after offering only unknown keys scores one failure (at close).
+        state.offeredUnknownKey = true;
+        return ctx.reject([...ALL_METHODS]);
+      }
+      if (!ctx.signature || !ctx.blob) return ctx.accept(); // the client asks whether to sign with this key
+      if (key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) {
+        this.recordFailure(state, username, who, 'publickey');
+        return ctx.reject([...ALL_METHODS]);
+      }
+      return this.acceptLogin(ctx, state, login!, 'publickey', sshFingerprint(ctx.key.data));
+    }
+    return ctx.reject([...ALL_METHODS]);
+  }
+
+  private acceptLogin(ctx: AuthContext, state: ConnectionState, login: LoginAccount, method: string, keyFingerprint?: string): void {
+    if (!state.client || !this.connections.has(state.id)) return;
+    const { account } = login;
+    const open = this.sessionsByAccount.get(account.username) ?? 0;
+    const max = account.maxSessions ?? this.options.maxSessionsPerAccount;
+    if (open >= max) {
+      // Right credentials, but over the limit: refused without scoring (it is not a guess).
+      state.refusedForLimit = true;
+      state.log.warn({ username: account.username, customer: account.customer, openSessions: open, maxSessions: max }, 'login refused: too many sessions for the account');
+      ctx.reject([]);
+      state.client.end();
+      return;
+    }
+    this.sessionsByAccount.set(account.username, open + 1);
+    state.login = login;
+    state.log = state.log.child({ customer: account.customer, username: account.username });
+    clearTimeout(state.loginTimer);
+    ctx.accept();
+    state.log.info({ method, ...(keyFingerprint ? { keyFingerprint } : {}) }, 'sftp login');
+  }
+
+  private recordFailure(state: ConnectionState, username: string, who: Record<string, string>, method: string): void {
+    state.failures++;
+    const outcome = this.bans.recordFailure(state.address, username);
+    state.log.warn({ ...who, method }, 'sftp login failed');
+    if (outcome.accountBannedUntil !== undefined) {
+      state.log.warn({ ...who, bannedUntil: new Date(outcome.accountBannedUntil).toISOString() }, 'account banned for password logins after repeated failures');
+    }
+    if (outcome.addressBannedUntil !== undefined) {
+      state.log.warn({ bannedUntil: new Date(outcome.addressBannedUntil).toISOString() }, 'address banned after repeated login failures');
+      state.client.end();
+    }
+  }
+
+  private startSession(state: ConnectionState, sftp: SFTPWrapper): void {
+    const login = state.login;
+    if (!login) return sftp.end();
+    const { account } = login;
+    let recent = this.received.get(account.customer);
+    if (!recent) this.received.set(account.customer, (recent = new RecentlyReceived()));
+    const session = new SftpJailSession(sftp, {
+      connectionId: state.id,
+      customer: account.customer,
+      username: account.username,
+      address: state.address,
+      outboundDir: sftpOutboundDir(this.dataDir, account.customer),
+      uploadsDir: this.uploadsDir,
+      maxFileBytes: Math.min(account.maxFileBytes ?? this.options.maxFileBytes, this.options.maxFileBytes),
+      holdNamePattern: this.holdNamePattern,
+      inbox: this.deps.inbox,
+      recentlyReceived: recent,
+      logger: state.log,
+      touch: () => (state.lastActivity = this.now()),
+    });
+    state.sessions.add(session);
+    state.log.debug('sftp session started');
+  }
+
+  private async onClose(state: ConnectionState): Promise<void> {
+    clearTimeout(state.loginTimer);
+    if (!this.connections.delete(state.id)) return;
+    if (state.login) {
+      const username = state.login.account.username;
+      const open = (this.sessionsByAccount.get(username) ?? 1) - 1;
+      if (open > 0) this.sessionsByAccount.set(username, open);
+      else this.sessionsByAccount.delete(username);
+    } else if (state.offeredUnknownKey && state.failures === 0 && !state.refusedForLimit) {
+      const outcome = this.bans.recordFailure(state.address, `publickey:${state.address}`);
+      state.log.warn('sftp connection closed without login after offering only unknown keys');
+      if (outcome.addressBannedUntil !== undefined) state.log.warn({ bannedUntil: new Date(outcome.addressBannedUntil).toISOString() }, 'address banned after repeated login failures');
+    }
+    await Promise.allSettled([...state.sessions].map((s) => s.close()));
+    state.log.info('sftp connection closed');
+  }
+
+  /** Closes idle connections and forgets expired login failures. */
+  private sweep(): void {
+    const now = this.now();
+    for (const state of this.connections.values()) {
+      const busy = [...state.sessions].some((s) => s.busy > 0);
+      if (!busy && state.login && now - state.lastActivity > this.options.idleTimeoutMs) {
+        state.log.info({ idleTimeoutMs: this.options.idleTimeoutMs }, 'idle sftp connection closed');
+        state.client.end();
+      }
+    }
+    this.bans.prune();
+  }
+
+  private now(): number {
+    return this.deps.now?.() ?? Date.now();
+  }
+}
+
+/** Unknown usernames are logged as a short hash: people type passwords into the username field. */
+function shortHash(value: string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 12);
+}
+
+function safely(action: () => void): void {
+  try {
+    action();
+  } catch {
+    /* the client has gone */
+  }
+}

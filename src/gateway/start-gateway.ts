@@ -1,0 +1,179 @@
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Env } from '../config/env.ts';
+import { DropFolder } from '../channels/folder/drop-folder.ts';
+import { folderDeliverer } from '../channels/folder/deliver-to-folder.ts';
+import { createEngineClient, retryDelayMs } from '../engine-client/index.ts';
+import { Inbox } from '../inbox/inbox.ts';
+import { migrateLedger } from '../ledger/migrations.ts';
+import type { Logger } from '../log/logger.ts';
+import { runDeliverJob, type ResultDeliverer } from '../pipeline/deliver-stage.ts';
+import { runFinalizeJob } from '../pipeline/finalize-stage.ts';
+import { createFileMapper } from '../pipeline/map-file.ts';
+import { refuseFile, runParseJob } from '../pipeline/parse-stage.ts';
+import { PipelineQueues } from '../pipeline/queues.ts';
+import { recoverPipeline } from '../pipeline/recover-pipeline.ts';
+import { replayFile } from '../pipeline/replay.ts';
+import { runSubmitJob } from '../pipeline/submit-stage.ts';
+import { PipelineWorkers } from '../pipeline/workers.ts';
+import type { Db } from '../store/db.ts';
+import { listCustomers } from './customers.ts';
+import { buildGatewayApp } from './http/gateway-app.ts';
+import { GatewayMetrics } from './metrics.ts';
+import { loadOpsToken } from './ops-token.ts';
+
+export interface EngineConnection {
+  baseUrl: string;
+  tokenUrl?: string | undefined;
+  audience?: string | undefined;
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface GatewayParts {
+  /** Intake: the drop folders and the gateway's HTTP. Off for `intake worker`. */
+  intake: boolean;
+  /** The pipeline's workers. */
+  workers: boolean;
+}
+
+export interface RunningGateway {
+  url: string | undefined;
+  app: FastifyInstance | undefined;
+  inbox: Inbox;
+  queues: PipelineQueues;
+  close(): Promise<void>;
+}
+
+/** Where a running gateway keeps things under DATA_DIR. */
+export function gatewayPaths(env: Env) {
+  return {
+    spoolDir: resolve(env.DATA_DIR, 'spool'),
+    resultsDir: resolve(env.DATA_DIR, 'results'),
+    dropDir: resolve(env.DROP_DIR ?? join(env.DATA_DIR, 'dropbox')),
+  };
+}
+
+/** BullMQ loses jobs when Redis evicts keys under memory pressure: anything but noeviction is a loud warning. */
+async function checkRedisPolicy(queues: PipelineQueues, logger: Logger): Promise<void> {
+  try {
+    const reply = (await queues.connection.config('GET', 'maxmemory-policy')) as string[];
+    const policy = reply[1];
+    if (policy !== 'noeviction') {
+      logger.warn({ policy }, `Redis maxmemory-policy is "${policy}": queued jobs can be evicted and lost. Set maxmemory-policy noeviction.`);
+    }
+  } catch (error) {
+    logger.warn({ err: error }, 'could not read Redis maxmemory-policy (CONFIG GET refused?): make sure it is noeviction');
+  }
+}
+
+/**
+ * The gateway in one call: ledger, inbox, queues, workers, drop folders and the gateway HTTP, wired from the
+ * environment. `npm start` runs it next to the engine on one store; `intake worker` runs only its workers.
+ */
+export async function startGateway(env: Env, db: Db, logger: Logger, engine: EngineConnection, parts: GatewayParts, extraDeliverers: Record<string, ResultDeliverer> = {}): Promise<RunningGateway> {
+  const paths = gatewayPaths(env);
+  const mappingsDir = resolve(env.MAPPINGS_DIR);
+  await migrateLedger(db);
+  const queues = new PipelineQueues({ redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX });
+  await checkRedisPolicy(queues, logger);
+  const inbox = new Inbox({ db, spoolDir: paths.spoolDir, queues, logger, duplicateWindowHours: env.DUPLICATE_WINDOW_HOURS, maxFileBytes: env.MAX_FILE_BYTES });
+  const mapper = createFileMapper({ mappingsDir, logger });
+  const metrics = new GatewayMetrics({ db, queueDepths: () => queues.depths() });
+  const closers: (() => Promise<void>)[] = [() => queues.close()];
+
+  if (parts.workers) {
+    const engineClient = createEngineClient({ ...engine, timeoutMs: env.ENGINE_TIMEOUT_MS, connections: env.SUBMIT_CONCURRENCY, logger: logger.child({ part: 'engine-client' }) });
+    const stageDeps = {
+      db,
+      logger,
+      enqueueSubmits: (jobs: { fileId: string; idx: number }[]) => queues.enqueueSubmits(jobs),
+      enqueueFinalize: (job: { fileId: string }) => queues.enqueueFinalize(job),
+    };
+    const deliverers: Record<string, ResultDeliverer> = { folder: folderDeliverer(), cli: { deliver: async () => undefined }, ...extraDeliverers };
+    const workers = new PipelineWorkers(
+      {
+        parse: (job, progress, defer) => metrics.time('parse', () => runParseJob({ ...stageDeps, mapper }, job, progress, defer)),
+        submit: (job, defer) =>
+          metrics.time('submit', () =>
+            runSubmitJob(
+              {
+                ...stageDeps,
+                submitter: engineClient,
+                maxAttempts: env.SUBMIT_MAX_ATTEMPTS,
+                retryDelayMs: (attempt, outcome) => retryDelayMs(attempt, outcome, { baseMs: env.SUBMIT_RETRY_BASE_MS, maxMs: env.SUBMIT_RETRY_MAX_MS }),
+              },
+              job,
+              defer,
+            ),
+          ),
+        finalize: (job) => metrics.time('finalize', () => runFinalizeJob({ db, logger, resultsDir: paths.resultsDir, enqueueDeliver: (j) => queues.enqueueDeliver(j) }, job)),
+        deliver: (job) => metrics.time('deliver', () => runDeliverJob({ db, logger, resultsDir: paths.resultsDir, deliverers }, job)),
+        parseGaveUp: (job, error) =>
+          refuseFile(stageDeps, job.fileId, { code: 'PARSE_FAILED', message: `the file could not be processed (${error.message}); it can be replayed`, place: {} }),
+      },
+      { redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, logger, concurrency: { parse: 2, submit: env.SUBMIT_CONCURRENCY, finalize: 4, deliver: 4 } },
+    );
+    workers.start();
+    closers.push(async () => {
+      await workers.close();
+      await engineClient.close();
+    });
+  }
+
+  const reconciled = await inbox.reconcile();
+  const recovered = await recoverPipeline(db, queues);
+  logger.info({ ...reconciled, ...recovered }, 'ledger reconciled with the spool and the queues');
+
+  let app: FastifyInstance | undefined;
+  let url: string | undefined;
+  if (parts.intake) {
+    const customers = listCustomers(mappingsDir);
+    const dropFolder = new DropFolder({ root: paths.dropDir, customers, inbox, logger: logger.child({ channel: 'folder' }), pollIntervalMs: env.DROP_POLL_INTERVAL_MS, minAgeMs: env.DROP_MIN_AGE_MS });
+    dropFolder.start();
+    closers.push(() => dropFolder.close());
+    app = buildGatewayApp({
+      db,
+      logger,
+      metrics,
+      opsToken: loadOpsToken(env.DATA_DIR, env.OPS_TOKEN),
+      inbox,
+      customers: () => listCustomers(mappingsDir),
+      replay: (fileId, options) => replayFile({ db, inbox, mapper }, fileId, options),
+      readiness: async () => {
+        const checks: Record<string, { ok: boolean; detail?: string }> = {};
+        try {
+          await db.query('SELECT 1');
+          checks.store = { ok: true };
+        } catch (error) {
+          checks.store = { ok: false, detail: (error as Error).message };
+        }
+        try {
+          checks.redis = { ok: (await queues.connection.ping()) === 'PONG' };
+        } catch (error) {
+          checks.redis = { ok: false, detail: (error as Error).message };
+        }
+        try {
+          const response = await fetch(`${engine.baseUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
+          checks.engine = response.ok ? { ok: true } : { ok: false, detail: `HTTP ${response.status}` };
+        } catch (error) {
+          checks.engine = { ok: false, detail: (error as Error).message };
+        }
+        return checks;
+      },
+    });
+    const address = await app.listen({ host: env.HOST, port: env.GATEWAY_PORT });
+    url = address.replace('0.0.0.0', '127.0.0.1');
+    closers.push(() => app!.close());
+    logger.info({ url, dropDir: paths.dropDir, customers }, 'gateway listening; drop folders watched');
+  }
+  return {
+    url,
+    app,
+    inbox,
+    queues,
+    async close() {
+      for (const close of [...closers].reverse()) await close();
+    },
+  };
+}

@@ -1,0 +1,301 @@
+import { createHash } from 'node:crypto';
+import type { z } from 'zod';
+import { REQUIRED_ITEM_FIELDS, STRATEGIES, type Strategy } from '../documents/document.ts';
+import type { IntakeErrorValue } from '../errors/intake-error.ts';
+import { compileWhen, type CompiledCondition } from './compile-condition.ts';
+import { compileValue, type CompileContext, type CompiledValue } from './compile-value.ts';
+import type { Customer } from './customer-schema.ts';
+import { describeSchemaIssues, type ConfigProblemAt, type IssueOverride } from './describe-schema-issues.ts';
+import type { ConfigPath } from './locate-yaml-path.ts';
+import type { LookupTable } from './lookup-table.ts';
+import { baseName, globToRegExp } from './match-file-name.ts';
+import { MappingSchema, type FormatType, type Mapping, type ValueSpec } from './mapping-schema.ts';
+import { parseYamlConfig } from './parse-yaml-config.ts';
+import { didYouMean } from './suggest-name.ts';
+import { findTransform, TRANSFORM_NAMES } from './transforms/transform-catalog.ts';
+
+/** Defaults of the grouping bounds; stated once here and in the schema's descriptions. */
+export const GROUPING_DEFAULTS = { sorted: 'auto', maxOpenGroups: 10_000, maxHeldRecords: 200_000, emptyKey: 'error' } as const;
+
+/** A field of the output compiled once: where it goes, where its errors point, and the closure that computes it. */
+export interface CompiledField extends CompiledValue {
+  /** Output key (`quantity`). */
+  name: string;
+  /** Path in the mapping, for error places (`items.quantity`). */
+  path: string;
+  /** Why it is required when the mapping did not say so: "strategy OVERWRITE". */
+  requiredBy?: string;
+}
+
+export interface CompiledGrouping {
+  key: CompiledValue[];
+  /** The key as people name it in messages: "PO#", "BSN02, P.PRF01". */
+  label: string;
+  sorted: 'auto' | boolean;
+  maxOpenGroups: number;
+  maxHeldRecords: number;
+  emptyKey: 'error' | 'previous';
+}
+
+export interface CompiledMapping {
+  /** The mapping file's name without extension (`orders` for orders.yaml). */
+  name: string;
+  /** The mapping file, as given to the compiler; used in messages. */
+  file: string;
+  /** sha256 (hex) of the mapping file's bytes; travels with every document it produced. */
+  hash: string;
+  /** The validated config, for tooling (preview, docs). */
+  config: Mapping;
+  /** Format type and the reader's options (validated by the reader's schema when one was given). */
+  format: { type: FormatType } & Record<string, unknown>;
+  match: { fileName: { glob: string; regex: RegExp }[]; transactionSet?: string[]; priority: number };
+  filter?: CompiledCondition;
+  grouping: CompiledGrouping;
+  onError: 'rejectDocument' | 'rejectFile' | 'skipRow';
+  strategy?: Strategy;
+  documentFields: CompiledField[];
+  additionalFields: CompiledField[];
+  items?: { filter?: CompiledCondition; fields: CompiledField[] };
+  /** business/facility/direction and customer `defaults`: used when the mapping gives no (or an empty) value. */
+  defaults: Record<string, unknown>;
+  /** Source field of each output field path (`items.quantity` → `Qty`), to place validation errors. */
+  columns: ReadonlyMap<string, string>;
+}
+
+export interface CompileOptions {
+  /** The mapping file, for messages (`mappings/acme/orders.yaml`). */
+  file: string;
+  /** The customer's customer.yaml, for business/facility/direction, defaults and time zone. */
+  customer?: Customer;
+  /** Lookup tables of the customer folder by file name; read by the loader. */
+  readTable?: (name: string) => LookupTable | undefined;
+  /**
+   * Option schemas of the format readers by type (CsvOptionsSchema, ...), given by whoever wires the readers in;
+   * a type without a schema has its options passed on unchecked.
+   */
+  formatOptions?: Partial<Record<FormatType, z.ZodType>>;
+}
+
+export type CompileResult = { ok: true; mapping: CompiledMapping } | { ok: false; errors: IntakeErrorValue[] };
+
+/**
+ * Compiles a mapping's YAML text into closures: parsed and validated once, so mapping a record re-reads nothing.
+ * Pure: the caller reads the file and the lookup tables. Every problem is returned at once, placed at
+ * file:line:column with the config path.
+ */
+export function compileMapping(source: string, options: CompileOptions): CompileResult {
+  const parsed = parseYamlConfig(source, options.file, MappingSchema, { code: 'MAPPING_INVALID_CONFIG', override: explainTransformStep });
+  if (!parsed.ok) return parsed;
+  const { value: config, place } = parsed.config;
+  const errors: IntakeErrorValue[] = [];
+  const context: CompileContext = {
+    transforms: {
+      timeZone: options.customer?.timeZone ?? 'UTC',
+      readTable: options.readTable ?? (() => undefined),
+    },
+    report: (problem) => errors.push(place(problem)),
+  };
+
+  const format = compileFormat(config.format, options.formatOptions, context);
+  const filter = config.when === undefined ? undefined : compileWhen(config.when, ['when'], context);
+
+  const columns = new Map<string, string>();
+  const field = (name: string, spec: ValueSpec, path: ConfigPath, shown: string): CompiledField | undefined => {
+    const compiled = compileValue(spec, path, context);
+    if (!compiled) return undefined;
+    if (compiled.column !== undefined) columns.set(shown, compiled.column);
+    return { ...compiled, name, path: shown };
+  };
+
+  const documentFields: CompiledField[] = [];
+  const additionalFields: CompiledField[] = [];
+  for (const [name, spec] of Object.entries(config.document)) {
+    if (spec === undefined) continue;
+    if (name === 'additionalFields') {
+      for (const [key, inner] of Object.entries(spec as Record<string, ValueSpec>)) {
+        const f = field(key, inner, ['document', 'additionalFields', key], `document.additionalFields.${key}`);
+        if (f) additionalFields.push(f);
+      }
+      continue;
+    }
+    const f = field(name, spec as ValueSpec, ['document', name], `document.${name}`);
+    if (f) documentFields.push(f);
+  }
+
+  const customer = options.customer ?? {};
+  const defaults: Record<string, unknown> = { ...customer.defaults };
+  for (const name of ['business', 'facility', 'direction'] as const) {
+    if (customer[name] !== undefined) defaults[name] = customer[name];
+    if (config.document[name] === undefined && customer[name] === undefined) {
+      context.report({
+        code: 'MAPPING_FIELD_NOT_SET',
+        message: `${name} is not set: give document.${name} here or ${name} in customer.yaml`,
+        path: ['document'],
+        key: true,
+      });
+    }
+  }
+  if (config.document.orderNumber === undefined) {
+    context.report({ code: 'MAPPING_FIELD_NOT_SET', message: 'orderNumber is not mapped', path: ['document'], key: true });
+  }
+  if (config.strategy !== undefined && config.document.orderItemUpdateStrategy !== undefined) {
+    context.report({
+      code: 'MAPPING_INVALID_CONFIG',
+      message: 'strategy is also set at the top; keep one',
+      path: ['document', 'orderItemUpdateStrategy'],
+      key: true,
+    });
+  }
+  const strategy = config.strategy ?? constantStrategy(config.document.orderItemUpdateStrategy);
+
+  let items: CompiledMapping['items'];
+  if (config.items) {
+    const { when, ...itemSpecs } = config.items;
+    // Known at compile time unless the strategy comes from the file: then the document check catches it.
+    const itemStrategy = config.document.orderItemUpdateStrategy !== undefined && strategy === undefined ? undefined : (strategy ?? 'OVERWRITE');
+    const required = new Set<string>(itemStrategy ? REQUIRED_ITEM_FIELDS[itemStrategy] : []);
+    for (const name of required) {
+      if ((itemSpecs as Record<string, unknown>)[name] === undefined) {
+        context.report({
+          code: 'MAPPING_FIELD_NOT_SET',
+          message: `${name} is required by strategy ${itemStrategy} but not mapped (for a constant: ${name}: { const: ... })`,
+          path: ['items'],
+          key: true,
+        });
+      }
+    }
+    const fields: CompiledField[] = [];
+    for (const [name, spec] of Object.entries(itemSpecs)) {
+      if (spec === undefined) continue;
+      if (typeof spec === 'object' && (spec as { consistent?: boolean }).consistent !== undefined) {
+        context.report({ code: 'MAPPING_INVALID_CONFIG', message: 'consistent is for document fields only', path: ['items', name, 'consistent'], key: true });
+      }
+      const f = field(name, spec as ValueSpec, ['items', name], `items.${name}`);
+      if (!f) continue;
+      if (required.has(name) && !f.required) f.requiredBy = `strategy ${itemStrategy}`;
+      fields.push(f);
+    }
+    const itemFilter = when === undefined ? undefined : compileWhen(when, ['items', 'when'], context);
+    items = { fields, ...(itemFilter ? { filter: itemFilter } : {}) };
+  }
+
+  const grouping = compileGrouping(config, documentFields.find((f) => f.name === 'orderNumber'), context);
+  if (errors.length > 0 || !grouping || !format) {
+    // In file order, as an editor lists them; the compiler visits fields in schema order.
+    errors.sort((a, b) => (a.place.line ?? 0) - (b.place.line ?? 0) || Number(a.place.column ?? 0) - Number(b.place.column ?? 0));
+    return { ok: false, errors };
+  }
+
+  const fileNames = config.match?.fileName === undefined ? [] : [config.match.fileName].flat();
+  const transactionSets = config.match?.transactionSet === undefined ? undefined : [config.match.transactionSet].flat();
+  return {
+    ok: true,
+    mapping: {
+      name: baseName(options.file).replace(/\.ya?ml$/i, ''),
+      file: options.file,
+      hash: createHash('sha256').update(source, 'utf8').digest('hex'),
+      config,
+      format,
+      match: {
+        fileName: fileNames.map((glob) => ({ glob, regex: globToRegExp(glob) })),
+        ...(transactionSets ? { transactionSet: transactionSets } : {}),
+        priority: config.match?.priority ?? 0,
+      },
+      ...(filter ? { filter } : {}),
+      grouping,
+      onError: config.onError ?? 'rejectDocument',
+      ...(config.strategy ? { strategy: config.strategy } : {}),
+      documentFields,
+      additionalFields,
+      ...(items ? { items } : {}),
+      defaults,
+      columns,
+    },
+  };
+}
+
+function constantStrategy(spec: ValueSpec | undefined): Strategy | undefined {
+  const value = typeof spec === 'object' ? spec.const : undefined;
+  return typeof value === 'string' && (STRATEGIES as readonly string[]).includes(value) ? (value as Strategy) : undefined;
+}
+
+function compileFormat(
+  format: Mapping['format'],
+  schemas: CompileOptions['formatOptions'],
+  context: CompileContext,
+): CompiledMapping['format'] | undefined {
+  const schema = schemas?.[format.type];
+  if (!schema) return format;
+  const { type, ...rest } = format;
+  const parsed = schema.safeParse(rest);
+  if (parsed.success) return { ...(parsed.data as Record<string, unknown>), type };
+  for (const problem of describeSchemaIssues(parsed.error.issues, schema, rest, 'MAPPING_INVALID_CONFIG')) {
+    context.report({ ...problem, path: ['format', ...problem.path] });
+  }
+  return undefined;
+}
+
+function compileGrouping(config: Mapping, orderNumber: CompiledValue | undefined, context: CompileContext): CompiledGrouping | undefined {
+  const groupBy = config.groupBy;
+  const long = typeof groupBy === 'object' && !Array.isArray(groupBy) ? groupBy : undefined;
+  let specs: { spec: ValueSpec; path: ConfigPath }[];
+  if (groupBy === undefined) {
+    // No groupBy: one document per order number, the grouping almost every flat file wants.
+    if (!orderNumber) return undefined;
+    return { key: [orderNumber], label: orderNumber.label, ...GROUPING_DEFAULTS };
+  }
+  if (typeof groupBy === 'string') specs = [{ spec: groupBy, path: ['groupBy'] }];
+  else if (Array.isArray(groupBy)) specs = groupBy.map((spec, i) => ({ spec, path: ['groupBy', i] }));
+  else if (Array.isArray(groupBy.key)) specs = groupBy.key.map((spec, i) => ({ spec, path: ['groupBy', 'key', i] }));
+  else specs = [{ spec: groupBy.key, path: ['groupBy', 'key'] }];
+  const key = specs.map(({ spec, path }) => compileValue(spec, path, context));
+  if (key.some((k) => k === undefined)) return undefined;
+  const compiled = key as CompiledValue[];
+  return {
+    key: compiled,
+    label: compiled.map((k) => k.label).join(', '),
+    sorted: long?.sorted ?? GROUPING_DEFAULTS.sorted,
+    maxOpenGroups: long?.maxOpenGroups ?? GROUPING_DEFAULTS.maxOpenGroups,
+    maxHeldRecords: long?.maxHeldRecords ?? GROUPING_DEFAULTS.maxHeldRecords,
+    emptyKey: long?.emptyKey ?? GROUPING_DEFAULTS.emptyKey,
+  };
+}
+
+/**
+ * A transform step that fails the schema is explained by its name: unknown (with a suggestion), missing options,
+ * or the first problem with its options — instead of zod's "no union branch matched".
+ */
+const explainTransformStep: IssueOverride = (issue, path, value) => {
+  const at = path.indexOf('transforms');
+  if (at < 0 || typeof path[at + 1] !== 'number') return undefined;
+  const stepPath = path.slice(0, at + 2);
+  // Only the issue at the step itself (a failed union); deeper issues come from re-checking its options below.
+  if (path.length !== stepPath.length || issue.code !== 'invalid_union') return undefined;
+  return describeStep(value, stepPath);
+};
+
+function describeStep(step: unknown, stepPath: ConfigPath): ConfigProblemAt[] {
+  const code = 'MAPPING_INVALID_CONFIG';
+  if (typeof step === 'string') {
+    const def = findTransform(step);
+    if (!def) {
+      return [{ code: 'MAPPING_UNKNOWN_TRANSFORM', message: `unknown transform ${JSON.stringify(step)}${didYouMean(step, TRANSFORM_NAMES)}`, path: stepPath }];
+    }
+    return [{ code, message: `transform "${step}" needs options, e.g. { ${step}: ... }`, path: stepPath }];
+  }
+  if (step === null || typeof step !== 'object' || Array.isArray(step) || Object.keys(step).length !== 1) {
+    return [{ code, message: 'a transform is a name (trim) or { name: options } with one name', path: stepPath }];
+  }
+  const [name, options] = Object.entries(step)[0]!;
+  const def = findTransform(name);
+  if (!def) {
+    return [
+      { code: 'MAPPING_UNKNOWN_TRANSFORM', message: `unknown transform ${JSON.stringify(name)}${didYouMean(name, TRANSFORM_NAMES)}`, path: [...stepPath, name], key: true },
+    ];
+  }
+  if (!def.options) return [{ code, message: `transform "${name}" takes no options; write it as - ${name}`, path: [...stepPath, name] }];
+  const parsed = def.options.safeParse(options);
+  if (parsed.success) return [];
+  return describeSchemaIssues(parsed.error.issues, def.options, options, code).map((p) => ({ ...p, path: [...stepPath, name, ...p.path] }));
+}
+

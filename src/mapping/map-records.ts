@@ -1,0 +1,395 @@
+import type { Document } from '../documents/document.ts';
+import { IntakeError, type IntakeErrorValue, type Place } from '../errors/intake-error.ts';
+import type { SourceRecord } from '../formats/record.ts';
+import type { CompiledField, CompiledMapping } from './compile-mapping.ts';
+import { isEmpty } from './compile-value.ts';
+import { KEY_SEPARATOR, RecordGrouper, type RecordGroup } from './group-records.ts';
+import { TransformError, type Value } from './transforms/transform-definition.ts';
+import { validateDocument } from './validate-document.ts';
+
+/** First and last line (or segment) of a run of consecutive records. */
+export type Span = [first: number, last: number];
+
+/** The records a document (or a skipped row) came from, as spans of lines (text formats) or segments (X12). */
+export interface Sources {
+  file: string;
+  lines?: Span[];
+  segments?: Span[];
+}
+
+export type MappingOutput =
+  | {
+      kind: 'document';
+      /** 0-based position among documents and rejected documents of the file, in order of their first record. */
+      index: number;
+      document: Document;
+      sources: Sources;
+      mappingHash: string;
+      /** X12 test data (ISA15 = T): mapped and validated, never submitted. */
+      test?: boolean;
+    }
+  | {
+      kind: 'rejected-document';
+      index: number;
+      errors: IntakeErrorValue[];
+      sources: Sources;
+      mappingHash: string;
+      /** What could be assembled (orderNumber, items...), for the result file; not valid. */
+      partial?: unknown;
+      test?: boolean;
+    }
+  | {
+      kind: 'skipped-row';
+      /** The first error; `errors` has all of them. */
+      error: IntakeErrorValue;
+      errors: IntakeErrorValue[];
+      sources: Sources;
+    };
+
+export interface MappingContext {
+  /** The file's name, for messages when a record's provenance has none. */
+  file: string;
+  /** The customer slug, for logs and future bindings. */
+  customer: string;
+}
+
+/** Most errors kept for one document: a file with a wrong column gives one error per line, and a hundred tell the story. */
+const MAX_ERRORS_PER_DOCUMENT = 100;
+
+/**
+ * Records in, documents out: filters, groups, evaluates the compiled fields, assembles and validates each document.
+ * Outputs come in the order of each document's first record; skipped rows come as they are found.
+ * A file-level rejection (rejectFile, group limits, unsorted file) is thrown as IntakeError: a consumer must then
+ * treat the file as rejected as a whole, including documents already yielded.
+ */
+export async function* mapRecords(
+  compiled: CompiledMapping,
+  records: AsyncIterable<SourceRecord> | Iterable<SourceRecord>,
+  context: MappingContext,
+): AsyncGenerator<MappingOutput> {
+  const grouping = compiled.grouping;
+  const grouper = new RecordGrouper(grouping);
+  const evaluator = new GroupEvaluator(compiled, context);
+  const keyParts = grouping.key;
+  let lastKey: string | undefined;
+
+  for await (const record of records) {
+    if (compiled.filter) {
+      let keep: boolean | Promise<boolean>;
+      try {
+        keep = compiled.filter(record);
+        if (keep instanceof Promise) keep = await keep;
+      } catch (e) {
+        yield* evaluator.rowFailure(record, [evaluator.errorOf(e, record, undefined, 'when')]);
+        continue;
+      }
+      if (!keep) continue;
+    }
+
+    let key: string;
+    try {
+      key = '';
+      let any = false;
+      for (let i = 0; i < keyParts.length; i++) {
+        let v = keyParts[i]!.evaluate(record);
+        if (v instanceof Promise) v = await v;
+        const text = isEmpty(v) ? '' : String(v);
+        if (text !== '') any = true;
+        key = i === 0 ? text : key + KEY_SEPARATOR + text;
+      }
+      if (!any) key = '';
+    } catch (e) {
+      yield* evaluator.rowFailure(record, [evaluator.errorOf(e, record, keyParts[0], 'groupBy')]);
+      continue;
+    }
+    if (key === '') {
+      if (grouping.emptyKey === 'previous' && lastKey !== undefined) key = lastKey;
+      else {
+        const error = evaluator.placed(
+          'MAPPING_EMPTY_GROUP_KEY',
+          `the grouping key (${grouping.label}) is empty, so this record belongs to no order`,
+          record,
+          keyParts[0],
+          'groupBy',
+        );
+        yield* evaluator.rowFailure(record, [error]);
+        continue;
+      }
+    }
+    lastKey = key;
+    const closed = grouper.add(key, record);
+    for (const group of closed) yield* evaluator.evaluate(group);
+  }
+  for (const group of grouper.finish()) yield* evaluator.evaluate(group);
+}
+
+/** Evaluates groups; holds the document counter and everything compiled once for the file. */
+class GroupEvaluator {
+  private index = 0;
+  private readonly consistentFields: CompiledField[];
+
+  constructor(
+    private readonly compiled: CompiledMapping,
+    private readonly context: MappingContext,
+  ) {
+    this.consistentFields = compiled.documentFields.filter((f) => f.consistent);
+  }
+
+  /** A record that fails on its own (filter, key): skipped and reported, or the file rejected. */
+  *rowFailure(record: SourceRecord, errors: IntakeErrorValue[]): Generator<MappingOutput> {
+    if (this.compiled.onError === 'rejectFile') throw rejectFile(errors);
+    yield { kind: 'skipped-row', error: errors[0]!, errors, sources: sourcesOf([record], this.context.file) };
+  }
+
+  async *evaluate(group: RecordGroup): AsyncGenerator<MappingOutput> {
+    const { compiled } = this;
+    const onError = compiled.onError;
+    let docValues: Record<string, unknown> | undefined;
+    let additional: Record<string, unknown> | undefined;
+    let docRecord: SourceRecord | undefined;
+    const items: Record<string, unknown>[] = [];
+    const itemRecords: SourceRecord[] = [];
+    const errors: IntakeErrorValue[] = [];
+    const kept: SourceRecord[] = [];
+
+    for (const record of group.records) {
+      const rowErrors: IntakeErrorValue[] = [];
+      const first = docRecord === undefined;
+      let rowDoc: Record<string, unknown> | undefined;
+      let rowAdditional: Record<string, unknown> | undefined;
+      if (first) {
+        rowDoc = {};
+        const pending = this.fields(compiled.documentFields, record, rowDoc, rowErrors);
+        if (pending) await pending;
+        if (compiled.additionalFields.length > 0) {
+          rowAdditional = {};
+          const more = this.fields(compiled.additionalFields, record, rowAdditional, rowErrors);
+          if (more) await more;
+        }
+      } else if (this.consistentFields.length > 0) {
+        const values: Record<string, unknown> = {};
+        const pending = this.fields(this.consistentFields, record, values, rowErrors);
+        if (pending) await pending;
+        for (const field of this.consistentFields) {
+          const here = values[field.name];
+          const there = docValues![field.name];
+          if (!sameValue(here, there)) {
+            rowErrors.push(
+              this.placed(
+                'MAPPING_INCONSISTENT_FIELD',
+                `${field.name} is ${JSON.stringify(here ?? '')} here but ${JSON.stringify(there ?? '')} on the first record of this order (${describeRecord(docRecord!)}); consistent: true requires every record of an order to agree`,
+                record,
+                field,
+              ),
+            );
+          }
+        }
+      }
+
+      let item: Record<string, unknown> | undefined;
+      const itemSpec = compiled.items;
+      if (itemSpec) {
+        let wanted: boolean | Promise<boolean> = true;
+        try {
+          if (itemSpec.filter) {
+            wanted = itemSpec.filter(record);
+            if (wanted instanceof Promise) wanted = await wanted;
+          }
+        } catch (e) {
+          rowErrors.push(this.errorOf(e, record, undefined, 'items.when'));
+          wanted = false;
+        }
+        if (wanted) {
+          item = {};
+          const pending = this.fields(itemSpec.fields, record, item, rowErrors);
+          if (pending) await pending;
+        }
+      }
+
+      if (rowErrors.length > 0) {
+        if (onError === 'rejectFile') throw rejectFile(rowErrors);
+        if (onError === 'skipRow') {
+          yield { kind: 'skipped-row', error: rowErrors[0]!, errors: rowErrors, sources: sourcesOf([record], this.context.file) };
+          continue;
+        }
+        for (const e of rowErrors) if (errors.length < MAX_ERRORS_PER_DOCUMENT) errors.push(e);
+      }
+      kept.push(record);
+      if (first) {
+        docRecord = record;
+        docValues = rowDoc;
+        additional = rowAdditional;
+      }
+      if (item) {
+        items.push(item);
+        itemRecords.push(record);
+      }
+    }
+    if (docRecord === undefined) return; // every record was skipped, and each was reported
+
+    const candidate: Record<string, unknown> = { ...compiled.defaults, ...docValues };
+    if (additional && Object.keys(additional).length > 0) {
+      candidate.additionalFields = { ...(compiled.defaults.additionalFields as Record<string, unknown> | undefined), ...additional };
+    }
+    if (compiled.strategy) candidate.orderItemUpdateStrategy = compiled.strategy;
+    if (items.length > 0) candidate.items = items;
+
+    const sources = sourcesOf(kept, this.context.file);
+    const test = kept.some((r) => r.provenance.test === true);
+    const index = this.index++;
+    const common = { index, sources, mappingHash: compiled.hash, ...(test ? { test: true } : {}) };
+    if (errors.length > 0) {
+      yield { kind: 'rejected-document', ...common, errors, partial: candidate };
+      return;
+    }
+    const checked = validateDocument(candidate, {
+      documentPlace: this.place(docRecord),
+      itemPlaces: itemRecords.map((r) => this.place(r)),
+      columns: compiled.columns,
+    });
+    if (!checked.ok) {
+      if (onError === 'rejectFile') throw rejectFile(checked.errors);
+      yield { kind: 'rejected-document', ...common, errors: checked.errors, partial: candidate };
+      return;
+    }
+    yield { kind: 'document', ...common, document: checked.document };
+  }
+
+  /**
+   * Evaluates fields into `target` (empty values are left out), collecting errors. Synchronous unless a field is
+   * async (JSONata): then it continues in a Promise from that field on, so mappings without `expr` never wait.
+   */
+  private fields(
+    fields: readonly CompiledField[],
+    record: SourceRecord,
+    target: Record<string, unknown>,
+    errors: IntakeErrorValue[],
+    from = 0,
+  ): void | Promise<void> {
+    for (let i = from; i < fields.length; i++) {
+      const field = fields[i]!;
+      let value: Value;
+      try {
+        value = field.evaluate(record);
+      } catch (e) {
+        errors.push(this.errorOf(e, record, field));
+        continue;
+      }
+      if (value instanceof Promise) {
+        return value.then(
+          (resolved) => {
+            this.settle(field, resolved, record, target, errors);
+            return this.fields(fields, record, target, errors, i + 1);
+          },
+          (e: unknown) => {
+            errors.push(this.errorOf(e, record, field));
+            return this.fields(fields, record, target, errors, i + 1);
+          },
+        );
+      }
+      this.settle(field, value, record, target, errors);
+    }
+  }
+
+  private settle(field: CompiledField, value: Value, record: SourceRecord, target: Record<string, unknown>, errors: IntakeErrorValue[]): void {
+    if (isEmpty(value)) {
+      if (field.required || field.requiredBy) errors.push(this.requiredError(field, record));
+      return;
+    }
+    if (field.pattern) {
+      const pattern = field.pattern;
+      const texts = Array.isArray(value) ? value.map(String) : [String(value)];
+      const bad = texts.find((t) => !pattern.test(t));
+      if (bad !== undefined) {
+        errors.push(
+          this.placed('MAPPING_PATTERN_MISMATCH', `${JSON.stringify(bad)} does not match the pattern ${pattern.source}`, record, field),
+        );
+        return;
+      }
+    }
+    target[field.name] = value;
+  }
+
+  private requiredError(field: CompiledField, record: SourceRecord): IntakeErrorValue {
+    const why = field.requiredBy ? `required by ${field.requiredBy}` : 'required';
+    const label = record.provenance.segment !== undefined ? 'element' : 'column';
+    let message: string;
+    if (field.column !== undefined && field.label === field.column && !(field.column in record.fields)) {
+      const known = Object.keys(record.fields);
+      const list = known.length > 12 ? `${known.slice(0, 12).join(', ')}, ...` : known.join(', ');
+      message = `${field.name} is ${why}, but this record has no ${label} ${JSON.stringify(field.column)} (it has ${list || 'none'})`;
+    } else {
+      message = `${field.name} is ${why}, but its value is empty`;
+    }
+    return this.placed('MAPPING_REQUIRED_FIELD', message, record, field);
+  }
+
+  errorOf(e: unknown, record: SourceRecord, field: { column?: string; path?: string } | undefined, fieldPath?: string): IntakeErrorValue {
+    if (e instanceof TransformError) return this.placed(e.code, e.message, record, field, fieldPath);
+    if (e instanceof IntakeError) return e.value;
+    throw e;
+  }
+
+  placed(
+    code: string,
+    message: string,
+    record: SourceRecord,
+    field: { column?: string; path?: string } | undefined,
+    fieldPath?: string,
+  ): IntakeErrorValue {
+    const place = this.place(record);
+    if (field?.column !== undefined) {
+      if (place.segment !== undefined) place.element = field.column;
+      else place.column = field.column;
+    }
+    const path = field?.path ?? fieldPath;
+    if (path !== undefined) place.field = path;
+    return { code, message, place };
+  }
+
+  place(record: SourceRecord): Place {
+    const p = record.provenance;
+    const place: Place = { file: p.file || this.context.file };
+    if (p.line !== undefined) place.line = p.line;
+    if (p.segment !== undefined) place.segment = p.segment;
+    return place;
+  }
+}
+
+function rejectFile(errors: IntakeErrorValue[]): IntakeError {
+  const first = errors[0]!;
+  return IntakeError.of(
+    'MAPPING_REJECT_FILE',
+    `the mapping rejects the whole file on a bad record (onError: rejectFile): ${first.message}`,
+    first.place,
+    { errors },
+  );
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
+  return false;
+}
+
+function describeRecord(record: SourceRecord): string {
+  const p = record.provenance;
+  return p.line !== undefined ? `line ${p.line}` : p.segment !== undefined ? `segment ${p.segment}` : 'its first record';
+}
+
+/** Consecutive records merge into one span, so a sorted order of 500 lines is one [first, last]. */
+export function sourcesOf(records: readonly SourceRecord[], file: string): Sources {
+  const sources: Sources = { file: records[0]?.provenance.file || file };
+  for (const record of records) {
+    const p = record.provenance;
+    if (p.line !== undefined) addSpan((sources.lines ??= []), p.line, p.lineEnd ?? p.line);
+    if (p.segment !== undefined) addSpan((sources.segments ??= []), p.segment, p.segmentEnd ?? p.segment);
+  }
+  return sources;
+}
+
+function addSpan(spans: Span[], first: number, last: number): void {
+  const tail = spans[spans.length - 1];
+  if (tail && first <= tail[1] + 1 && first >= tail[0]) tail[1] = Math.max(tail[1], last);
+  else spans.push([first, last]);
+}

@@ -1,0 +1,23 @@
+import type { Db } from '../store/db.ts';
+import type { PipelineQueues } from './queues.ts';
+
+/**
+ * Start-up: whatever the ledger says is in flight gets its job again. Redis may have lost jobs (a restart
+ * without AOF, a flush); job ids make every re-enqueue of a job Redis still has a no-op.
+ */
+export async function recoverPipeline(db: Db, queues: Pick<PipelineQueues, 'enqueueParse' | 'enqueueSubmits' | 'enqueueFinalize' | 'enqueueDeliver'>): Promise<{ submits: number; finalizes: number; deliveries: number }> {
+  const { rows: queued } = await db.query<{ file_id: string; idx: number }>(`SELECT file_id, idx FROM gateway.documents WHERE state = 'QUEUED'`);
+  await queues.enqueueSubmits(queued.map((row) => ({ fileId: row.file_id, idx: row.idx })));
+  const { rows: parsing } = await db.query<{ id: string }>(`SELECT id FROM gateway.files WHERE state = 'PARSING'`);
+  for (const row of parsing) await queues.enqueueParse({ fileId: row.id });
+  const { rows: finishing } = await db.query<{ id: string }>(
+    `SELECT f.id FROM gateway.files f
+      WHERE f.state = 'FINALIZING'
+         OR (f.state = 'DUPLICATE' AND f.finished_at IS NULL)
+         OR (f.state = 'SUBMITTING' AND NOT EXISTS (SELECT 1 FROM gateway.documents d WHERE d.file_id = f.id AND d.state IN ('WAITING', 'QUEUED')))`,
+  );
+  for (const row of finishing) await queues.enqueueFinalize({ fileId: row.id });
+  const { rows: undelivered } = await db.query<{ file_id: string; channel: string }>(`SELECT file_id, channel FROM gateway.deliveries WHERE state <> 'DELIVERED'`);
+  for (const row of undelivered) await queues.enqueueDeliver({ fileId: row.file_id, channel: row.channel });
+  return { submits: queued.length, finalizes: finishing.length, deliveries: undelivered.length };
+}
