@@ -2,6 +2,9 @@ import { Command } from 'commander';
 import { ConfigError } from '../config/env.ts';
 import { RedisUnavailableError } from '../runtime/ensure-redis.ts';
 import { registerEngineCommand } from './commands/engine.ts';
+import { registerFilesCommands } from './commands/files.ts';
+import { registerWorkerCommand } from './commands/worker.ts';
+import { OpsRequestError } from './ops-client.ts';
 import { registerStartCommand } from './commands/start.ts';
 
 const program = new Command('intake')
@@ -10,12 +13,14 @@ const program = new Command('intake')
 
 registerStartCommand(program);
 registerEngineCommand(program);
+registerWorkerCommand(program);
+registerFilesCommands(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   // Expected failures get one line a person can act on; anything else keeps its stack.
-  if (error instanceof ConfigError || error instanceof RedisUnavailableError) {
+  if (error instanceof ConfigError || error instanceof RedisUnavailableError || error instanceof OpsRequestError) {
     process.stderr.write(`intake: ${error.message}\n`);
     process.exit(2);
   }

@@ -1,0 +1,98 @@
+import { createReadStream, existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import { loadEnv } from '../../config/env.ts';
+import type { FileStory } from '../../ledger/file-story.ts';
+import type { ReplayResult } from '../../pipeline/replay.ts';
+import { describeSource, type SourceRange } from '../../results/file-outcome.ts';
+import { isFinalFileState } from '../../ledger/file-states.ts';
+import { opsClient } from '../ops-client.ts';
+
+type FileListing = { files: { id: string; customer: string; channel: string; name: string; state: string; documents: number | null; receivedAt: string }[] };
+
+function printStory(story: FileStory): void {
+  const f = story.file;
+  console.log(`${f.id}  ${f.customer}  ${f.name}  ${f.state}${f.testMode ? '  (test data: validated, not submitted)' : ''}`);
+  console.log(`  received ${f.receivedAt} by ${f.channel}${f.sender ? ` from ${f.sender}` : ''}; ${f.sizeBytes} bytes, sha256 ${f.sha256.slice(0, 16)}…`);
+  if (f.mapping) console.log(`  mapping ${f.mapping} (${f.mappingHash?.slice(0, 12)}), ${f.documentCount ?? 0} documents`);
+  if (f.duplicateOf) console.log(`  duplicate of ${f.duplicateOf}`);
+  if (f.replayOf) console.log(`  replay of ${f.replayOf}`);
+  if (f.error) console.log(`  error ${f.error.code}: ${f.error.message}`);
+  console.log('timeline:');
+  for (const event of story.timeline) console.log(`  ${event.at}  ${event.state}${event.detail ? `  ${JSON.stringify(event.detail)}` : ''}`);
+  if (story.documents.length > 0) {
+    console.log('documents:');
+    for (const d of story.documents) {
+      const where = describeSource(d.sources as SourceRange | undefined);
+      const ids = [...d.created.map((r) => `+${r}`), ...d.updated.map((r) => `~${r}`), ...d.removed.map((r) => `-${r}`)].join(' ');
+      const error = d.errorCode ? `  ${d.errorCode}: ${d.errorMessage}` : '';
+      console.log(`  #${d.index}  ${where}  order ${d.orderNumber || '-'}  ${d.state}${d.engineStatus ? ` ${d.engineStatus}` : ''}${d.attempts > 1 ? ` (${d.attempts} attempts)` : ''}  ${ids}${error}`);
+    }
+  }
+  for (const d of story.deliveries) console.log(`delivery ${d.channel}: ${d.state} after ${d.attempts} attempt(s)${d.lastError ? `, last error: ${d.lastError}` : ''}`);
+}
+
+export function registerFilesCommands(program: Command): void {
+  const files = program.command('files').description("the ledger: every file's story (talks to the running gateway)");
+  files
+    .command('list')
+    .option('--customer <customer>', 'only this customer')
+    .option('--state <state>', 'only files in this state (COMPLETED, PARTIAL, REJECTED, FAILED, DUPLICATE, …)')
+    .option('--limit <n>', 'how many, newest first', '50')
+    .option('--json', 'print JSON')
+    .action(async (options: { customer?: string; state?: string; limit: string; json?: boolean }) => {
+      const query = new URLSearchParams({ limit: options.limit, ...(options.customer ? { customer: options.customer } : {}), ...(options.state ? { state: options.state } : {}) });
+      const listing = await opsClient(loadEnv()).get<FileListing>(`/ops/files?${query}`);
+      if (options.json) return void console.log(JSON.stringify(listing, null, 2));
+      for (const f of listing.files) console.log(`${f.id}  ${f.receivedAt}  ${f.customer.padEnd(12)}  ${f.state.padEnd(10)}  ${String(f.documents ?? '-').padStart(6)} docs  ${f.channel.padEnd(9)}  ${f.name}`);
+      if (listing.files.length === 0) console.log('no files');
+    });
+  files
+    .command('show <id>')
+    .description("a file's timeline and each document's outcome")
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      const story = await opsClient(loadEnv()).get<FileStory>(`/ops/files/${encodeURIComponent(id)}`);
+      if (options.json) console.log(JSON.stringify(story, null, 2));
+      else printStory(story);
+    });
+  files
+    .command('replay <id>')
+    .description('re-run a received file with the current mapping (as a new file, delivered the same way)')
+    .option('--dry-run', 'change nothing: print how the documents would differ from those sent last time')
+    .action(async (id: string, options: { dryRun?: boolean }) => {
+      const result = await opsClient(loadEnv()).post<ReplayResult>(`/ops/files/${encodeURIComponent(id)}/replay${options.dryRun ? '?dryRun=1' : ''}`);
+      if (!result.dryRun) return void console.log(`replaying ${id} as ${result.replayFileId}: \`intake files show ${result.replayFileId}\``);
+      if (result.error) return void console.log(`the current mapping refuses this file: ${result.error.code}: ${result.error.message}`);
+      console.log(`${result.documents?.before} documents sent last time, ${result.documents?.after} now; ${result.differences?.length ?? 0} differ`);
+      for (const d of result.differences ?? []) {
+        console.log(`  #${d.index} order ${d.orderNumber}: ${d.change}`);
+        for (const field of d.fields ?? []) console.log(`      ${field.path}: ${JSON.stringify(field.before)} → ${JSON.stringify(field.after)}`);
+      }
+    });
+
+  program
+    .command('submit <file>')
+    .description("send a file through the inbox as a customer's (like a drop), and optionally wait for its result")
+    .requiredOption('--customer <customer>', 'the customer it comes from')
+    .option('--wait', 'wait for the final state and print the file story')
+    .option('--timeout <seconds>', 'how long --wait waits', '300')
+    .action(async (file: string, options: { customer: string; wait?: boolean; timeout: string }) => {
+      if (!existsSync(file)) throw new Error(`no file ${file}`);
+      const client = opsClient(loadEnv());
+      const receipt = await client.upload<{ fileId: string; state: string; duplicateOf?: string }>(`/ops/customers/${encodeURIComponent(options.customer)}/files`, createReadStream(file), basename(file));
+      console.log(`received as ${receipt.fileId}${receipt.duplicateOf ? ` (duplicate of ${receipt.duplicateOf})` : ''}`);
+      if (!options.wait) return;
+      const deadline = Date.now() + Number(options.timeout) * 1000;
+      for (;;) {
+        const story = await client.get<FileStory>(`/ops/files/${receipt.fileId}`);
+        if (isFinalFileState(story.file.state) && story.file.finishedAt) {
+          printStory(story);
+          process.exitCode = story.file.state === 'COMPLETED' ? 0 : 1;
+          return;
+        }
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${receipt.fileId} (state ${story.file.state})`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    });
+}

@@ -1,0 +1,42 @@
+import type { Readable } from 'node:stream';
+import { request } from 'undici';
+import type { Env } from '../config/env.ts';
+import { loadOpsToken } from '../gateway/ops-token.ts';
+
+export class OpsRequestError extends Error {
+  override readonly name = 'OpsRequestError';
+}
+
+/**
+ * The `intake files` and `intake submit` commands talk to the running gateway: the embedded store belongs to that
+ * process, so the CLI never opens it itself.
+ */
+export function opsClient(env: Env) {
+  const base = env.GATEWAY_URL ?? `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${env.GATEWAY_PORT}`;
+  const token = loadOpsToken(env.DATA_DIR, env.OPS_TOKEN);
+  async function call<T>(method: "GET" | "POST", path: string, body?: { stream: Readable; fileName: string }): Promise<T> {
+    let response;
+    try {
+      response = await request(`${base}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/octet-stream', 'x-file-name': encodeURIComponent(body.fileName) } : {}),
+        },
+        ...(body ? { body: body.stream } : {}),
+      });
+    } catch (error) {
+      throw new OpsRequestError(`the gateway is not answering at ${base} (${(error as Error).message}); start it with \`npm start\` or set GATEWAY_URL`);
+    }
+    const text = await response.body.text();
+    const parsed = text ? JSON.parse(text) : {};
+    if (response.statusCode >= 400) throw new OpsRequestError(`${response.statusCode} ${parsed.code ?? ''}: ${parsed.detail ?? text}`);
+    return parsed as T;
+  }
+  return {
+    base,
+    get: <T>(path: string) => call<T>('GET', path),
+    post: <T>(path: string) => call<T>('POST', path),
+    upload: <T>(path: string, stream: Readable, fileName: string) => call<T>('POST', path, { stream, fileName }),
+  };
+}
