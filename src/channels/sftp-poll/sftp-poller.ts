@@ -123,11 +123,14 @@ export class SftpPoller {
     }, delayMs);
   }
 
-  /** Doubling from the initial wait, capped, with jitter so pollers of one unreachable host do not stampede together. */
+  /**
+   * Doubling from the initial wait up to the cap, with jitter so pollers of one unreachable host do not reconnect in
+   * step. Not bounded by the poll interval: a blip is retried within a second, a host that stays down (or keeps
+   * presenting the wrong key) is tried, and logged, ever less often.
+   */
   private backoffMs(): number {
     const { backoffInitialMs, backoffMaxMs } = this.timing;
-    const base = Math.min(backoffMaxMs, backoffInitialMs * 2 ** Math.min(this.failures - 1, 30));
-    return Math.min(this.config.intervalSeconds * 1000, base) * (0.75 + Math.random() * 0.5);
+    return Math.min(backoffMaxMs, backoffInitialMs * 2 ** Math.min(this.failures - 1, 30)) * (0.75 + Math.random() * 0.25);
   }
 
   /**
@@ -181,7 +184,8 @@ export class SftpPoller {
 
   private logPassFailure(error: unknown): void {
     const code = error instanceof SftpPollError ? error.code : undefined;
-    if (code === 'SFTP_POLL_CLOSED') return;
+    // Closing cuts the pass short on purpose: not a failure worth a warning.
+    if (code === 'SFTP_POLL_CLOSED' || this.closing) return;
     const fields = { code, err: error, remoteDir: this.config.inboundDir, port: this.config.port, failures: this.failures + 1 };
     if (code === 'SFTP_POLL_HOST_KEY_MISMATCH') this.log.error(fields, `sftp-poll refused the server: ${(error as Error).message}`);
     else this.log.warn(fields, `sftp-poll pass failed: ${(error as Error).message}`);
@@ -290,4 +294,21 @@ export class SftpPoller {
       fileLog.warn({ code: 'SFTP_POLL_CLEANUP_FAILED', err: error, afterDownload: this.config.afterDownload }, `remote file taken but not ${this.config.afterDownload === 'move' ? 'moved' : 'deleted'}: retried next poll, never re-ingested`);
     }
   }
+}
+
+/**
+ * One poller per customer whose customer.yaml has `channels.sftpPoll`. A bad config fails here, at start-up, with
+ * the customer's name, rather than on the first poll.
+ */
+export function createSftpPollers(
+  customers: ReadonlyArray<{ id: string; channels?: Record<string, unknown> | undefined }>,
+  deps: Omit<SftpPollerSettings, 'customer' | 'config'>,
+): SftpPoller[] {
+  return customers
+    .filter((customer) => customer.channels?.sftpPoll !== undefined)
+    .map((customer) => {
+      const parsed = SftpPollSchema.safeParse(customer.channels!.sftpPoll);
+      if (!parsed.success) throw new Error(`customer ${customer.id}: channels.sftpPoll is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      return new SftpPoller({ ...deps, customer: customer.id, config: parsed.data });
+    });
 }

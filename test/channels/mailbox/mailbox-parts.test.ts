@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { attachmentFileName } from '../../../src/channels/mailbox/attachment-file-name.ts';
+import { resultText } from '../../../src/channels/mailbox/email-reply-deliverer.ts';
+import { EmailChannelSchema, MailboxSettingsSchema, mailboxSettingsFromEnv } from '../../../src/channels/mailbox/mailbox-settings.ts';
+import { readMessage } from '../../../src/channels/mailbox/read-message.ts';
+import { replySubject, threadReferences } from '../../../src/channels/mailbox/reply-mailer.ts';
+import { scanMimeStructure } from '../../../src/channels/mailbox/scan-mime-structure.ts';
+import { createSenderDirectory, SenderDirectoryError } from '../../../src/channels/mailbox/sender-directory.ts';
+import { buildMessage, deeplyNestedMessage, manyPartsMessage } from './support/mail-fixtures.ts';
+
+const limits = { maxMessageBytes: 1024 * 1024, maxParts: 50, maxDepth: 5 };
+
+describe('attachmentFileName', () => {
+  it.each([
+    ['../../a.csv', 'a.csv'],
+    ['C:\\in\\orders.csv', 'orders.csv'],
+    ['ev\u0000il.csv', 'evil.csv'],
+    ['..', 'attachment'],
+    [undefined, 'attachment'],
+    ['  .hidden.csv', 'hidden.csv'],
+  ])('%j is received as %j', (input, expected) => {
+    expect(attachmentFileName(input)).toBe(expected);
+  });
+
+  it('cuts a 300-byte name to 200 bytes and keeps its extension', () => {
+    const name = attachmentFileName(`${'x'.repeat(300)}.csv`);
+    expect(name).toBe(`${'x'.repeat(196)}.csv`);
+  });
+
+  it('never cuts inside a multi-byte character', () => {
+    const name = attachmentFileName(`${'é'.repeat(150)}.csv`);
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(200);
+    expect(name).toBe(`${'é'.repeat(98)}.csv`);
+  });
+});
+
+describe('scanMimeStructure', () => {
+  it('counts the parts and depth of an ordinary message', () => {
+    const raw = Buffer.from(buildMessage({ from: 'a@b.test', subject: 's', attachments: [{ filename: 'a.csv', content: 'x' }] }));
+    expect(scanMimeStructure(raw, limits)).toEqual({ ok: true, structure: { parts: 3, depth: 1 } });
+  });
+
+  it('refuses thousands of parts with MAILBOX_TOO_MANY_PARTS', () => {
+    const result = scanMimeStructure(Buffer.from(manyPartsMessage('a@b.test', 5000)), limits);
+    expect(result).toMatchObject({ ok: false, reason: { code: 'MAILBOX_TOO_MANY_PARTS' } });
+  });
+
+  it('refuses deep nesting with MAILBOX_TOO_DEEP', () => {
+    expect(scanMimeStructure(Buffer.from(deeplyNestedMessage('a@b.test', 100)), limits)).toMatchObject({ ok: false, reason: { code: 'MAILBOX_TOO_DEEP' } });
+    expect(scanMimeStructure(Buffer.from(deeplyNestedMessage('a@b.test', 4)), limits)).toMatchObject({ ok: true });
+  });
+
+  it('counts attached messages (message/rfc822) as a level of nesting', () => {
+    let raw = 'From: <a@b.test>\r\nSubject: x\r\nContent-Type: text/plain\r\n\r\nleaf\r\n';
+    for (let i = 0; i < 10; i++) raw = `From: <a@b.test>\r\nContent-Type: message/rfc822\r\n\r\n${raw}`;
+    expect(scanMimeStructure(Buffer.from(raw), limits)).toMatchObject({ ok: false, reason: { code: 'MAILBOX_TOO_DEEP' } });
+  });
+});
+
+describe('createSenderDirectory', () => {
+  const directory = createSenderDirectory({
+    acme: { allowedSenders: ['@acme.test'], attachments: ['*.csv', 'edi-??.x12'] },
+    boss: { allowedSenders: ['Boss@Acme.test'] },
+  });
+
+  it('prefers an exact address over a domain, case-insensitively', () => {
+    expect(directory.customerForSender('boss@acme.test')).toBe('boss');
+    expect(directory.customerForSender('clerk@ACME.test')).toBe('acme');
+    expect(directory.customerForSender('clerk@sub.acme.test')).toBeUndefined();
+    expect(directory.customerForSender('nobody@else.test')).toBeUndefined();
+  });
+
+  it('takes attachments by glob, and every attachment when no glob is set', () => {
+    expect(directory.acceptsAttachment('acme', 'Orders.CSV')).toBe(true);
+    expect(directory.acceptsAttachment('acme', 'edi-01.x12')).toBe(true);
+    expect(directory.acceptsAttachment('acme', 'edi-001.x12')).toBe(false);
+    expect(directory.acceptsAttachment('acme', 'orders.csv.exe')).toBe(false);
+    expect(directory.acceptsAttachment('boss', 'anything.bin')).toBe(true);
+    expect(directory.acceptsAttachment('unknown', 'a.csv')).toBe(false);
+  });
+
+  it('refuses the same sender under two customers', () => {
+    expect(() => createSenderDirectory({ a: { allowedSenders: ['@x.test'] }, b: { allowedSenders: ['@X.test'] } })).toThrow(SenderDirectoryError);
+  });
+});
+
+describe('settings schemas', () => {
+  it('EmailChannelSchema accepts addresses and domains and rejects anything else', () => {
+    expect(EmailChannelSchema.parse({ allowedSenders: ['Orders@Acme.com', '@acme.com'] })).toEqual({ allowedSenders: ['orders@acme.com', '@acme.com'], takeBody: false, bodyFileName: 'body.txt' });
+    expect(EmailChannelSchema.safeParse({ allowedSenders: ['acme.com'] }).success).toBe(false);
+    expect(EmailChannelSchema.safeParse({ allowedSenders: [] }).success).toBe(false);
+  });
+
+  it('MailboxSettingsSchema fills in folders, limits and timings', () => {
+    const settings = MailboxSettingsSchema.parse({ host: 'imap.example.com', user: 'intake', password: 'secret' });
+    expect(settings).toMatchObject({ port: 993, tls: 'implicit', folders: { inbox: 'INBOX', processed: 'Processed', quarantine: 'Quarantine' }, limits: { maxParts: 200, maxDepth: 8 } });
+  });
+
+  it('reads the mailbox and SMTP settings from the environment', () => {
+    expect(mailboxSettingsFromEnv({})).toBeUndefined();
+    const fromEnv = mailboxSettingsFromEnv({ MAILBOX_HOST: 'imap.example.com', MAILBOX_USER: 'u', MAILBOX_PASSWORD: 'p', MAILBOX_PORT: '143', MAILBOX_TLS: 'starttls', SMTP_HOST: 'smtp.example.com', SMTP_FROM: 'intake@example.com' });
+    expect(fromEnv?.mailbox).toMatchObject({ host: 'imap.example.com', port: 143, tls: 'starttls', password: 'p' });
+    expect(fromEnv?.smtp).toMatchObject({ host: 'smtp.example.com', port: 587, from: 'intake@example.com' });
+  });
+});
+
+describe('readMessage', () => {
+  const customers = createSenderDirectory({ acme: { allowedSenders: ['@acme.test'], attachments: ['*.csv'] } });
+
+  it('never answers an auto-reply from a known domain', async () => {
+    const raw = Buffer.from(buildMessage({ from: 'clerk@acme.test', subject: 'Out of office', headers: { 'Auto-Submitted': 'auto-replied' } }));
+    expect(await readMessage(raw, limits, customers)).toMatchObject({ kind: 'quarantine', reason: { code: 'MAILBOX_AUTOMATIC_MESSAGE' }, facts: { automatic: true } });
+  });
+
+  it('ignores inline images and lists the attachments it did not take', async () => {
+    const raw = Buffer.from(buildMessage({ from: 'clerk@acme.test', subject: 's', attachments: [{ filename: 'a.csv', content: 'a' }, { filename: 'b.txt', content: 'b' }, { filename: 'empty.csv', content: '' }] }));
+    const decision = await readMessage(raw, limits, customers);
+    expect(decision).toMatchObject({ kind: 'take', customer: 'acme', ignored: ['b.txt', 'empty.csv (empty)'] });
+    expect(decision.kind === 'take' && decision.files.map((f) => [f.part, f.name])).toEqual([[0, 'a.csv']]);
+  });
+});
+
+describe('reply texts', () => {
+  it('threads: Re: once, References end with the answered Message-ID', () => {
+    expect(replySubject('Manifest')).toBe('Re: Manifest');
+    expect(replySubject('RE: Manifest')).toBe('RE: Manifest');
+    expect(threadReferences(['<a@x>', '<b@x>'], '<c@x>')).toEqual(['<a@x>', '<b@x>', '<c@x>']);
+    expect(threadReferences(Array.from({ length: 50 }, (_, i) => `<${i}@x>`), '<last@x>')).toHaveLength(20);
+  });
+
+  it.each([
+    ['COMPLETED', 'was processed: every document was accepted'],
+    ['PARTIAL', 'was partly processed'],
+    ['REJECTED', 'was rejected: bad header'],
+    ['FAILED', 'could not be processed completely'],
+    ['DUPLICATE', 'was not processed again'],
+  ] as const)('says in a sentence that the file is %s', (state, sentence) => {
+    const text = resultText({ id: 'f1', original_name: 'orders.csv', state, error: state === 'REJECTED' ? { code: 'X', message: 'bad header', place: {} } : null, document_count: 2 });
+    expect(text).toContain(sentence);
+    expect(text).toContain('Reference: f1');
+  });
+});

@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sftpPollDeliverer } from '../../../src/channels/sftp-poll/sftp-poll-deliverer.ts';
+import type { SftpPollConfigInput } from '../../../src/channels/sftp-poll/sftp-poll-schema.ts';
+import type { FileRow } from '../../../src/ledger/files-repo.ts';
+import { createPollFixture, type PollFixture } from './poll-fixture.ts';
+
+describe('sftp-poll: results uploaded to the customer outbound directory', () => {
+  let f: PollFixture;
+  let results: string;
+  beforeAll(async () => {
+    f = await createPollFixture();
+    results = join(f.dir, 'results');
+    mkdirSync(results, { recursive: true });
+  });
+  afterAll(async () => {
+    await f?.cleanup();
+  });
+
+  const fileRow = (customer: string) =>
+    ({ id: `file-${customer}`, customer, state: 'COMPLETED', reply_to: { channel: 'sftp-poll', remotePath: '/x/in.csv', outboundDir: '/nowhere' } }) as unknown as FileRow;
+  const deliverer = (configs: Record<string, SftpPollConfigInput>) =>
+    sftpPollDeliverer({ configFor: (customer) => configs[customer], logger: f.logger, env: f.env, timing: { callTimeoutMs: 10_000 } });
+
+  it('each result appears under its final name only when complete (temporary dot-name first, then rename)', async () => {
+    const big = randomBytes(16 * 1024 * 1024);
+    writeFileSync(join(results, 'orders.result.csv'), big);
+    writeFileSync(join(results, 'orders.result.json'), '{"ok":true}');
+    const outbound = join(f.dir, 'remote', 'acme-out', 'outbound');
+    const final = join(outbound, 'orders.result.csv');
+    const seenSizes: number[] = [];
+    const seenNames = new Set<string>();
+    const watcher = setInterval(() => {
+      if (!existsSync(outbound)) return;
+      for (const name of readdirSync(outbound)) seenNames.add(name);
+      if (existsSync(final)) seenSizes.push(statSync(final).size);
+    }, 2);
+    try {
+      await deliverer({ acme: f.config({ outboundDir: outbound }) }).deliver(fileRow('acme'), [
+        { name: 'orders.result.csv', path: join(results, 'orders.result.csv') },
+        { name: 'orders.result.json', path: join(results, 'orders.result.json') },
+      ]);
+    } finally {
+      clearInterval(watcher);
+    }
+    expect(readdirSync(outbound).sort()).toEqual(['orders.result.csv', 'orders.result.json']);
+    expect(readFileSync(final).equals(big)).toBe(true);
+    expect(seenSizes.every((size) => size === big.length)).toBe(true);
+    expect([...seenNames].some((name) => /^\.orders\.result\.csv\.[0-9a-f]{8}\.partial$/.test(name))).toBe(true);
+    expect(f.logs.some((l) => l.msg === 'result uploaded' && l.customer === 'acme' && l.remotePath === final)).toBe(true);
+  });
+
+  it('a re-delivery replaces the earlier result instead of failing on it', async () => {
+    const outbound = join(f.dir, 'remote', 'redo', 'outbound');
+    mkdirSync(outbound, { recursive: true });
+    writeFileSync(join(outbound, 'r.csv'), 'old\n');
+    writeFileSync(join(results, 'r.csv'), 'new\n');
+    await deliverer({ redo: f.config({ outboundDir: outbound }) }).deliver(fileRow('redo'), [{ name: 'r.csv', path: join(results, 'r.csv') }]);
+    expect(readFileSync(join(outbound, 'r.csv'), 'utf8')).toBe('new\n');
+    expect(readdirSync(outbound)).toEqual(['r.csv']);
+  });
+
+  it('a result name with directories lands in outboundDir by its base name', async () => {
+    const outbound = join(f.dir, 'remote', 'base', 'outbound');
+    writeFileSync(join(results, 'plain.csv'), 'p\n');
+    await deliverer({ base: f.config({ outboundDir: outbound }) }).deliver(fileRow('base'), [{ name: '../../escape.csv', path: join(results, 'plain.csv') }]);
+    expect(readdirSync(outbound)).toEqual(['escape.csv']);
+  });
+
+  it('a customer without channels.sftpPoll fails the delivery (to be retried), and the pinned key applies here too', async () => {
+    await expect(deliverer({}).deliver(fileRow('nobody'), [])).rejects.toMatchObject({ code: 'SFTP_POLL_UPLOAD_FAILED' });
+    const wrongKey = 'SHA256:' + 'A'.repeat(43);
+    await expect(deliverer({ pinned: f.config({ hostKeySha256: wrongKey }) }).deliver(fileRow('pinned'), [])).rejects.toMatchObject({ code: 'SFTP_POLL_HOST_KEY_MISMATCH' });
+  });
+});

@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listRemoteFiles } from '../../../src/channels/sftp-poll/remote-files-repo.ts';
+import type { SftpPollConfigInput } from '../../../src/channels/sftp-poll/sftp-poll-schema.ts';
+import { SftpPoller } from '../../../src/channels/sftp-poll/sftp-poller.ts';
+import { getFile } from '../../../src/ledger/files-repo.ts';
+import { STORE_KINDS } from '../../support/stores.ts';
+import { createPollFixture, type PollFixture } from './poll-fixture.ts';
+
+describe.each(STORE_KINDS)('sftp-poll on %s: taking complete files from a real OpenSSH server', (kind) => {
+  let f: PollFixture;
+  const pollers: SftpPoller[] = [];
+  beforeAll(async () => {
+    f = await createPollFixture(kind);
+  });
+  afterAll(async () => {
+    for (const poller of pollers) await poller.close();
+    await f?.cleanup();
+  });
+
+  /** Each test gets its own customer and remote directories. */
+  function setup(customer: string, overrides: Partial<SftpPollConfigInput> = {}) {
+    const inbound = join(f.dir, 'remote', customer, 'inbound');
+    const outbound = join(f.dir, 'remote', customer, 'outbound');
+    mkdirSync(inbound, { recursive: true });
+    mkdirSync(outbound, { recursive: true });
+    const make = () => {
+      const poller = new SftpPoller({
+        customer,
+        config: f.config({ inboundDir: inbound, outboundDir: outbound, ...overrides }),
+        inbox: f.inbox,
+        db: f.t.db,
+        logger: f.logger,
+        env: f.env,
+        timing: { callTimeoutMs: 5_000, connectTimeoutMs: 5_000 },
+      });
+      pollers.push(poller);
+      return poller;
+    };
+    return { inbound, outbound, processed: join(inbound, 'processed'), poller: make(), make };
+  }
+
+  const spooled = async (fileId: string) => readFileSync((await getFile(f.t.db, fileId))!.spool_path, 'utf8');
+
+  it('a file appended to between polls is not taken until its size and mtime are stable', async () => {
+    const { inbound, processed, poller } = setup('growing');
+    writeFileSync(join(inbound, 'orders.csv'), 'sku,qty\n');
+    expect(await poller.poll()).toEqual({ taken: [], waiting: [join(inbound, 'orders.csv')] });
+    appendFileSync(join(inbound, 'orders.csv'), 'A,1\n');
+    expect((await poller.poll()).taken).toEqual([]);
+    appendFileSync(join(inbound, 'orders.csv'), 'B,2\n');
+    expect((await poller.poll()).taken).toEqual([]);
+    const outcome = await poller.poll();
+    expect(outcome.taken).toEqual([join(inbound, 'orders.csv')]);
+    const [row] = await listRemoteFiles(f.t.db, 'growing');
+    expect(await spooled(row!.file_id!)).toBe('sku,qty\nA,1\nB,2\n');
+    expect(readdirSync(processed)).toEqual(['orders.csv']);
+  });
+
+  it('a stable file younger than minAgeSeconds waits; once old enough it is taken', async () => {
+    const { inbound, poller } = setup('young', { minAgeSeconds: 3600 });
+    const path = join(inbound, 'fresh.csv');
+    writeFileSync(path, 'x\n');
+    await poller.poll();
+    expect((await poller.poll()).waiting).toEqual([path]);
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(path, twoHoursAgo, twoHoursAgo);
+    await poller.poll(); // the mtime changed: stable again only from now on
+    expect((await poller.poll()).taken).toEqual([path]);
+  });
+
+  it('in done-file mode a file is taken only once its done-file exists, however old; both leave inbound', async () => {
+    const { inbound, processed, poller } = setup('donefile', { doneFileSuffix: '.done', minAgeSeconds: 3600 });
+    writeFileSync(join(inbound, 'asn.edi'), 'ISA*...~');
+    const old = new Date(Date.now() - 86_400_000);
+    utimesSync(join(inbound, 'asn.edi'), old, old);
+    for (let i = 0; i < 3; i++) expect((await poller.poll()).taken).toEqual([]);
+    writeFileSync(join(inbound, 'asn.edi.done'), '');
+    expect((await poller.poll()).taken).toEqual([join(inbound, 'asn.edi')]);
+    expect(readdirSync(inbound).sort()).toEqual(['processed']);
+    expect(readdirSync(processed)).toEqual(['asn.edi']);
+    expect(f.parsed).toHaveLength(new Set(f.parsed).size);
+  });
+
+  it('a taken file is moved to processed/ and remembered with its size, mtime, hash and file id', async () => {
+    const { inbound, processed, poller } = setup('moved');
+    const body = 'po,sku\n1,A\n';
+    writeFileSync(join(inbound, 'po.csv'), body);
+    const mtime = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+    utimesSync(join(inbound, 'po.csv'), mtime, mtime);
+    await poller.poll();
+    expect((await poller.poll()).taken).toHaveLength(1);
+    expect(existsSync(join(inbound, 'po.csv'))).toBe(false);
+    expect(readFileSync(join(processed, 'po.csv'), 'utf8')).toBe(body);
+    const [row] = await listRemoteFiles(f.t.db, 'moved');
+    expect(row).toMatchObject({
+      remote_path: join(inbound, 'po.csv'),
+      size_bytes: body.length,
+      state: 'MOVED',
+      sha256: createHash('sha256').update(body).digest('hex'),
+      processed_path: join(processed, 'po.csv'),
+    });
+    expect(row!.remote_mtime.getTime()).toBe(mtime.getTime());
+    const file = await getFile(f.t.db, row!.file_id!);
+    expect(file).toMatchObject({ customer: 'moved', channel: 'sftp-poll', original_name: 'po.csv', state: 'QUEUED' });
+    expect(file!.reply_to).toMatchObject({ channel: 'sftp-poll', remotePath: join(inbound, 'po.csv') });
+    expect(f.logs.some((l) => l.msg === 'remote file taken' && l.customer === 'moved' && l.remotePath === join(inbound, 'po.csv'))).toBe(true);
+  });
+
+  it('a processed file of the same name is never overwritten: the next one is stored under its file id', async () => {
+    const { inbound, processed, poller } = setup('samename');
+    writeFileSync(join(inbound, 'daily.csv'), 'day 1\n');
+    await poller.poll();
+    await poller.poll();
+    writeFileSync(join(inbound, 'daily.csv'), 'day 2, longer\n');
+    await poller.poll();
+    await poller.poll();
+    const names = readdirSync(processed).sort();
+    expect(names).toHaveLength(2);
+    expect(readFileSync(join(processed, 'daily.csv'), 'utf8')).toBe('day 1\n');
+    expect(readFileSync(join(processed, names.find((n) => n !== 'daily.csv')!), 'utf8')).toBe('day 2, longer\n');
+  });
+
+  it('with afterDownload: delete the taken file is removed from the server', async () => {
+    const { inbound, poller } = setup('deleting', { afterDownload: 'delete' });
+    writeFileSync(join(inbound, 'x.csv'), 'a\n');
+    await poller.poll();
+    expect((await poller.poll()).taken).toHaveLength(1);
+    expect(readdirSync(inbound)).toEqual([]);
+    expect((await listRemoteFiles(f.t.db, 'deleting'))[0]).toMatchObject({ state: 'DELETED', processed_path: null });
+  });
+
+  it('a new poller over the same ledger never re-ingests a file whose move failed, and finishes the move', async () => {
+    const { inbound, processed, poller, make } = setup('restart', { pattern: '*.csv' });
+    // A plain file where processed/ should be: the move fails even for root.
+    writeFileSync(processed, 'in the way');
+    writeFileSync(join(inbound, 'once.csv'), 'only once\n');
+    await poller.poll();
+    expect((await poller.poll()).taken).toHaveLength(1);
+    expect(existsSync(join(inbound, 'once.csv'))).toBe(true);
+    expect((await listRemoteFiles(f.t.db, 'restart'))[0]).toMatchObject({ state: 'TAKEN', last_error: expect.any(String) });
+    expect(f.logs.some((l) => l.code === 'SFTP_POLL_CLEANUP_FAILED' && l.customer === 'restart')).toBe(true);
+    await poller.close();
+
+    const second = make();
+    for (let i = 0; i < 3; i++) expect((await second.poll()).taken).toEqual([]);
+    rmSync(processed);
+    await second.poll();
+    expect(readdirSync(processed)).toEqual(['once.csv']);
+    const rows = await listRemoteFiles(f.t.db, 'restart');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ state: 'MOVED', last_error: null });
+    const { rows: files } = await f.t.db.query(`SELECT id FROM gateway.files WHERE customer = 'restart'`);
+    expect(files).toHaveLength(1);
+  });
+
+  it('only names matching the pattern are taken; temporary and hidden names never are', async () => {
+    const { inbound, poller } = setup('pattern', { pattern: '*.{csv,CSV}' });
+    for (const name of ['a.csv', 'B.CSV', 'c.txt', 'd.csv.tmp', '.e.csv', 'f.csv.filepart']) writeFileSync(join(inbound, name), name);
+    mkdirSync(join(inbound, 'sub.csv'));
+    await poller.poll();
+    const outcome = await poller.poll();
+    expect(outcome.taken.map((p) => p.slice(inbound.length + 1)).sort()).toEqual(['B.CSV', 'a.csv']);
+    expect(readdirSync(inbound).sort()).toEqual(['.e.csv', 'c.txt', 'd.csv.tmp', 'f.csv.filepart', 'processed', 'sub.csv']);
+  });
+
+  it('names with spaces, quotes and unicode are taken and keep their name', async () => {
+    const { inbound, processed, poller } = setup('hostile');
+    const names = ['order list (2).csv', 'commande été – n°5.csv', "it's \"quoted\".csv", '注文.csv'];
+    for (const name of names) writeFileSync(join(inbound, name), `${name}\n`);
+    await poller.poll();
+    expect((await poller.poll()).taken).toHaveLength(names.length);
+    expect(readdirSync(processed).sort()).toEqual([...names].sort());
+    for (const row of await listRemoteFiles(f.t.db, 'hostile')) {
+      const file = await getFile(f.t.db, row.file_id!);
+      expect(names).toContain(file!.original_name);
+      expect(readFileSync(file!.spool_path, 'utf8')).toBe(`${file!.original_name}\n`);
+    }
+  });
+});
