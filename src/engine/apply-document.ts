@@ -2,13 +2,18 @@ import type { Document } from '../documents/document.ts';
 import type { DocumentResponse } from '../documents/response.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { documentResponse } from './document-response.ts';
-import { planDocument } from './plan-document.ts';
+import { planDocument, type DocumentTarget } from './plan-document.ts';
 import { loadDocumentTarget } from './store/document-target.ts';
 import { writeDocumentPlan } from './store/document-writes.ts';
 
 export interface ApplyOptions {
   /** The time the document is processed at (default: now); new shipments are scheduled at it. */
   now?: Date;
+  /**
+   * The document's target, when the caller already locked and loaded it in this transaction (the idempotent
+   * path does it in the same round trip as the key's lookup); default: `loadDocumentTarget`.
+   */
+  target?: DocumentTarget;
 }
 
 export interface ApplyOutcome {
@@ -24,7 +29,7 @@ export interface ApplyOutcome {
  * 422 UNKNOWN_DOCK.
  */
 export async function applyDocumentInTx(tx: Queryable, doc: Document, options: ApplyOptions = {}): Promise<ApplyOutcome> {
-  const target = await loadDocumentTarget(tx, doc);
+  const target = options.target ?? (await loadDocumentTarget(tx, doc));
   const plan = planDocument(doc, target, options.now ?? new Date());
   const body = documentResponse(plan, await writeDocumentPlan(tx, plan));
   // 201 when anything was created, else 200 (guide, section 13).

@@ -13,7 +13,29 @@ import pg from 'pg';
  * parameters are passed as JSON text and cast (`$1::jsonb`); timestamptz comes back as a Date.
  */
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  query<T = Record<string, unknown>>(sql: string | PreparedStatement, params?: unknown[]): Promise<{ rows: T[] }>;
+}
+
+/**
+ * A statement run often (a document's round trips): on a PostgreSQL server it is parsed once per connection under
+ * its name and then only bound and executed; PGlite runs its text. One name, one text: make them with `prepared`.
+ */
+export interface PreparedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+export function prepared(name: string, text: string): PreparedStatement {
+  return { name, text };
+}
+
+function sqlText(sql: string | PreparedStatement): string {
+  return typeof sql === 'string' ? sql : sql.text;
+}
+
+/** The pg driver's named query: prepared on a connection's first use of the name, then bound and executed. */
+function namedQuery(sql: PreparedStatement, params: unknown[] | undefined): pg.QueryConfig {
+  return { name: sql.name, text: sql.text, values: params ?? [] };
 }
 
 export interface Db extends Queryable {
@@ -41,9 +63,11 @@ async function openPglite(dataDir: string | undefined): Promise<Db> {
   const db = await PGlite.create(dataDir ? { dataDir, parsers } : { parsers });
   return {
     kind: 'pglite',
-    query: async <T>(sql: string, params?: unknown[]) => ({ rows: (await db.query<T>(sql, params)).rows }),
+    query: async <T>(sql: string | PreparedStatement, params?: unknown[]) => ({ rows: (await db.query<T>(sqlText(sql), params)).rows }),
     transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
-      db.transaction((tx) => fn({ query: async <R>(sql: string, params?: unknown[]) => ({ rows: (await tx.query<R>(sql, params)).rows }) })),
+      db.transaction((tx) =>
+        fn({ query: async <R>(sql: string | PreparedStatement, params?: unknown[]) => ({ rows: (await tx.query<R>(sqlText(sql), params)).rows }) }),
+      ),
     exec: async (sql) => {
       await db.exec(sql);
     },
@@ -61,7 +85,9 @@ function openPostgres(url: string, poolSize: number): Db {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types: typeParsers });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
-  const query = async <T>(sql: string, params?: unknown[]) => ({ rows: (await pool.query(sql, params)).rows as T[] });
+  const query = async <T>(sql: string | PreparedStatement, params?: unknown[]) => ({
+    rows: (typeof sql === 'string' ? await pool.query(sql, params) : await pool.query(namedQuery(sql, params))).rows as T[],
+  });
   return {
     kind: 'postgres',
     query,
@@ -70,7 +96,11 @@ function openPostgres(url: string, poolSize: number): Db {
         const client = await pool.connect();
         try {
           await client.query('BEGIN');
-          const result = await fn({ query: async <R>(sql: string, params?: unknown[]) => ({ rows: (await client.query(sql, params)).rows as R[] }) });
+          const result = await fn({
+            query: async <R>(sql: string | PreparedStatement, params?: unknown[]) => ({
+              rows: (typeof sql === 'string' ? await client.query(sql, params) : await client.query(namedQuery(sql, params))).rows as R[],
+            }),
+          });
           await client.query('COMMIT');
           return result;
         } catch (error) {

@@ -38,14 +38,17 @@ export class LoginBanList {
     return this.bannedUntil(this.accounts, accountKey(username));
   }
 
-  recordFailure(address: string, username: string): FailureOutcome {
+  /** Scores a failed login; without a username only the address is scored. */
+  recordFailure(address: string, username?: string): FailureOutcome {
     const outcome: FailureOutcome = {};
     if (!this.policy.neverBan.includes(address)) {
       const until = this.score(this.addresses, address, this.policy.maxFailuresPerAddress);
       if (until !== undefined) outcome.addressBannedUntil = until;
     }
-    const until = this.score(this.accounts, accountKey(username), this.policy.maxFailuresPerAccount);
-    if (until !== undefined) outcome.accountBannedUntil = until;
+    if (username !== undefined) {
+      const until = this.score(this.accounts, accountKey(username), this.policy.maxFailuresPerAccount);
+      if (until !== undefined) outcome.accountBannedUntil = until;
+    }
     return outcome;
   }
 

@@ -1,6 +1,8 @@
 import { effectiveShipmentNumber, type Document } from '../../documents/document.ts';
-import type { Queryable } from '../../store/db.ts';
+import { prepared, type Queryable } from '../../store/db.ts';
 import type { DocumentTarget } from '../plan-document.ts';
+
+const LOAD_DOCUMENT_TARGET = prepared('engine_load_document_target', 'SELECT engine.load_document_target($1, $2, $3, $4, $5, $6, $7, $8) AS target');
 
 /**
  * Locks the document's shipment and order keys, then reads its business, facility, dock, target shipment (with
@@ -8,8 +10,14 @@ import type { DocumentTarget } from '../plan-document.ts';
  * Keys use slugs, not ids, because the locks must be held before anything is read.
  */
 export async function loadDocumentTarget(tx: Queryable, doc: Document): Promise<DocumentTarget> {
+  const { rows } = await tx.query<{ target: DocumentTarget }>(LOAD_DOCUMENT_TARGET, loadDocumentTargetParams(doc));
+  return rows[0]!.target;
+}
+
+/** The parameters of `engine.load_document_target`, in order (also the tail of the idempotent lookup's). */
+export function loadDocumentTargetParams(doc: Document): unknown[] {
   const shipmentNumber = effectiveShipmentNumber(doc);
-  const { rows } = await tx.query<{ target: DocumentTarget }>('SELECT engine.load_document_target($1, $2, $3, $4, $5, $6, $7, $8) AS target', [
+  return [
     ['shipment', doc.business, doc.facility, shipmentNumber].join('\u001f'),
     ['order', doc.business, doc.facility, doc.direction, doc.orderNumber].join('\u001f'),
     doc.business,
@@ -18,6 +26,5 @@ export async function loadDocumentTarget(tx: Queryable, doc: Document): Promise<
     shipmentNumber,
     doc.direction,
     doc.orderNumber,
-  ]);
-  return rows[0]!.target;
+  ];
 }

@@ -1,5 +1,5 @@
 import { itemKey } from '../../documents/document.ts';
-import type { Queryable } from '../../store/db.ts';
+import { prepared, type Queryable } from '../../store/db.ts';
 import type { DocumentPlan } from '../plan-document.ts';
 
 /** The ids the writes assigned or kept; `createdItemIds` follows `plan.items.create`. */
@@ -9,11 +9,16 @@ export interface WrittenIds {
   createdItemIds: string[];
 }
 
+const WRITE_DOCUMENT_PLAN = prepared(
+  'engine_write_document_plan',
+  'SELECT engine.write_document_plan($1::jsonb, $2::jsonb, $3::jsonb, $4::jsonb, $5::jsonb) AS written',
+);
+
 /** Writes a plan in one round trip (`engine.write_document_plan`, migration 012), inside the caller's transaction. */
 export async function writeDocumentPlan(tx: Queryable, plan: DocumentPlan): Promise<WrittenIds> {
   const { shipment, order, items } = plan;
   const { rows } = await tx.query<{ written: { shipmentId: number; orderId: string; createdItems: [string, string, string][] } }>(
-    'SELECT engine.write_document_plan($1::jsonb, $2::jsonb, $3::jsonb, $4::jsonb, $5::jsonb) AS written',
+    WRITE_DOCUMENT_PLAN,
     [
       JSON.stringify({ id: shipment.existing?.id ?? null, facilityId: plan.facilityId, ...shipment.values, changed: shipment.changed }),
       JSON.stringify({

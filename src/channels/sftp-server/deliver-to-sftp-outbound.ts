@@ -1,0 +1,51 @@
+import { mkdirSync } from 'node:fs';
+import { copyFile, open, rename, rm } from 'node:fs/promises';
+import type { FileRow } from '../../ledger/files-repo.ts';
+import type { ResultDeliverer, ResultFile } from '../../pipeline/deliver-stage.ts';
+import { diskPathInside } from './jail-path.ts';
+import type { SftpReplyTo } from './sftp-jail-session.ts';
+import { SftpServerError } from './sftp-server-errors.ts';
+import { sftpOutboundDir } from './sftp-server.ts';
+
+async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Results of a file that came through our SFTP server go to the customer's `/outbound`. Each is written under a
+ * leading-dot temporary name (the server never shows or serves dot names), fsynced, then renamed, so a customer
+ * listing the folder never sees half a file, and a file once listed survives a crash. Re-delivery (a retried
+ * job) overwrites the same names: idempotent.
+ */
+export function sftpServerDeliverer(settings: { dataDir: string }): ResultDeliverer {
+  return {
+    async deliver(file: FileRow, results: ResultFile[]): Promise<void> {
+      const replyTo = file.reply_to as Partial<SftpReplyTo> | null;
+      if (replyTo?.channel !== 'sftp') {
+        throw new SftpServerError('SFTP_DELIVERY_NO_REPLY_ADDRESS', `file ${file.id} has no SFTP reply address; its results stay where they are`);
+      }
+      // The customer of record, not the reply address, picks the folder: a reply address is data from the past.
+      const outbound = sftpOutboundDir(settings.dataDir, file.customer);
+      mkdirSync(outbound, { recursive: true });
+      for (const result of results) {
+        const target = diskPathInside(outbound, result.name);
+        const temp = diskPathInside(outbound, `.${result.name}.partial`);
+        if (!target || !temp || result.name.startsWith('.')) throw new Error(`result name ${JSON.stringify(result.name)} is not a plain file name`);
+        try {
+          await copyFile(result.path, temp);
+          await fsyncPath(temp);
+          await rename(temp, target);
+        } catch (error) {
+          await rm(temp, { force: true });
+          throw error;
+        }
+      }
+      await fsyncPath(outbound);
+    },
+  };
+}
