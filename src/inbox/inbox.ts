@@ -88,8 +88,10 @@ export class Inbox {
     if (row.state === 'DUPLICATE') {
       await this.settings.queues.enqueueFinalize({ fileId: row.id });
     } else if (row.state === 'RECEIVED') {
-      await this.settings.queues.enqueueParse({ fileId: row.id });
+      // QUEUED before the job exists: a worker may take the job the moment it is added. Should the enqueue fail,
+      // start-up reconciliation queues every QUEUED file again.
       await setFileState(this.settings.db, row.id, 'QUEUED', {}, ['RECEIVED']);
+      await this.settings.queues.enqueueParse({ fileId: row.id });
     }
   }
 

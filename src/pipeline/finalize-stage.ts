@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { IntakeErrorValue } from '../errors/intake-error.ts';
+import { describePlace, type IntakeErrorValue } from '../errors/intake-error.ts';
 import type { Logger } from '../log/logger.ts';
 import { documentCounts, listDocuments, type DocumentRow } from '../ledger/documents-repo.ts';
 import { finalFileState, isFinalFileState } from '../ledger/file-states.ts';
@@ -52,7 +52,7 @@ function documentRow(row: DocumentRow): DocumentRowInput {
         outcome: 'REJECTED',
         error: {
           code: first?.code ?? 'MAPPING_INVALID_DOCUMENT',
-          message: errors.map((e) => e.message).join('; ') || 'the mapping could not build this document',
+          message: errors.map((e) => [describePlace(e.place), e.message].filter(Boolean).join(': ')).join('; ') || 'the mapping could not build this document',
           place: first?.place ?? {},
         },
       };

@@ -51,7 +51,7 @@ describe('a file dropped in a customer folder ends with one final state and a re
     rmSync(mappingsDir, { recursive: true, force: true });
   });
 
-  async function drop(customer: string, name: string, content: string): Promise<{ csv: string; json: { state: string; documents: { outcome: string; error?: { code: string; message: string } }[]; error?: { code: string; message: string } } }> {
+  async function drop(customer: string, name: string, content: string): Promise<{ csv: string; json: { file: { state: string; error: { code: string; message: string } | null }; documents: { outcome: string; error: { code: string; message: string } | null }[] } }> {
     const inbound = join(dropDir, customer, 'inbound');
     mkdirSync(inbound, { recursive: true });
     writeFileSync(join(inbound, name), content);
@@ -67,7 +67,7 @@ describe('a file dropped in a customer folder ends with one final state and a re
       'orders.csv',
       'order,shipment,lpn,sku,qty,unit\nE2E-1,S-E2E-1,L1,SKU1,10,CASE\nE2E-1,S-E2E-1,L2,SKU2,5,CASE\nE2E-2,S-E2E-2,L3,SKU3,1,UNIT\n',
     );
-    expect(result.json.state).toBe('COMPLETED');
+    expect(result.json.file.state).toBe('COMPLETED');
     expect(result.json.documents.map((d) => d.outcome)).toEqual(['ACCEPTED', 'ACCEPTED']);
     const { rows } = await product.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM engine.order_items i JOIN engine.orders o ON o.id = i.order_id WHERE o.order_number IN ('E2E-1', 'E2E-2')`,
@@ -79,7 +79,7 @@ describe('a file dropped in a customer folder ends with one final state and a re
 
   it('marks a document the mapping cannot build as rejected, with the line, and applies the others (PARTIAL)', async () => {
     const result = await drop('shipper', 'partial.csv', 'order,shipment,lpn,sku,qty,unit\nP-1,S-P,L1,SKU1,ten,CASE\nP-2,S-P,L2,SKU2,2,CASE\n');
-    expect(result.json.state).toBe('PARTIAL');
+    expect(result.json.file.state).toBe('PARTIAL');
     expect(result.json.documents[0]).toMatchObject({ outcome: 'REJECTED' });
     expect(result.json.documents[0]?.error?.message).toMatch(/line 2/);
     expect(result.json.documents[1]).toMatchObject({ outcome: 'ACCEPTED' });
@@ -91,8 +91,8 @@ describe('a file dropped in a customer folder ends with one final state and a re
     ['an empty file', 'shipper', 'empty.csv', '', 'EMPTY_FILE'],
   ])('ends %s REJECTED with a result that says why', async (_what, customer, name, content, code) => {
     const result = await drop(customer, name, content);
-    expect(result.json.state).toBe('REJECTED');
-    expect(result.json.error?.code).toBe(code);
+    expect(result.json.file.state).toBe('REJECTED');
+    expect(result.json.file.error?.code).toBe(code);
     expect(result.csv).toContain(code);
     expect(readdirSync(join(dropDir, customer, 'failed')).some((n) => n.endsWith(name))).toBe(true);
   });
@@ -101,9 +101,9 @@ describe('a file dropped in a customer folder ends with one final state and a re
     const content = 'order,shipment,lpn,sku,qty,unit\nDUP-1,S-DUP,L1,SKU1,1,CASE\n';
     const first = await drop('shipper', 'dup-a.csv', content);
     const second = await drop('shipper', 'dup-b.csv', content);
-    expect(first.json.state).toBe('COMPLETED');
-    expect(second.json.state).toBe('DUPLICATE');
-    expect(second.json.error?.message).toMatch(/same content/);
+    expect(first.json.file.state).toBe('COMPLETED');
+    expect(second.json.file.state).toBe('DUPLICATE');
+    expect(second.json.file.error?.message).toMatch(/same content/);
   });
 
   it('records the whole story in the ledger', async () => {
