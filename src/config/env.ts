@@ -58,6 +58,11 @@ export const EnvSchema = z.object({
   ENGINE_AUDIENCE: z.string().optional(),
   ENGINE_CLIENT_ID: z.string().optional(),
   ENGINE_CLIENT_SECRET: z.string().optional(),
+  /** The hosted SFTP server for customers with `channels.sftp` (0: a free port). */
+  SFTP_ENABLED: flag.default(true),
+  SFTP_PORT: port.default(2222),
+  /** Where the SFTP server listens; default HOST. */
+  SFTP_HOST: z.string().min(1).optional(),
   /** Bearer token of the gateway's operations API. Unset: generated once into DATA_DIR/ops.token. */
   OPS_TOKEN: z.string().min(16).optional(),
   /** The running gateway the `intake files`/`submit` commands talk to. */

@@ -17,6 +17,7 @@ import { replayFile } from '../pipeline/replay.ts';
 import { runSubmitJob } from '../pipeline/submit-stage.ts';
 import { PipelineWorkers } from '../pipeline/workers.ts';
 import type { Db } from '../store/db.ts';
+import { createDeliverers, loadCustomerChannels, startChannels } from './channels.ts';
 import { listCustomers } from './customers.ts';
 import { buildGatewayApp } from './http/gateway-app.ts';
 import { GatewayMetrics } from './metrics.ts';
@@ -71,7 +72,7 @@ async function checkRedisPolicy(queues: PipelineQueues, logger: Logger): Promise
  * The gateway in one call: ledger, inbox, queues, workers, drop folders and the gateway HTTP, wired from the
  * environment. `npm start` runs it next to the engine on one store; `intake worker` runs only its workers.
  */
-export async function startGateway(env: Env, db: Db, logger: Logger, engine: EngineConnection, parts: GatewayParts, extraDeliverers: Record<string, ResultDeliverer> = {}): Promise<RunningGateway> {
+export async function startGateway(env: Env, db: Db, logger: Logger, engine: EngineConnection, parts: GatewayParts): Promise<RunningGateway> {
   const paths = gatewayPaths(env);
   const mappingsDir = resolve(env.MAPPINGS_DIR);
   await migrateLedger(db);
@@ -81,6 +82,7 @@ export async function startGateway(env: Env, db: Db, logger: Logger, engine: Eng
   const mapper = createFileMapper({ mappingsDir, logger });
   const metrics = new GatewayMetrics({ db, queueDepths: () => queues.depths() });
   const closers: (() => Promise<void>)[] = [() => queues.close()];
+  const customerChannels = await loadCustomerChannels(mappingsDir);
 
   if (parts.workers) {
     const engineClient = createEngineClient({ ...engine, timeoutMs: env.ENGINE_TIMEOUT_MS, connections: env.SUBMIT_CONCURRENCY, logger: logger.child({ part: 'engine-client' }) });
@@ -90,7 +92,10 @@ export async function startGateway(env: Env, db: Db, logger: Logger, engine: Eng
       enqueueSubmits: (jobs: { fileId: string; idx: number }[]) => queues.enqueueSubmits(jobs),
       enqueueFinalize: (job: { fileId: string }) => queues.enqueueFinalize(job),
     };
-    const deliverers: Record<string, ResultDeliverer> = { folder: folderDeliverer(), cli: { deliver: async () => undefined }, ...extraDeliverers };
+    const channelDeliverers = createDeliverers(env, customerChannels, logger);
+    // Files sent with `intake submit` have no way back but the ledger: their results stay under DATA_DIR/results.
+    const deliverers: Record<string, ResultDeliverer> = { folder: folderDeliverer(), cli: { deliver: async () => undefined }, ...channelDeliverers.deliverers };
+    closers.push(async () => channelDeliverers.close());
     const workers = new PipelineWorkers(
       {
         parse: (job, progress, defer) => metrics.time('parse', () => runParseJob({ ...stageDeps, mapper }, job, progress, defer)),
@@ -132,6 +137,8 @@ export async function startGateway(env: Env, db: Db, logger: Logger, engine: Eng
     const dropFolder = new DropFolder({ root: paths.dropDir, customers, inbox, logger: logger.child({ channel: 'folder' }), pollIntervalMs: env.DROP_POLL_INTERVAL_MS, minAgeMs: env.DROP_MIN_AGE_MS });
     dropFolder.start();
     closers.push(() => dropFolder.close());
+    const channels = await startChannels({ env, db, inbox, customers: customerChannels, logger });
+    closers.push(() => channels.close());
     app = buildGatewayApp({
       db,
       logger,

@@ -39,6 +39,7 @@ export async function startProduct(settings: { mappingsDir: string; env?: Record
     SUBMIT_RETRY_BASE_MS: '50',
     SUBMIT_RETRY_MAX_MS: '500',
     LOG_LEVEL: 'silent',
+    SFTP_PORT: '0',
     ...settings.env,
   });
   // INTAKE_TEST_LOG=debug shows the product's own log lines while a test runs.

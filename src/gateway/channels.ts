@@ -1,0 +1,121 @@
+import { join } from 'node:path';
+import type { Env } from '../config/env.ts';
+import { createSenderDirectory, emailReplyDeliverer, mailboxSettingsFromEnv, MailboxWatcher, ReplyMailer, type EmailChannel } from '../channels/mailbox/index.ts';
+import { createSftpPollers } from '../channels/sftp-poll/sftp-poller.ts';
+import { sftpPollDeliverer } from '../channels/sftp-poll/sftp-poll-deliverer.ts';
+import { resolveSftpAccount, SftpServer, sftpServerDeliverer, type SftpServerAccount } from '../channels/sftp-server/index.ts';
+import { ConfigError } from '../config/env.ts';
+import { verifyClientSecret } from '../engine/auth/client-secret.ts';
+import type { Inbox } from '../inbox/inbox.ts';
+import type { Logger } from '../log/logger.ts';
+import { loadCustomer } from '../mapping/load-customer.ts';
+import type { ResultDeliverer } from '../pipeline/deliver-stage.ts';
+import type { Db } from '../store/db.ts';
+import { listCustomers } from './customers.ts';
+
+export interface CustomerChannels {
+  id: string;
+  channels?: Record<string, unknown> | undefined;
+}
+
+/** Every customer's `channels` from its customer.yaml; a customer.yaml that does not load stops the start. */
+export async function loadCustomerChannels(mappingsDir: string): Promise<CustomerChannels[]> {
+  const customers: CustomerChannels[] = [];
+  for (const id of listCustomers(mappingsDir)) {
+    const loaded = await loadCustomer(join(mappingsDir, id));
+    if (!loaded.ok) throw new ConfigError(`mappings/${id}/customer.yaml: ${loaded.errors.map((e) => e.message).join('; ')}`);
+    customers.push({ id, channels: loaded.customer.customer.channels });
+  }
+  return customers;
+}
+
+function mailboxSettings(env: NodeJS.ProcessEnv) {
+  try {
+    return mailboxSettingsFromEnv(env);
+  } catch (error) {
+    throw new ConfigError(`invalid MAILBOX_*/SMTP_* settings: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * How results leave, per channel. Needed wherever workers run (the deliver stage), whether or not this process
+ * also runs the channels themselves.
+ */
+export function createDeliverers(env: Env, customers: CustomerChannels[], logger: Logger): { deliverers: Record<string, ResultDeliverer>; close(): void } {
+  const byId = new Map(customers.map((c) => [c.id, c]));
+  const deliverers: Record<string, ResultDeliverer> = {
+    sftp: sftpServerDeliverer({ dataDir: join(env.DATA_DIR, 'sftp') }),
+    'sftp-poll': sftpPollDeliverer({ configFor: (customer) => byId.get(customer)?.channels?.sftpPoll as never, logger }),
+  };
+  const mail = mailboxSettings(process.env);
+  let close = () => undefined as void;
+  if (mail?.smtp) {
+    const email = emailReplyDeliverer(mail.smtp);
+    deliverers.email = email;
+    close = () => email.close();
+  }
+  return { deliverers, close };
+}
+
+/** The demo accounts use `<username>-demo` as their password; only those are printed, with the command to try. */
+async function demoSftpLogins(accounts: SftpServerAccount[]): Promise<{ username: string; password: string }[]> {
+  const logins: { username: string; password: string }[] = [];
+  for (const account of accounts) {
+    const password = `${account.username}-demo`;
+    for (const hash of account.passwordHashes) {
+      if (await verifyClientSecret(password, hash)) {
+        logins.push({ username: account.username, password });
+        break;
+      }
+    }
+  }
+  return logins;
+}
+
+/**
+ * The channels customers send files by, besides the drop folder: our SFTP server, pollers of their own SFTP
+ * servers, and the mailbox (when MAILBOX_HOST is set). Each ends in the inbox.
+ */
+export async function startChannels(settings: { env: Env; db: Db; inbox: Inbox; customers: CustomerChannels[]; logger: Logger }): Promise<{ close(): Promise<void>; sftpPort?: number }> {
+  const { env, db, inbox, customers, logger } = settings;
+  const closers: (() => Promise<void>)[] = [];
+  let sftpPort: number | undefined;
+
+  const accounts = customers
+    .filter((customer) => customer.channels?.sftp !== undefined)
+    .map((customer) => resolveSftpAccount(customer.id, customer.channels!.sftp, { baseDir: join(env.MAPPINGS_DIR, customer.id) }));
+  if (env.SFTP_ENABLED && accounts.length > 0) {
+    const host = env.SFTP_HOST ?? env.HOST;
+    const server = new SftpServer({ dataDir: join(env.DATA_DIR, 'sftp'), host, port: env.SFTP_PORT, accounts, inbox, logger: logger.child({ channel: 'sftp' }) });
+    await server.start();
+    sftpPort = server.port;
+    closers.push(() => server.close());
+    for (const login of await demoSftpLogins(accounts)) {
+      logger.warn(
+        { username: login.username },
+        `demo SFTP account (development only): sftp -P ${server.port} ${login.username}@${host === '0.0.0.0' ? '127.0.0.1' : host}  password: ${login.password}  (put files into /inbound, results appear in /outbound)`,
+      );
+    }
+  }
+
+  const pollers = createSftpPollers(customers, { inbox, db, logger: logger.child({ channel: 'sftp-poll' }) });
+  for (const poller of pollers) poller.start();
+  closers.push(async () => {
+    await Promise.all(pollers.map((poller) => poller.close()));
+  });
+
+  const mail = mailboxSettings(process.env);
+  if (mail) {
+    const emailChannels = Object.fromEntries(customers.filter((c) => c.channels?.email !== undefined).map((c) => [c.id, c.channels!.email as EmailChannel]));
+    const replies = mail.smtp ? new ReplyMailer(mail.smtp) : undefined;
+    const watcher = new MailboxWatcher({ settings: mail.mailbox, db, inbox, customers: createSenderDirectory(emailChannels), ...(replies ? { replies } : {}), logger: logger.child({ channel: 'email' }) });
+    await watcher.start();
+    closers.push(() => watcher.close());
+  }
+  return {
+    ...(sftpPort !== undefined ? { sftpPort } : {}),
+    async close() {
+      for (const close of [...closers].reverse()) await close();
+    },
+  };
+}
