@@ -352,6 +352,7 @@ export class SftpJailSession {
   /** The file goes to the inbox; the client hears OK only once it is spooled, recorded and queued. */
   private async handOver(id: number, upload: InboundUpload, name: string, size: number): Promise<void> {
     const started = Date.now();
+    let reply: { code: number; message?: string };
     try {
       const receipt = await this.settings.inbox.receive({
         customer: this.settings.customer,
@@ -363,14 +364,15 @@ export class SftpJailSession {
       });
       this.settings.recentlyReceived.add(name, size);
       this.log.info({ fileId: receipt.fileId, file: name, sizeBytes: size, state: receipt.state, handOverMs: Date.now() - started }, 'upload received');
-      this.status(id, STATUS_CODE.OK);
+      reply = { code: STATUS_CODE.OK };
     } catch (error) {
       const quota = error instanceof SpoolLimitError;
       this.log.error({ err: error, file: name, sizeBytes: size }, 'upload refused by the inbox: client told FAILURE');
-      this.status(id, STATUS_CODE.FAILURE, quota ? `quota exceeded: files may be at most ${error.maxBytes} bytes` : 'the file could not be received; please send it again');
-    } finally {
-      await rm(upload.file.tempPath, { force: true });
+      reply = { code: STATUS_CODE.FAILURE, message: quota ? `quota exceeded: files may be at most ${error.maxBytes} bytes` : 'the file could not be received; please send it again' };
     }
+    // The temporary copy goes before the client hears back: once it has its answer, nothing of the upload is left.
+    await rm(upload.file.tempPath, { force: true });
+    this.status(id, reply.code, reply.message);
   }
 
   private async opendir(id: number, raw: string): Promise<void> {
