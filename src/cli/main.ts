@@ -3,6 +3,7 @@ import { ConfigError } from '../config/env.ts';
 import { RedisUnavailableError } from '../runtime/ensure-redis.ts';
 import { registerEngineCommand } from './commands/engine.ts';
 import { registerFilesCommands } from './commands/files.ts';
+import { registerMappingCommands } from './commands/mapping.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
 import { OpsRequestError } from './ops-client.ts';
 import { registerStartCommand } from './commands/start.ts';
@@ -15,6 +16,7 @@ registerStartCommand(program);
 registerEngineCommand(program);
 registerWorkerCommand(program);
 registerFilesCommands(program);
+registerMappingCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -63,6 +63,11 @@ export const EnvSchema = z.object({
   SFTP_PORT: port.default(2222),
   /** Where the SFTP server listens; default HOST. */
   SFTP_HOST: z.string().min(1).optional(),
+  /** The gateway's address as customers reach it, for the absolute URLs in HTTP callbacks. */
+  GATEWAY_PUBLIC_URL: z.string().url().optional(),
+  /** Largest `POST /v1/inbound/{customer}/files` body and `/records` body, in bytes. */
+  HTTP_MAX_FILE_BYTES: z.coerce.number().int().min(1).default(100 * 1024 * 1024),
+  HTTP_MAX_RECORDS_BYTES: z.coerce.number().int().min(1).default(10 * 1024 * 1024),
   /** Bearer token of the gateway's operations API. Unset: generated once into DATA_DIR/ops.token. */
   OPS_TOKEN: z.string().min(16).optional(),
   /** The running gateway the `intake files`/`submit` commands talk to. */

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Env } from '../config/env.ts';
+import { httpCallbackDeliverer, type HttpCustomer } from '../channels/http/index.ts';
 import { createSenderDirectory, emailReplyDeliverer, mailboxSettingsFromEnv, MailboxWatcher, ReplyMailer, type EmailChannel } from '../channels/mailbox/index.ts';
 import { createSftpPollers } from '../channels/sftp-poll/sftp-poller.ts';
 import { sftpPollDeliverer } from '../channels/sftp-poll/sftp-poll-deliverer.ts';
@@ -41,11 +42,18 @@ function mailboxSettings(env: NodeJS.ProcessEnv) {
  * How results leave, per channel. Needed wherever workers run (the deliver stage), whether or not this process
  * also runs the channels themselves.
  */
-export function createDeliverers(env: Env, customers: CustomerChannels[], logger: Logger): { deliverers: Record<string, ResultDeliverer>; close(): void } {
+export function createDeliverers(
+  env: Env,
+  customers: CustomerChannels[],
+  httpCustomers: () => Promise<Record<string, HttpCustomer>>,
+  logger: Logger,
+): { deliverers: Record<string, ResultDeliverer>; close(): void } {
   const byId = new Map(customers.map((c) => [c.id, c]));
   const deliverers: Record<string, ResultDeliverer> = {
     sftp: sftpServerDeliverer({ dataDir: join(env.DATA_DIR, 'sftp') }),
     'sftp-poll': sftpPollDeliverer({ configFor: (customer) => byId.get(customer)?.channels?.sftpPoll as never, logger }),
+    // HTTP files' results are read at their status URL; customers with a callback URL also get a signed POST.
+    http: httpCallbackDeliverer({ httpCustomers, ...(env.GATEWAY_PUBLIC_URL ? { publicBaseUrl: env.GATEWAY_PUBLIC_URL } : {}), logger: logger.child({ channel: 'http' }) }),
   };
   const mail = mailboxSettings(process.env);
   let close = () => undefined as void;

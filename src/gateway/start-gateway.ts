@@ -14,6 +14,8 @@ import { refuseFile, runParseJob } from '../pipeline/parse-stage.ts';
 import { PipelineQueues } from '../pipeline/queues.ts';
 import { recoverPipeline } from '../pipeline/recover-pipeline.ts';
 import { replayFile } from '../pipeline/replay.ts';
+import { regressMapping } from '../pipeline/regress-mapping.ts';
+import { cachedHttpCustomers } from '../channels/http/index.ts';
 import { runSubmitJob } from '../pipeline/submit-stage.ts';
 import { PipelineWorkers } from '../pipeline/workers.ts';
 import type { Db } from '../store/db.ts';
@@ -83,6 +85,7 @@ export async function startGateway(env: Env, db: Db, logger: Logger, engine: Eng
   const metrics = new GatewayMetrics({ db, queueDepths: () => queues.depths() });
   const closers: (() => Promise<void>)[] = [() => queues.close()];
   const customerChannels = await loadCustomerChannels(mappingsDir);
+  const httpCustomers = cachedHttpCustomers(mappingsDir, { logger });
 
   if (parts.workers) {
     const engineClient = createEngineClient({ ...engine, timeoutMs: env.ENGINE_TIMEOUT_MS, connections: env.SUBMIT_CONCURRENCY, logger: logger.child({ part: 'engine-client' }) });
@@ -92,7 +95,7 @@ export async function startGateway(env: Env, db: Db, logger: Logger, engine: Eng
       enqueueSubmits: (jobs: { fileId: string; idx: number }[]) => queues.enqueueSubmits(jobs),
       enqueueFinalize: (job: { fileId: string }) => queues.enqueueFinalize(job),
     };
-    const channelDeliverers = createDeliverers(env, customerChannels, logger);
+    const channelDeliverers = createDeliverers(env, customerChannels, httpCustomers, logger);
     // Files sent with `intake submit` have no way back but the ledger: their results stay under DATA_DIR/results.
     const deliverers: Record<string, ResultDeliverer> = { folder: folderDeliverer(), cli: { deliver: async () => undefined }, ...channelDeliverers.deliverers };
     closers.push(async () => channelDeliverers.close());
@@ -147,6 +150,8 @@ export async function startGateway(env: Env, db: Db, logger: Logger, engine: Eng
       inbox,
       customers: () => listCustomers(mappingsDir),
       replay: (fileId, options) => replayFile({ db, inbox, mapper }, fileId, options),
+      regress: (customer, last) => regressMapping({ db, inbox, mapper }, customer, last),
+      httpIntake: { httpCustomers, resultsDir: paths.resultsDir, maxFileBytes: Math.min(env.HTTP_MAX_FILE_BYTES, env.MAX_FILE_BYTES), maxRecordsBytes: env.HTTP_MAX_RECORDS_BYTES },
       readiness: async () => {
         const checks: Record<string, { ok: boolean; detail?: string }> = {};
         try {

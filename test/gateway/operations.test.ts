@@ -109,6 +109,14 @@ describe('the gateway operations API and health', () => {
     expect(story.file).toMatchObject({ state: 'COMPLETED', replayOf: fileId });
   });
 
+  it("regresses a customer's recent files against the mapping on disk", async () => {
+    const report = (await ops('POST', '/ops/customers/opsco/regress?last=5')).json() as { files: { fileId: string; differences: unknown[] }[]; changed: number };
+    // The mapping on disk now says PALLET; the replay already ran with it, the first file still differs.
+    expect(report.files.map((f) => f.fileId)).toContain(fileId);
+    expect(report.changed).toBe(1);
+    expect((await ops('POST', '/ops/customers/nobody/regress')).statusCode).toBe(404);
+  });
+
   it('exports Prometheus metrics: files by state, documents, queue depths, stage latencies', async () => {
     const metrics = (await product.gateway.app!.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/intake_files\{state="COMPLETED"\} \d+/);

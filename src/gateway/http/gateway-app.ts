@@ -11,6 +11,8 @@ import { CORRELATION_ID_HEADER, correlationIdOf } from '../../engine/http/correl
 import type { GatewayMetrics } from '../metrics.ts';
 import { opsTokenMatches } from '../ops-token.ts';
 import type { ReplayResult } from '../../pipeline/replay.ts';
+import type { RegressionReport } from '../../pipeline/regress-mapping.ts';
+import { httpIntakeRoutes, type HttpIntakeOptions } from '../../channels/http/http-intake-routes.ts';
 
 export interface ReadinessCheck {
   ok: boolean;
@@ -26,7 +28,14 @@ export interface GatewayAppOptions {
   /** Each dependency's state: Redis, the store, the engine. */
   readiness(): Promise<Record<string, ReadinessCheck>>;
   replay(fileId: string, options: { dryRun: boolean }): Promise<ReplayResult>;
+  /** `intake mapping regress`: the customer's last files through the mappings on disk, compared with what was sent. */
+  regress(customer: string, last: number): Promise<RegressionReport>;
   customers(): string[];
+  /**
+   * HTTP intake under /v1/inbound (files, JSON records, status and result URLs, OpenAPI): on when given. Uses this
+   * app's `db` and `inbox`.
+   */
+  httpIntake?: HttpIntakeOptions;
 }
 
 /**
@@ -93,6 +102,12 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
       const dryRun = ['1', 'true'].includes(String((request.query as { dryRun?: string }).dryRun ?? ''));
       return options.replay((request.params as { id: string }).id, { dryRun });
     });
+    ops.post('/ops/customers/:customer/regress', async (request) => {
+      const customer = (request.params as { customer: string }).customer;
+      if (!options.customers().includes(customer)) throw new EngineProblem(404, 'UNKNOWN_CUSTOMER', `No customer "${customer}" in the mappings.`);
+      const last = Math.min(Math.max(Number((request.query as { last?: string }).last ?? 20) || 20, 1), 1000);
+      return options.regress(customer, last);
+    });
     ops.post('/ops/customers/:customer/files', async (request, reply: FastifyReply) => {
       const customer = (request.params as { customer: string }).customer;
       const name = request.headers['x-file-name'];
@@ -108,5 +123,9 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
       return reply.code(202).send(receipt);
     });
   });
+  if (options.httpIntake) {
+    // Its own plugin scope: its content-type parsers stream every body (JSON too) instead of buffering it.
+    app.register(httpIntakeRoutes, { ...options.httpIntake, db: options.db, inbox: options.inbox });
+  }
   return app;
 }

@@ -1,0 +1,129 @@
+/**
+ * A request body on its way to the inbox: counted while it streams (so a limit stops an upload before it fills
+ * the disk, whatever Content-Length said), refused when empty before anything is spooled, and, for JSON
+ * records, checked while it streams so a malformed feed is a 400 now rather than a REJECTED file later. Every
+ * refusal is thrown from inside the stream the inbox reads: the spool then removes its temporary file and
+ * nothing reaches the ledger.
+ */
+
+export class BodyTooLargeError extends Error {
+  override readonly name = 'BodyTooLargeError';
+  constructor(readonly maxBytes: number) {
+    super(`the request body is larger than the limit of ${maxBytes} bytes`);
+  }
+}
+
+export class InvalidRecordsError extends Error {
+  override readonly name = 'InvalidRecordsError';
+}
+
+/** Checks a body chunk by chunk; `end` throws InvalidRecordsError when the whole does not hold up. */
+export interface BodyCheck {
+  push(chunk: Uint8Array): void;
+  end(): void;
+}
+
+/**
+ * The body as an iterable that counts and checks, or undefined when it is empty (nothing but zero-length chunks).
+ * Reads the first chunk up front to tell.
+ */
+export async function openRequestBody(source: AsyncIterable<Uint8Array>, maxBytes: number, check?: BodyCheck): Promise<AsyncIterable<Uint8Array> | undefined> {
+  const iterator = source[Symbol.asyncIterator]();
+  let first: Uint8Array | undefined;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return undefined;
+    if (next.value.byteLength > 0) {
+      first = next.value;
+      break;
+    }
+  }
+  async function* counted(): AsyncIterable<Uint8Array> {
+    let size = 0;
+    const take = (chunk: Uint8Array): Uint8Array => {
+      size += chunk.byteLength;
+      if (size > maxBytes) throw new BodyTooLargeError(maxBytes);
+      check?.push(chunk);
+      return chunk;
+    };
+    try {
+      yield take(first!);
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) break;
+        if (next.value.byteLength > 0) yield take(next.value);
+      }
+      check?.end();
+    } finally {
+      await iterator.return?.();
+    }
+  }
+  return counted();
+}
+
+function isObject(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function parse(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidRecordsError(`${where} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+const stripBom = (text: string): string => text.replace(/^\uFEFF/, '');
+
+/**
+ * `application/json`: one object (one record) or an array of objects. The body is held to parse it: it is
+ * bounded by the records limit, and the pipeline's JSON reader holds it whole anyway.
+ */
+export function jsonRecordsCheck(): BodyCheck {
+  const chunks: Uint8Array[] = [];
+  return {
+    push: (chunk) => void chunks.push(chunk),
+    end() {
+      const text = stripBom(Buffer.concat(chunks).toString('utf8'));
+      if (text.trim() === '') throw new InvalidRecordsError('the body holds no JSON');
+      const value = parse(text, 'the body');
+      if (Array.isArray(value)) {
+        if (value.length === 0) throw new InvalidRecordsError('the array is empty: send at least one record');
+        const bad = value.findIndex((item) => !isObject(item));
+        if (bad >= 0) throw new InvalidRecordsError(`element ${bad} of the array is not a JSON object: every record must be an object`);
+      } else if (!isObject(value)) {
+        throw new InvalidRecordsError('the body must be a JSON object or an array of objects (or NDJSON with Content-Type application/x-ndjson)');
+      }
+    },
+  };
+}
+
+/** NDJSON: one object a line, blank lines allowed; checked line by line, so memory is one line, not the body. */
+export function ndjsonRecordsCheck(): BodyCheck {
+  let pending: Buffer = Buffer.alloc(0);
+  let lineNumber = 0;
+  let records = 0;
+  const line = (bytes: Buffer) => {
+    lineNumber++;
+    const text = (lineNumber === 1 ? stripBom(bytes.toString('utf8')) : bytes.toString('utf8')).trim();
+    if (text === '') return;
+    if (!isObject(parse(text, `line ${lineNumber}`))) throw new InvalidRecordsError(`line ${lineNumber} is not a JSON object: every record must be an object`);
+    records++;
+  };
+  return {
+    push(chunk) {
+      // Splitting on the byte 0x0A is safe in UTF-8: it never occurs inside a multi-byte character.
+      pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk]);
+      let start = 0;
+      for (let at = pending.indexOf(0x0a, start); at >= 0; at = pending.indexOf(0x0a, start)) {
+        line(pending.subarray(start, at));
+        start = at + 1;
+      }
+      pending = pending.subarray(start);
+    },
+    end() {
+      if (pending.length > 0) line(pending);
+      if (records === 0) throw new InvalidRecordsError('the body holds no records');
+    },
+  };
+}

@@ -1,0 +1,241 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HttpCustomer } from '../../../src/channels/http/http-channel-schema.ts';
+import { hashClientSecret } from '../../../src/engine/auth/client-secret.ts';
+import { buildGatewayApp } from '../../../src/gateway/http/gateway-app.ts';
+import { GatewayMetrics } from '../../../src/gateway/metrics.ts';
+import { Inbox } from '../../../src/inbox/inbox.ts';
+import { migrateLedger } from '../../../src/ledger/migrations.ts';
+import { silentLogger } from '../../../src/log/logger.ts';
+import { createTestDb, type TestDatabase } from '../../support/stores.ts';
+
+const SHIPPER_TOKEN = 'shipper-token-0123456789abcdef';
+const OTHER_TOKEN = 'other-token-0123456789abcdef';
+
+/**
+ * The HTTP intake's refusals and its access rules, on the gateway app with a real inbox (spool on disk, ledger on
+ * PGlite); the queues only record what was enqueued.
+ */
+describe('HTTP intake: authentication, limits and refusals', () => {
+  let database: TestDatabase;
+  let app: FastifyInstance;
+  let dir: string;
+  const parsed: string[] = [];
+  const spoolDir = () => join(dir, 'spool');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'http-intake-'));
+    database = await createTestDb('pglite');
+    await migrateLedger(database.db);
+    const inbox = new Inbox({
+      db: database.db,
+      spoolDir: spoolDir(),
+      queues: { enqueueParse: async (job) => void parsed.push(job.fileId), enqueueFinalize: async () => undefined },
+      logger: silentLogger,
+      duplicateWindowHours: 24,
+      maxFileBytes: 1_000_000,
+    });
+    const customers: Record<string, HttpCustomer> = {
+      shipper: { customer: 'shipper', tokenHashes: [await hashClientSecret(SHIPPER_TOKEN)], tokens: [] },
+      other: { customer: 'other', tokenHashes: [], tokens: [OTHER_TOKEN] },
+    };
+    app = buildGatewayApp({
+      db: database.db,
+      logger: silentLogger,
+      metrics: new GatewayMetrics({ db: database.db, queueDepths: async () => ({}) }),
+      opsToken: 'ops-token-0123456789',
+      regress: async () => {
+        throw new Error('not used here');
+      },
+      inbox,
+      readiness: async () => ({}),
+      replay: async () => {
+        throw new Error('not here');
+      },
+      customers: () => ['shipper', 'other'],
+      httpIntake: { httpCustomers: () => customers, resultsDir: join(dir, 'results'), maxFileBytes: 1000, maxRecordsBytes: 500 },
+    });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await database?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+  const spooledFiles = () => (existsSync(join(spoolDir(), 'shipper')) ? readdirSync(join(spoolDir(), 'shipper')) : []);
+
+  async function upload(headers: Record<string, string>, payload: string | Buffer | Readable = 'order\n1\n') {
+    return app.inject({ method: 'POST', url: '/v1/inbound/shipper/files', headers: { ...auth(SHIPPER_TOKEN), 'x-file-name': 'orders.csv', ...headers }, payload });
+  }
+
+  it('answers 202 with the file id, the state and the status URL in Location, and queues the file', async () => {
+    const response = await upload({ 'content-type': 'text/csv', 'x-file-name': encodeURIComponent('März orders.csv') }, 'order\nM-1\n');
+    expect(response.statusCode).toBe(202);
+    const body = response.json();
+    expect(body).toMatchObject({ state: 'QUEUED', statusUrl: `/v1/inbound/files/${body.fileId}` });
+    expect(response.headers.location).toBe(body.statusUrl);
+    expect(parsed).toContain(body.fileId);
+    const status = await app.inject({ method: 'GET', url: body.statusUrl, headers: auth(SHIPPER_TOKEN) });
+    expect(status.statusCode).toBe(200);
+    expect(status.json()).toMatchObject({ fileId: body.fileId, customer: 'shipper', channel: 'http', name: 'März orders.csv', state: 'QUEUED', final: false, results: [], documents: [] });
+  });
+
+  it('takes the name from Content-Disposition when there is no X-File-Name', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/inbound/shipper/files',
+      headers: { ...auth(SHIPPER_TOKEN), 'content-disposition': `attachment; filename*=UTF-8''disp%C3%B6sition.csv` },
+      payload: 'order\nD-1\n',
+    });
+    expect(response.statusCode).toBe(202);
+    const status = await app.inject({ method: 'GET', url: response.headers.location as string, headers: auth(SHIPPER_TOKEN) });
+    expect(status.json().name).toBe('dispösition.csv');
+  });
+
+  it.each([
+    ['no token', {}],
+    ['a wrong token', auth('wrong-token-0123456789abcdef')],
+    ["another customer's token", auth(OTHER_TOKEN)],
+    ['another scheme', { authorization: `Basic ${Buffer.from(`shipper:${SHIPPER_TOKEN}`).toString('base64')}` }],
+  ])('is 401 for %s, before reading the body', async (_what, headers) => {
+    const response = await app.inject({ method: 'POST', url: '/v1/inbound/shipper/files', headers: { 'x-file-name': 'a.csv', ...headers }, payload: 'x' });
+    expect(response.statusCode).toBe(401);
+    expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(response.json()).toMatchObject({ status: 401, code: 'INVALID_TOKEN' });
+  });
+
+  it('answers an unknown customer exactly like a wrong token', async () => {
+    const unknown = await app.inject({ method: 'POST', url: '/v1/inbound/nobody/files', headers: { ...auth(SHIPPER_TOKEN), 'x-file-name': 'a.csv' }, payload: 'x' });
+    const wrong = await app.inject({ method: 'POST', url: '/v1/inbound/shipper/files', headers: { ...auth('wrong-token-0123456789abcdef'), 'x-file-name': 'a.csv' }, payload: 'x' });
+    expect(unknown.statusCode).toBe(401);
+    expect(unknown.json()).toEqual(wrong.json());
+    const records = await app.inject({ method: 'POST', url: '/v1/inbound/nobody/records', headers: { ...auth(SHIPPER_TOKEN), 'content-type': 'application/json' }, payload: '{}' });
+    expect(records.json()).toEqual(wrong.json());
+  });
+
+  it("is 404 for another customer's file, and 401 for a token that is nobody's", async () => {
+    const sent = (await upload({}, 'order\nOWN-1\n')).json();
+    const asOther = await app.inject({ method: 'GET', url: sent.statusUrl, headers: auth(OTHER_TOKEN) });
+    expect(asOther.statusCode).toBe(404);
+    expect(asOther.json()).toMatchObject({ code: 'FILE_NOT_FOUND' });
+    const missing = await app.inject({ method: 'GET', url: '/v1/inbound/files/20990101-000000-0000000000', headers: auth(OTHER_TOKEN) });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual(asOther.json());
+    const results = await app.inject({ method: 'GET', url: `${sent.statusUrl}/results/orders.csv.result.csv`, headers: auth(OTHER_TOKEN) });
+    expect(results.statusCode).toBe(404);
+    for (const headers of [{}, auth('wrong-token-0123456789abcdef')]) {
+      const response = await app.inject({ method: 'GET', url: sent.statusUrl, headers });
+      expect(response.statusCode).toBe(401);
+    }
+  });
+
+  it('serves no result before the file is final', async () => {
+    const sent = (await upload({}, 'order\nNOTYET-1\n')).json();
+    const response = await app.inject({ method: 'GET', url: `${sent.statusUrl}/results/orders.csv.result.csv`, headers: auth(SHIPPER_TOKEN) });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toMatchObject({ code: 'RESULTS_NOT_READY' });
+  });
+
+  it('is 400 for an empty body, with nothing spooled', async () => {
+    const before = spooledFiles().length;
+    const declared = await upload({}, '');
+    expect(declared.statusCode).toBe(400);
+    expect(declared.json()).toMatchObject({ code: 'EMPTY_BODY' });
+    const streamed = await upload({}, Readable.from([Buffer.alloc(0)]));
+    expect(streamed.statusCode).toBe(400);
+    expect(streamed.json()).toMatchObject({ code: 'EMPTY_BODY' });
+    expect(spooledFiles().length).toBe(before);
+  });
+
+  it('is 400 without a file name', async () => {
+    const response = await app.inject({ method: 'POST', url: '/v1/inbound/shipper/files', headers: auth(SHIPPER_TOKEN), payload: 'x' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'MISSING_FILE_NAME' });
+  });
+
+  it('is 413 for a declared Content-Length over the limit, and for a streamed body that grows past it, with nothing spooled', async () => {
+    const before = spooledFiles().length;
+    const declared = await upload({}, Buffer.alloc(1001, 0x41));
+    expect(declared.statusCode).toBe(413);
+    expect(declared.json()).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    // No Content-Length: the limit is enforced while the bytes stream into the spool.
+    const streamed = await upload({}, Readable.from((function* () {
+      for (let i = 0; i < 30; i++) yield Buffer.alloc(100, 0x42);
+    })()));
+    expect(streamed.statusCode).toBe(413);
+    expect(streamed.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    expect(spooledFiles().length).toBe(before);
+    expect(spooledFiles().some((name) => name.endsWith('.partial'))).toBe(false);
+  });
+
+  it('is 413 over a real connection too, and the client reads the problem', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address() as { port: number };
+    const response = await fetch(`http://127.0.0.1:${address.port}/v1/inbound/shipper/files`, {
+      method: 'POST',
+      headers: { ...auth(SHIPPER_TOKEN), 'x-file-name': 'big.csv' },
+      body: Readable.toWeb(Readable.from((function* () {
+        for (let i = 0; i < 30; i++) yield Buffer.alloc(100, 0x43);
+      })())) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('is 415 on /records for anything but JSON or NDJSON, and 400 for records that are not JSON objects', async () => {
+    const post = (contentType: string | undefined, payload: string) =>
+      app.inject({ method: 'POST', url: '/v1/inbound/shipper/records', headers: { ...auth(SHIPPER_TOKEN), ...(contentType ? { 'content-type': contentType } : {}) }, payload });
+    const csv = await post('text/csv', 'a,b\n');
+    expect(csv.statusCode).toBe(415);
+    expect(csv.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+    expect((await post(undefined, '{}')).statusCode).toBe(415);
+    const malformed = await post('application/json', '{"order": ');
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json()).toMatchObject({ code: 'INVALID_RECORDS' });
+    expect(malformed.json().detail).toMatch(/not valid JSON/);
+    const badLine = await post('application/x-ndjson', '{"order":"1"}\nnot json\n');
+    expect(badLine.json()).toMatchObject({ code: 'INVALID_RECORDS' });
+    expect(badLine.json().detail).toMatch(/line 2/);
+    expect((await post('application/json', '')).json()).toMatchObject({ code: 'EMPTY_BODY' });
+    expect((await post('application/json', JSON.stringify([{ pad: 'x'.repeat(600) }]))).statusCode).toBe(413);
+  });
+
+  it('spools records as a .json file named by X-File-Name or by the time', async () => {
+    const named = await app.inject({
+      method: 'POST',
+      url: '/v1/inbound/shipper/records',
+      headers: { ...auth(SHIPPER_TOKEN), 'content-type': 'application/json; charset=utf-8', 'x-file-name': 'feed-7' },
+      payload: '{"order":"R-1"}',
+    });
+    expect(named.statusCode).toBe(202);
+    const status = await app.inject({ method: 'GET', url: named.headers.location as string, headers: auth(SHIPPER_TOKEN) });
+    expect(status.json().name).toBe('feed-7.json');
+    const unnamed = await app.inject({ method: 'POST', url: '/v1/inbound/shipper/records', headers: { ...auth(SHIPPER_TOKEN), 'content-type': 'application/x-ndjson' }, payload: '{"order":"R-2"}\n' });
+    const unnamedStatus = await app.inject({ method: 'GET', url: unnamed.headers.location as string, headers: auth(SHIPPER_TOKEN) });
+    expect(unnamedStatus.json().name).toMatch(/^records-\d{8}T\d{6}Z\.json$/);
+  });
+
+  it('serves its OpenAPI document without a token', async () => {
+    const response = await app.inject({ method: 'GET', url: '/v1/inbound/openapi.json' });
+    expect(response.statusCode).toBe(200);
+    const doc = response.json();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(['/v1/inbound/{customer}/files', '/v1/inbound/{customer}/records', '/v1/inbound/files/{id}', '/v1/inbound/files/{id}/results/{name}']);
+    expect(doc.components.schemas.FileStatus.properties.documents).toBeDefined();
+    expect(doc.components.schemas.CallbackPayload.properties.fileId).toBeDefined();
+    expect(doc.webhooks.fileFinished.post.parameters[0].name).toBe('X-Intake-Signature');
+  });
+
+  it('leaves the ops API and its token as they were', async () => {
+    expect((await app.inject({ method: 'GET', url: '/ops/files', headers: auth(SHIPPER_TOKEN) })).statusCode).toBe(401);
+    expect((await app.inject({ method: 'GET', url: '/ops/files', headers: auth('ops-token-0123456789') })).statusCode).toBe(200);
+  });
+});

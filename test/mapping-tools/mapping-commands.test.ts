@@ -1,0 +1,87 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { diffEntries } from '../../src/mapping-tools/golden-samples.ts';
+import { inferCustomer } from '../../src/mapping-tools/mapping-folders.ts';
+import { runMappingCli } from './mapping-cli.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+
+/** A copy of the demo mappings and samples in a temp folder of the test's own, so edits touch nothing shared. */
+let work: string;
+let mappings: string;
+let samples: string;
+beforeEach(() => {
+  work = mkdtempSync(join(tmpdir(), 'mapping-tools-'));
+  mappings = join(work, 'mappings');
+  samples = join(work, 'samples');
+  cpSync(join(root, 'mappings'), mappings, { recursive: true });
+  cpSync(join(root, 'samples'), samples, { recursive: true });
+});
+afterEach(() => rmSync(work, { recursive: true, force: true }));
+const folders = () => ['--mappings', mappings, '--samples', samples];
+
+describe('intake mapping validate', () => {
+  it('passes the demo customers with exit code 0', async () => {
+    const { out, code } = await runMappingCli(['validate', ...folders()]);
+    expect(code).toBe(0);
+    expect(out).toContain('✓ northwind: 1 mapping (orders)');
+  });
+
+  it('places a misspelt transform at file:line:column with the field and a suggestion, exit code 1', async () => {
+    const file = join(mappings, 'northwind', 'orders.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('quantity: Qty | number', 'quantity: Qty | nubmer'));
+    const { out, code } = await runMappingCli(['validate', 'northwind', ...folders()]);
+    expect(code).toBe(1);
+    expect(out).toMatch(/mappings\/northwind\/orders\.yaml:\d+:\d+ items\.quantity: .*"nubmer".*did you mean "number"/);
+  });
+});
+
+describe('intake mapping preview', () => {
+  it('infers the customer from samples/<customer>/ and shows rejected documents inline', async () => {
+    const { out, code } = await runMappingCli(['preview', join(samples, 'northwind', 'orders_20250303.csv'), ...folders()]);
+    expect(out).toContain('customer northwind, mapping orders');
+    expect(out).toMatch(/✗ #2 {2}NW-10003 {2}REJECTED {2}line 7\n.*line 7, column "Qty", field items\.quantity: expected a number, got "ten"/);
+    expect(out).toContain('3 documents, 1 rejected, 0 skipped rows from 7 records');
+    expect(code).toBe(1);
+  });
+
+  it('prints JSON and stops at --limit', async () => {
+    const { out, err } = await runMappingCli(['preview', join(samples, 'harbor', 'Manifest_2025-03-12.xlsx'), '--format', 'json', '--limit', '1', ...folders()]);
+    const entries = JSON.parse(out) as { kind: string; document: { orderNumber: string } }[];
+    expect(entries.map((e) => e.document.orderNumber)).toEqual(['HB-7001']);
+    expect(err).toContain('stopped at --limit 1');
+  });
+
+  it('infers the customer only from a customer folder', () => {
+    const f = { mappingsDir: mappings, samplesDir: samples };
+    expect(inferCustomer(join(samples, 'bluefin', 'x.edi'), f)).toBe('bluefin');
+    expect(inferCustomer(join(work, 'x.edi'), f)).toBeUndefined();
+  });
+});
+
+describe('intake mapping test', () => {
+  it('passes every demo sample', async () => {
+    const { out, code } = await runMappingCli(['test', ...folders()]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/6 samples: 6 passed, 0 failed/);
+  });
+
+  it('shows a changed mapping as field paths, golden → now, and --update rewrites the golden file', async () => {
+    const file = join(mappings, 'meridian', 'orders-fixed.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('quantityUnit: unit | upper', 'quantityUnit: unit | lower'));
+    const failed = await runMappingCli(['test', 'meridian', ...folders()]);
+    expect(failed.code).toBe(1);
+    expect(failed.out).toContain('#0 document (order MP-3301) document.items[0].quantityUnit: "RL" → "rl"');
+    const updated = await runMappingCli(['test', 'meridian', '--update', ...folders()]);
+    expect(updated.out).toContain('golden files written');
+    expect((await runMappingCli(['test', 'meridian', ...folders()])).code).toBe(0);
+  });
+
+  it('diffs report entries that appear or disappear', () => {
+    expect(diffEntries([{ kind: 'document', index: 0, document: { orderNumber: 'A' } }], [])).toEqual([
+      '#0 document (order A): entry gone (was {"kind":"document","index":0,"document":{"orderNumber":"A"}})',
+    ]);
+  });
+});

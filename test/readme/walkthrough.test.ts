@@ -1,0 +1,90 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../support/free-port.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteQueueKeys, testQueuePrefix } from '../support/redis.ts';
+
+
+async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await (async () => probe())().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * The README's walk-through, as written: `npm start` with its embedded defaults (PGlite store), a sample dropped
+ * into a demo customer's folder, the result read from outbound/, the story told by `intake files`. Only the
+ * ports, the data directory and the queue prefix are the test's own.
+ */
+describe('the README walk-through', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'intake-readme-'));
+  const queuePrefix = testQueuePrefix();
+  let env: NodeJS.ProcessEnv;
+  let product: ChildProcess;
+  let output = '';
+  beforeAll(async () => {
+    env = {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      GATEWAY_PORT: String(await freePort()),
+      SFTP_PORT: String(await freePort()),
+      QUEUE_PREFIX: queuePrefix,
+      DROP_POLL_INTERVAL_MS: '200',
+      DROP_MIN_AGE_MS: '200',
+      LOG_LEVEL: 'info',
+    };
+    product = spawn('npm', ['start'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    product.stdout!.on('data', (chunk) => (output += String(chunk)));
+    product.stderr!.on('data', (chunk) => (output += String(chunk)));
+    await waitFor('npm start to be ready', async () => {
+      const response = await fetch(`http://127.0.0.1:${env.GATEWAY_PORT}/readyz`);
+      return response.ok ? true : undefined;
+    });
+  }, 150_000);
+  afterAll(async () => {
+    if (product && product.exitCode === null) {
+      process.kill(-product.pid!, 'SIGKILL');
+    }
+    await deleteQueueKeys(queuePrefix);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints the demo SFTP command at start', () => {
+    expect(output).toMatch(/sftp -P \d+ northwind@127\.0\.0\.1/);
+  });
+
+  it('turns a sample dropped into a customer folder into a result in outbound/', async () => {
+    copyFileSync('samples/northwind/orders_20250303.csv', join(dataDir, 'dropbox', 'northwind', 'inbound', 'orders_20250303.csv'));
+    const result = join(dataDir, 'dropbox', 'northwind', 'outbound', 'orders_20250303.csv.result.csv');
+    await waitFor(result, () => (existsSync(result) ? true : undefined));
+    const csv = readFileSync(result, 'utf8');
+    expect(csv).toContain('ACCEPTED');
+    // The README says so: the sample's one bad line is rejected with its place and reason.
+    expect(csv).toMatch(/REJECTED.*line 7.*Qty.*expected a number, got ""ten""/);
+  }, 120_000);
+
+  it('tells the file story with `intake files list` and `intake files show`', () => {
+    const list = spawnSync('npx', ['intake', 'files', 'list'], { env, encoding: 'utf8' });
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/northwind\s+PARTIAL/);
+    const id = list.stdout.trim().split(/\s+/)[0]!;
+    const show = spawnSync('npx', ['intake', 'files', 'show', id], { env, encoding: 'utf8' });
+    expect(show.status, show.stderr).toBe(0);
+    expect(show.stdout).toContain('timeline:');
+    expect(show.stdout).toMatch(/DELIVERED/);
+  }, 60_000);
+
+  it('stops cleanly on SIGTERM, within the shutdown bound', async () => {
+    const exited = new Promise<number | null>((resolve) => product.once('exit', (code) => resolve(code)));
+    process.kill(-product.pid!, 'SIGTERM');
+    const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000))]);
+    expect(code).not.toBe('timeout');
+  }, 40_000);
+});
