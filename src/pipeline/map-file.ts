@@ -81,6 +81,7 @@ export function createFileMapper(settings: { mappingsDir: string; logger: Logger
             .map((rejection): IntakeErrorValue[] => rejection.errors),
           // A file that is not X12 at all (garbage, EBCDIC, trimmed ISA) is refused as a whole.
           fileRejection: stream.rejections.find((rejection) => rejection.ack.level === 'file')?.errors[0],
+          voided: stream.voided,
         }),
       };
     },

@@ -21,6 +21,8 @@ export interface MappedFileEnd {
   rejections: IntakeErrorValue[][];
   /** The file as a whole is unreadable in its format. */
   fileRejection?: IntakeErrorValue | undefined;
+  /** Segment ranges refused after their records were mapped: documents made from them are voided. */
+  voided?: { first: number; last: number; errors: IntakeErrorValue[] }[];
 }
 
 /** Opens a received file through its customer's mapping; throws IntakeError when the file itself is refused. */
@@ -52,6 +54,18 @@ export async function runParseJob(
 ): Promise<void> {
   const { db } = deps;
   const file = await getFile(db, job.fileId);
+  if (file?.state === 'SUBMITTING') {
+    // A re-run of a parse whose run died after the file went SUBMITTING, maybe before its documents were queued:
+    // queue the heads again (idempotent; job ids make a second enqueue a no-op) and finalize if all are done.
+    const { rows } = await db.query<{ order_key: string }>(
+      `SELECT DISTINCT order_key FROM gateway.documents WHERE file_id = $1 AND state IN ('WAITING', 'QUEUED')`,
+      [file.id],
+    );
+    const all = rows.map((row) => row.order_key);
+    for (let i = 0; i < all.length; i += 5000) await deps.enqueueSubmits(await activateHeads(db, all.slice(i, i + 5000)));
+    await finalizeWhenDone(deps, file.id);
+    return;
+  }
   if (!file || (file.state !== 'QUEUED' && file.state !== 'PARSING')) return;
   const log = deps.logger.child({ fileId: file.id, customer: file.customer, file: file.original_name });
   const { rows: earlier } = await db.query<{ id: string }>(
@@ -127,6 +141,16 @@ export async function runParseJob(
       });
     }
     await flush();
+    // Nothing is submitted before the whole file is mapped, so documents built from an envelope refused later
+    // in the file are voided here, before any of them can go out.
+    for (const range of end?.voided ?? []) {
+      await db.query(
+        `UPDATE gateway.documents SET state = 'INVALID', error = $4::jsonb
+          WHERE file_id = $1 AND state IN ('WAITING', 'TEST_ONLY') AND sources->>'unit' = 'segment'
+            AND (sources->>'first')::int <= $3 AND (sources->>'last')::int >= $2`,
+        [file.id, range.first, range.last, JSON.stringify(range.errors)],
+      );
+    }
     if (end && end.acknowledgements.length > 0) {
       await db.query('UPDATE gateway.files SET acknowledgements = $2::jsonb WHERE id = $1', [file.id, JSON.stringify(end.acknowledgements)]);
     }

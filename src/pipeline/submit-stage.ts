@@ -29,7 +29,13 @@ export interface SubmitStageDeps {
 export async function runSubmitJob(deps: SubmitStageDeps, job: SubmitJob, defer: (ms: number) => Promise<never>): Promise<void> {
   const { db, logger } = deps;
   const doc = await getDocument(db, job.fileId, job.idx);
-  if (!doc || doc.state !== 'QUEUED') return; // already final: a re-run of a finished job
+  if (!doc) return;
+  if (doc.state !== 'QUEUED') {
+    // Already final: a re-run of a job whose run died (SIGKILL, lost lock) after recording the outcome, maybe
+    // before freeing the order's next document or finalizing the file. Both steps are idempotent: do them again.
+    if (doc.state !== 'WAITING') await afterDocumentFinished(deps, job.fileId, doc.order_key);
+    return;
+  }
   const key = `${job.fileId}-${job.idx}`;
   const attempt = await countAttempt(db, job.fileId, job.idx);
   const log = logger.child({ fileId: job.fileId, documentIndex: job.idx, correlationId: key, attempt });

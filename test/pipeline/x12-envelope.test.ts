@@ -1,0 +1,45 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewayPaths } from '../../src/gateway/start-gateway.ts';
+import { startProduct, type RunningProduct } from '../support/running-product.ts';
+
+/** The demo customer bluefin's sample 856, as two transaction sets; the second one's SE01 count is wrong. */
+function twoSetFile(): string {
+  const lines = readFileSync('samples/bluefin/ASN_250303_01.edi', 'utf8').split('\n').filter((line) => line.trim() !== '');
+  const set = lines.slice(2, lines.findIndex((line) => line.startsWith('SE*')) + 1);
+  const second = set
+    .map((line) => line.replace('ST*856*0001', 'ST*856*0002').replace(/PO-550(\d\d)/g, 'PO-660$1').replace('ASN-250303-01', 'ASN-250303-02'))
+    .map((line) => (line.startsWith('SE*') ? 'SE*99*0002~' : line));
+  return [lines[0], lines[1], ...set, ...second, 'GE*2*4711~', 'IEA*1*000004711~', ''].join('\n');
+}
+
+describe('an X12 file with one bad transaction set', () => {
+  let product: RunningProduct;
+  beforeAll(async () => {
+    product = await startProduct({ mappingsDir: resolve('mappings') });
+  }, 120_000);
+  afterAll(async () => product?.stop());
+
+  it('applies the good set, voids every document of the bad one, and says so in the result and the 997', async () => {
+    const inbound = join(gatewayPaths(product.env).dropDir, 'bluefin', 'inbound');
+    mkdirSync(inbound, { recursive: true });
+    writeFileSync(join(inbound, 'ASN_two_sets.edi'), twoSetFile());
+    const outbound = join(gatewayPaths(product.env).dropDir, 'bluefin', 'outbound');
+    const ack = join(outbound, 'ASN_two_sets.edi.997.x12');
+    for (let i = 0; i < 300 && !existsSync(ack); i++) await new Promise((r) => setTimeout(r, 100));
+    const result = JSON.parse(readFileSync(join(outbound, 'ASN_two_sets.edi.result.json'), 'utf8')) as {
+      file: { state: string };
+      documents: { orderNumber: string; outcome: string; error: { code: string } | null }[];
+    };
+    expect(result.file.state).toBe('PARTIAL');
+    const byOrder = Object.fromEntries(result.documents.filter((d) => d.orderNumber).map((d) => [d.orderNumber, d.outcome]));
+    expect(byOrder).toEqual({ 'PO-55012': 'ACCEPTED', 'PO-55013': 'ACCEPTED', 'PO-66012': 'REJECTED', 'PO-66013': 'REJECTED' });
+    const { rows } = await product.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine.orders WHERE order_number LIKE 'PO-660%'`);
+    expect(rows[0]?.n).toBe(0);
+    const ack997 = readFileSync(ack, 'utf8');
+    expect(ack997).toMatch(/AK2\*856\*0001~\s*AK5\*A~/);
+    expect(ack997).toMatch(/AK2\*856\*0002~[\s\S]*?AK5\*R\*4~/);
+    expect(ack997).toMatch(/AK9\*P\*2\*2\*1~/);
+  }, 60_000);
+});
