@@ -1,27 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { readSecretRef, SecretRefSchema, type SecretRef } from '../../config/secret-ref.ts';
 import { listCustomers } from '../../gateway/customers.ts';
 import { loadCustomer } from '../../mapping/load-customer.ts';
 
-/**
- * Where a secret lives, never the secret itself: customer.yaml is committed, so it may only name an environment
- * variable or a file (a mounted secret, `/run/secrets/...`; relative paths are resolved against the customer's
- * mapping folder).
- */
-export const HttpSecretRefSchema = z
-  .union([
-    z.strictObject({
-      /** Name of the environment variable holding the secret. */
-      env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).describe('Name of the environment variable holding the secret.'),
-    }),
-    z.strictObject({
-      /** Path of a secrets file holding the secret. */
-      file: z.string().min(1).describe('Path of a secrets file (absolute, or relative to the customer folder).'),
-    }),
-  ])
-  .describe('A reference to a secret: an environment variable name or a secrets-file path; never the secret.');
-export type HttpSecretRef = z.infer<typeof HttpSecretRefSchema>;
+export const HttpSecretRefSchema = SecretRefSchema;
+export type HttpSecretRef = SecretRef;
 
 const SCRYPT_HASH = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/;
 
@@ -91,20 +75,9 @@ export interface ResolveHttpChannelContext {
 }
 
 function readSecret(customer: string, what: string, ref: HttpSecretRef, context: ResolveHttpChannelContext): string {
-  if ('env' in ref) {
-    const value = (context.env ?? process.env)[ref.env];
-    if (value === undefined || value.trim() === '') {
-      throw new HttpChannelConfigError('HTTP_SECRET_MISSING', `customer "${customer}": channels.http.${what} names the environment variable ${ref.env}, which is unset or empty`);
-    }
-    return value;
-  }
-  const path = isAbsolute(ref.file) ? ref.file : resolve(context.baseDir ?? '.', ref.file);
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    // The path is configuration, not a secret: naming it tells the operator what to fix.
-    throw new HttpChannelConfigError('HTTP_SECRET_MISSING', `customer "${customer}": channels.http.${what} file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  const secret = readSecretRef(ref, context);
+  if (!secret.ok) throw new HttpChannelConfigError('HTTP_SECRET_MISSING', `customer "${customer}": channels.http.${what}: ${secret.reason}`);
+  return secret.value;
 }
 
 /** Validates `channels.http` of one customer and reads its secrets. Errors name the place, never a secret. */

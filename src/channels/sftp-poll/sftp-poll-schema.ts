@@ -1,23 +1,7 @@
 import { z } from 'zod';
+import { SecretRefSchema } from '../../config/secret-ref.ts';
 
-/**
- * Where a secret lives, never the secret itself: customer.yaml is committed, so it may only name an environment
- * variable or a file (a mounted secret, `/run/secrets/...`). The value is read at connect time, so a rotated
- * secret is picked up by the next connection without a restart.
- */
-export const SecretRefSchema = z
-  .union([
-    z.strictObject({
-      /** Name of the environment variable holding the secret. */
-      env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).describe('Name of the environment variable holding the secret.'),
-    }),
-    z.strictObject({
-      /** Path of a secrets file holding the secret (its whole content; one trailing newline is dropped). */
-      file: z.string().min(1).describe('Path of a secrets file holding the secret (whole content, trailing newline dropped).'),
-    }),
-  ])
-  .describe('A reference to a secret: an environment variable name or a secrets-file path; never the secret.');
-export type SecretRef = z.infer<typeof SecretRefSchema>;
+export { SecretRefSchema, type SecretRef } from '../../config/secret-ref.ts';
 
 /** How we log in to the customer's server. */
 export const SftpPollAuthSchema = z

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import ssh2 from 'ssh2';
+import { readSecretRef } from '../../config/secret-ref.ts';
 import { SftpServerError } from './sftp-server-errors.ts';
 import { SftpAccountSchema, type SftpSecretSource, type SftpServerAccount } from './sftp-server-options.ts';
 
@@ -12,20 +11,9 @@ export interface ResolveSftpAccountContext {
 }
 
 function readSource(customer: string, what: string, source: SftpSecretSource, context: ResolveSftpAccountContext): string {
-  if ('env' in source) {
-    const value = (context.env ?? process.env)[source.env];
-    if (value === undefined || value.trim() === '') {
-      throw new SftpServerError('SFTP_SECRET_MISSING', `customer "${customer}": ${what} names the environment variable ${source.env}, which is unset or empty`);
-    }
-    return value;
-  }
-  const path = isAbsolute(source.file) ? source.file : resolve(context.baseDir ?? '.', source.file);
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    // The path is configuration, not a secret: naming it tells the operator what to fix.
-    throw new SftpServerError('SFTP_SECRET_MISSING', `customer "${customer}": ${what} file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  const secret = readSecretRef(source, context);
+  if (!secret.ok) throw new SftpServerError('SFTP_SECRET_MISSING', `customer "${customer}": ${what}: ${secret.reason}`);
+  return secret.value;
 }
 
 /** `authorized_keys` text: one key a line, `#` comments and blank lines skipped. */

@@ -1,22 +1,9 @@
 import { z } from 'zod';
+import { SecretRefSchema, type SecretRef } from '../../config/secret-ref.ts';
 
-/**
- * Where secrets live when they are not in the mapping repository: an environment variable or a file (a mounted
- * secret). Read once at start (and on `setAccounts`), never logged.
- */
-export const SftpSecretSourceSchema = z
-  .union([
-    z.strictObject({
-      /** Name of the environment variable holding the value. */
-      env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).describe('Name of the environment variable holding the value.'),
-    }),
-    z.strictObject({
-      /** Path of a file holding the value (for example `/run/secrets/acme-sftp`). */
-      file: z.string().min(1).describe('Path of a file holding the value.'),
-    }),
-  ])
-  .describe('Where a value lives outside the mapping repository: `{ env: NAME }` or `{ file: path }`.');
-export type SftpSecretSource = z.infer<typeof SftpSecretSourceSchema>;
+/** Where a password-hash or key list lives outside the mapping repository (read once at start and on `setAccounts`). */
+export const SftpSecretSourceSchema = SecretRefSchema;
+export type SftpSecretSource = SecretRef;
 
 const username = z
   .string()

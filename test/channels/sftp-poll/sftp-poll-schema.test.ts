@@ -54,7 +54,7 @@ describe('file name glob', () => {
 describe('secret references', () => {
   it('reads an environment variable, and names (never shows) a missing one', () => {
     expect(resolveSecret({ env: 'K' }, { K: 's3cret' })).toBe('s3cret');
-    expect(() => resolveSecret({ env: 'K' }, {})).toThrow(/K is not set/);
+    expect(() => resolveSecret({ env: 'K' }, {})).toThrow(/environment variable K is unset or empty/);
   });
 
   it('reads a secrets file without its trailing newline', () => {
