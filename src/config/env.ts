@@ -40,6 +40,11 @@ export const EnvSchema = z.object({
   DROP_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   /** A dropped file is taken once unchanged for two polls and at least this old. */
   DROP_MIN_AGE_MS: z.coerce.number().int().min(0).default(1000),
+  /**
+   * How long a worker's hold on a job lasts without renewal: a worker that dies (SIGKILL) leaves its jobs
+   * stalled until this runs out; then another worker takes them.
+   */
+  QUEUE_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   /** BullMQ key prefix; braces make it a Redis Cluster hash tag. */
   QUEUE_PREFIX: z.string().min(1).default('{intake}'),
   /** Same bytes from the same customer within this many hours: DUPLICATE. 0 turns detection off. */

@@ -120,7 +120,7 @@ export async function startGateway(env: Env, db: Db, logger: Logger, engine: Eng
         parseGaveUp: (job, error) =>
           refuseFile(stageDeps, job.fileId, { code: 'PARSE_FAILED', message: `the file could not be processed (${error.message}); it can be replayed`, place: {} }),
       },
-      { redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, logger, concurrency: { parse: 2, submit: env.SUBMIT_CONCURRENCY, finalize: 4, deliver: 4 } },
+      { redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, logger, lockMs: env.QUEUE_LOCK_MS, concurrency: { parse: 2, submit: env.SUBMIT_CONCURRENCY, finalize: 4, deliver: 4 } },
     );
     workers.start();
     closers.push(async () => {

@@ -127,6 +127,15 @@ export async function finishDocument(
   return rows.length > 0;
 }
 
+/** Whether any document of the file is still on its way (WAITING or QUEUED): one probe of a partial index. */
+export async function hasPendingDocuments(db: Queryable, fileId: string): Promise<boolean> {
+  const { rows } = await db.query<{ pending: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM gateway.documents WHERE file_id = $1 AND state IN ('WAITING', 'QUEUED')) AS pending`,
+    [fileId],
+  );
+  return rows[0]?.pending ?? false;
+}
+
 export async function documentCounts(db: Queryable, fileId: string): Promise<Partial<Record<DocumentState, number>>> {
   const { rows } = await db.query<{ state: DocumentState; n: number }>(
     'SELECT state, count(*)::int AS n FROM gateway.documents WHERE file_id = $1 GROUP BY state',

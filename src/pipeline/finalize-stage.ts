@@ -3,7 +3,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describePlace, type IntakeErrorValue } from '../errors/intake-error.ts';
 import type { Logger } from '../log/logger.ts';
-import { documentCounts, listDocuments, type DocumentRow } from '../ledger/documents-repo.ts';
+import { documentCounts, hasPendingDocuments, listDocuments, type DocumentRow } from '../ledger/documents-repo.ts';
 import { finalFileState, isFinalFileState } from '../ledger/file-states.ts';
 import { getFile, setFileState, type FileRow } from '../ledger/files-repo.ts';
 import { render997, type Ack997Input } from '../results/ack-997.ts';
@@ -86,8 +86,7 @@ export async function runFinalizeJob(deps: FinalizeStageDeps, job: { fileId: str
   const alreadyFinal = isFinalFileState(file.state) && file.finished_at !== null;
   if (!alreadyFinal) {
     if (file.state === 'SUBMITTING') {
-      const counts = await documentCounts(db, file.id);
-      if ((counts.WAITING ?? 0) + (counts.QUEUED ?? 0) > 0) return; // not all in yet: the last document re-enqueues us
+      if (await hasPendingDocuments(db, file.id)) return; // not all in yet: the last document re-enqueues us
     } else if (file.state !== 'FINALIZING' && file.state !== 'DUPLICATE') {
       return;
     }

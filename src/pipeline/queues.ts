@@ -20,6 +20,13 @@ export interface QueueSettings {
  */
 const KEEP: JobsOptions = { removeOnComplete: { age: 24 * 3600, count: 100_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
 
+/**
+ * Engine answers are retried by the submit stage itself (it honours Retry-After); these retries are for our own
+ * infrastructure failing under a job (a database restart): without them the job fails at once and its document
+ * would wait for the next start-up's recovery.
+ */
+const INFRA_RETRIES: JobsOptions = { attempts: 20, backoff: { type: 'exponential', delay: 500 } };
+
 export function redisConnection(url: string): Redis {
   // BullMQ requires maxRetriesPerRequest null: its blocking commands must wait out a reconnect, not fail.
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
@@ -47,16 +54,21 @@ export class PipelineQueues {
 
   async enqueueSubmits(jobs: SubmitJob[]): Promise<void> {
     for (let i = 0; i < jobs.length; i += 1000) {
-      await this.queues.submit.addBulk(jobs.slice(i, i + 1000).map((job) => ({ name: 'submit', data: job, opts: { jobId: jobIds.submit(job) } })));
+      await this.queues.submit.addBulk(jobs.slice(i, i + 1000).map((job) => ({ name: 'submit', data: job, opts: { jobId: jobIds.submit(job), ...INFRA_RETRIES } })));
     }
   }
 
   async enqueueFinalize(job: FinalizeJob): Promise<void> {
-    await this.queues.finalize.add('finalize', job, { jobId: jobIds.finalize(job) });
+    await this.queues.finalize.add('finalize', job, { jobId: jobIds.finalize(job), ...INFRA_RETRIES });
   }
 
   async enqueueDeliver(job: DeliverJob): Promise<void> {
     await this.queues.deliver.add('deliver', job, { jobId: jobIds.deliver(job), attempts: 10, backoff: { type: 'exponential', delay: 2000 } });
+  }
+
+  /** Failed jobs of every stage run again (start-up recovery: their handlers are guarded by the ledger). */
+  async retryFailed(): Promise<void> {
+    await Promise.all(STAGES.map((stage) => this.queues[stage].retryJobs({ state: 'failed' })));
   }
 
   /** Waiting + delayed + active jobs per stage, for /metrics and the progress lines. */

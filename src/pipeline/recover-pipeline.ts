@@ -5,7 +5,9 @@ import type { PipelineQueues } from './queues.ts';
  * Start-up: whatever the ledger says is in flight gets its job again. Redis may have lost jobs (a restart
  * without AOF, a flush); job ids make every re-enqueue of a job Redis still has a no-op.
  */
-export async function recoverPipeline(db: Db, queues: Pick<PipelineQueues, 'enqueueParse' | 'enqueueSubmits' | 'enqueueFinalize' | 'enqueueDeliver'>): Promise<{ submits: number; finalizes: number; deliveries: number }> {
+export async function recoverPipeline(db: Db, queues: Pick<PipelineQueues, 'enqueueParse' | 'enqueueSubmits' | 'enqueueFinalize' | 'enqueueDeliver' | 'retryFailed'>): Promise<{ submits: number; finalizes: number; deliveries: number }> {
+  // A job that failed for good keeps its id, so enqueuing it again would be a no-op: run the failed ones again.
+  await queues.retryFailed();
   const { rows: queued } = await db.query<{ file_id: string; idx: number }>(`SELECT file_id, idx FROM gateway.documents WHERE state = 'QUEUED'`);
   await queues.enqueueSubmits(queued.map((row) => ({ fileId: row.file_id, idx: row.idx })));
   const { rows: parsing } = await db.query<{ id: string }>(`SELECT id FROM gateway.files WHERE state = 'PARSING'`);

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.ts';
-import { activateHeads, countAttempt, documentCounts, finishDocument, getDocument } from '../ledger/documents-repo.ts';
+import { activateHeads, countAttempt, finishDocument, getDocument, hasPendingDocuments } from '../ledger/documents-repo.ts';
 import { getFile } from '../ledger/files-repo.ts';
 import type { Db } from '../store/db.ts';
 import type { Document } from '../documents/document.ts';
@@ -76,6 +76,5 @@ export async function afterDocumentFinished(
 export async function finalizeWhenDone(deps: Pick<SubmitStageDeps, 'db' | 'enqueueFinalize'>, fileId: string): Promise<void> {
   const file = await getFile(deps.db, fileId);
   if (file?.state !== 'SUBMITTING') return;
-  const counts = await documentCounts(deps.db, fileId);
-  if ((counts.WAITING ?? 0) + (counts.QUEUED ?? 0) === 0) await deps.enqueueFinalize({ fileId });
+  if (!(await hasPendingDocuments(deps.db, fileId))) await deps.enqueueFinalize({ fileId });
 }

@@ -17,6 +17,8 @@ export interface StageHandlers {
 export interface WorkerSettings {
   redisUrl: string;
   prefix: string;
+  /** A worker's hold on a job (renewed while it runs); a dead worker's jobs are taken over once it runs out. */
+  lockMs: number;
   /** Jobs each stage runs at once in this process. Submits wait on the engine, so they get the most. */
   concurrency: Record<Stage, number>;
   logger: Logger;
@@ -45,8 +47,8 @@ export class PipelineWorkers {
         concurrency: this.settings.concurrency[stage],
         // A worker SIGKILLed mid-job leaves the job stalled; it is run again, many times if need be.
         maxStalledCount: 1000,
-        stalledInterval: 5000,
-        lockDuration: 30_000,
+        stalledInterval: Math.min(5000, this.settings.lockMs),
+        lockDuration: this.settings.lockMs,
       });
       worker.on('failed', (job, error) => {
         if (!job) return;
