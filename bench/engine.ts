@@ -157,6 +157,8 @@ DECLARE
   v_shipment_id bigint;
   v_order_id bigint;
   v_order_shipment_id bigint;
+  v_candidate record;
+  v_eligible boolean;
   v_removed json := '[]';
   v_updated json := '[]';
   v_created json;
@@ -180,14 +182,24 @@ BEGIN
     VALUES (v_facility_id, p_shipment_number, now(), now()) RETURNING id INTO v_shipment_id;
   END IF;
 
-  SELECT o.id, o.shipment_id INTO v_order_id, v_order_shipment_id
-  FROM engine.orders o JOIN engine.shipments os ON os.id = o.shipment_id
-  WHERE o.business_id = v_business_id AND o.facility_id = v_facility_id
-    AND o.direction = p_direction AND o.order_number = p_order_number
-    AND os.arrived_at IS NULL AND os.linked_to_shipment_id IS NULL
-  ORDER BY o.created_at DESC, o.id DESC
-  LIMIT 1
-  FOR SHARE OF os;
+  -- As the engine's (migration 014): candidates newest first, each one's shipment locked by its id alone. A join,
+  -- or a WHERE clause with the eligibility in it, scans the whole partial index of eligible shipments for every
+  -- document while the tables have no statistics (a new database; autovacuum off or behind).
+  FOR v_candidate IN
+    SELECT o.id, o.shipment_id FROM engine.orders o
+    WHERE o.business_id = v_business_id AND o.facility_id = v_facility_id
+      AND o.direction = p_direction AND o.order_number = p_order_number
+    ORDER BY o.created_at DESC, o.id DESC
+  LOOP
+    SELECT os.arrived_at IS NULL AND os.linked_to_shipment_id IS NULL INTO v_eligible
+    FROM engine.shipments os WHERE os.id = v_candidate.shipment_id
+    FOR SHARE;
+    IF v_eligible THEN
+      v_order_id := v_candidate.id;
+      v_order_shipment_id := v_candidate.shipment_id;
+      EXIT;
+    END IF;
+  END LOOP;
   IF v_order_id IS NULL THEN
     INSERT INTO engine.orders (business_id, facility_id, direction, order_number, shipment_id)
     VALUES (v_business_id, v_facility_id, p_direction, p_order_number, v_shipment_id) RETURNING id INTO v_order_id;

@@ -1,6 +1,6 @@
 import type { Document } from '../documents/document.ts';
 import type { DocumentResponse } from '../documents/response.ts';
-import type { Db, Queryable } from '../store/db.ts';
+import type { Db, Queryable, Transaction } from '../store/db.ts';
 import { documentResponse } from './document-response.ts';
 import { planDocument, type DocumentTarget } from './plan-document.ts';
 import { loadDocumentTarget } from './store/document-target.ts';
@@ -29,14 +29,26 @@ export interface ApplyOutcome {
  * 422 UNKNOWN_DOCK.
  */
 export async function applyDocumentInTx(tx: Queryable, doc: Document, options: ApplyOptions = {}): Promise<ApplyOutcome> {
-  const target = options.target ?? (await loadDocumentTarget(tx, doc));
-  const plan = planDocument(doc, target, options.now ?? new Date());
-  const body = documentResponse(plan, await writeDocumentPlan(tx, plan));
-  // 201 when anything was created, else 200 (guide, section 13).
-  return { status: body.created.length > 0 ? 201 : 200, body };
+  return applyWith(tx, tx, doc, options);
 }
 
-/** Applies a validated document in a transaction of its own. */
+/**
+ * Applies a validated document in a transaction of its own: two round trips on a PostgreSQL server, BEGIN with
+ * the lock-and-load, the writes with the COMMIT (`Transaction.queryAndCommit`).
+ */
 export function applyDocument(db: Db, doc: Document, options: ApplyOptions = {}): Promise<ApplyOutcome> {
-  return db.transaction((tx) => applyDocumentInTx(tx, doc, options));
+  return db.transaction((tx) => applyWith(tx, lastStatementOf(tx), doc, options));
+}
+
+/** `tx` for the document's last statement, its writes: they commit in the same round trip. */
+function lastStatementOf(tx: Transaction): Queryable {
+  return { query: (sql, params) => tx.queryAndCommit(sql, params) };
+}
+
+async function applyWith(tx: Queryable, writes: Queryable, doc: Document, options: ApplyOptions): Promise<ApplyOutcome> {
+  const target = options.target ?? (await loadDocumentTarget(tx, doc));
+  const plan = planDocument(doc, target, options.now ?? new Date());
+  const body = documentResponse(plan, await writeDocumentPlan(writes, plan));
+  // 201 when anything was created, else 200 (guide, section 13).
+  return { status: body.created.length > 0 ? 201 : 200, body };
 }

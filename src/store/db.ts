@@ -38,10 +38,49 @@ function namedQuery(sql: PreparedStatement, params: unknown[] | undefined): pg.Q
   return { name: sql.name, text: sql.text, values: params ?? [] };
 }
 
+/**
+ * A transaction's statements. On a PostgreSQL server every round trip counts (a document's transaction is held
+ * open, with its locks, while the client is away), so BEGIN is not sent on its own: it travels with the first
+ * statement, and `queryAndCommit` sends the last statement with the COMMIT.
+ */
+export interface Transaction extends Queryable {
+  /**
+   * Runs the transaction's last statement and commits it with the same round trip. Once it succeeds the
+   * transaction is committed, whatever `fn` does next; a later statement is an error.
+   */
+  queryAndCommit<T = Record<string, unknown>>(sql: string | PreparedStatement, params?: unknown[]): Promise<{ rows: T[] }>;
+}
+
+/**
+ * `text` with its `$n` parameters written as literals, so it can share a simple-protocol message with BEGIN or
+ * COMMIT; null when that is not certainly the same statement. Only texts without quotes, dollar quoting or
+ * comments (where `$n` could mean something else), and only values that the driver would send as the same text
+ * (strings, finite numbers, booleans, null): a quoted literal is, like an untyped parameter, of unknown type until
+ * the server resolves it from its context.
+ */
+function inlineParams(client: pg.PoolClient, text: string, params: unknown[] | undefined): string | null {
+  if (/['"`]|\$\$|--|\/\*|;/.test(text)) return null;
+  const values = params ?? [];
+  const literals: string[] = [];
+  for (const value of values) {
+    if (value === null || value === undefined) literals.push('NULL');
+    else if (typeof value === 'string') literals.push(client.escapeLiteral(value));
+    else if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) literals.push(`'${String(value)}'`);
+    else return null;
+  }
+  let complete = true;
+  const inlined = text.replace(/\$(\d+)(?!\d)/g, (_, n: string) => {
+    const literal = literals[Number(n) - 1];
+    if (literal === undefined) complete = false;
+    return literal ?? '';
+  });
+  return complete ? inlined : null;
+}
+
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** Runs `fn` in one transaction; retried on serialization failures and deadlocks (PostgreSQL server only). */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /** Several statements in one string, no parameters (migrations). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;
@@ -64,10 +103,23 @@ async function openPglite(dataDir: string | undefined): Promise<Db> {
   return {
     kind: 'pglite',
     query: async <T>(sql: string | PreparedStatement, params?: unknown[]) => ({ rows: (await db.query<T>(sqlText(sql), params)).rows }),
-    transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
-      db.transaction((tx) =>
-        fn({ query: async <R>(sql: string | PreparedStatement, params?: unknown[]) => ({ rows: (await tx.query<R>(sqlText(sql), params)).rows }) }),
-      ),
+    transaction: <T>(fn: (tx: Transaction) => Promise<T>) =>
+      db.transaction((tx) => {
+        // PGlite commits when `fn` returns (no round trips to save); `queryAndCommit` only keeps the same rule.
+        let committed = false;
+        const query = async <R>(sql: string | PreparedStatement, params?: unknown[]) => {
+          if (committed) throw new Error('the transaction was committed by its last statement (queryAndCommit)');
+          return { rows: (await tx.query<R>(sqlText(sql), params)).rows };
+        };
+        return fn({
+          query,
+          queryAndCommit: async <R>(sql: string | PreparedStatement, params?: unknown[]) => {
+            const result = await query<R>(sql, params);
+            committed = true;
+            return result;
+          },
+        });
+      }),
     exec: async (sql) => {
       await db.exec(sql);
     },
@@ -91,22 +143,47 @@ function openPostgres(url: string, poolSize: number): Db {
   return {
     kind: 'postgres',
     query,
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
       for (let attempt = 1; ; attempt++) {
         const client = await pool.connect();
+        // 'idle': BEGIN not sent yet (it goes with the first statement); 'open': in the transaction; 'done': committed.
+        let state = 'idle' as 'idle' | 'open' | 'done';
+        const run = async <R>(sql: string | PreparedStatement, params: unknown[] | undefined, commit: boolean): Promise<{ rows: R[] }> => {
+          if (state === 'done') throw new Error('the transaction was committed by its last statement (queryAndCommit)');
+          const begin = state === 'idle';
+          if (!begin && !commit) {
+            return { rows: (typeof sql === 'string' ? await client.query(sql, params) : await client.query(namedQuery(sql, params))).rows as R[] };
+          }
+          const inlined = inlineParams(client, sqlText(sql), params);
+          state = 'open';
+          if (inlined === null) {
+            // Parameters that cannot be written as literals: BEGIN and COMMIT in round trips of their own.
+            if (begin) await client.query('BEGIN');
+            const rows = (typeof sql === 'string' ? await client.query(sql, params) : await client.query(namedQuery(sql, params))).rows as R[];
+            if (commit) {
+              await client.query('COMMIT');
+              state = 'done';
+            }
+            return { rows };
+          }
+          // One simple-protocol message: statements after a failed one are skipped, so a failed statement never
+          // commits, and the transaction is then rolled back below.
+          const results = (await client.query(`${begin ? 'BEGIN;\n' : ''}${inlined}${commit ? ';\nCOMMIT' : ''}`)) as unknown as pg.QueryResult | pg.QueryResult[];
+          if (commit) state = 'done';
+          const all = Array.isArray(results) ? results : [results];
+          return { rows: all[begin ? 1 : 0]!.rows as R[] };
+        };
         try {
-          await client.query('BEGIN');
           const result = await fn({
-            query: async <R>(sql: string | PreparedStatement, params?: unknown[]) => ({
-              rows: (typeof sql === 'string' ? await client.query(sql, params) : await client.query(namedQuery(sql, params))).rows as R[],
-            }),
+            query: (sql, params) => run(sql, params, false),
+            queryAndCommit: (sql, params) => run(sql, params, true),
           });
-          await client.query('COMMIT');
+          if (state === 'open') await client.query('COMMIT');
           return result;
         } catch (error) {
-          await client.query('ROLLBACK').catch(() => undefined);
+          if (state === 'open') await client.query('ROLLBACK').catch(() => undefined);
           const code = (error as { code?: string }).code;
-          if (!code || !RETRYABLE.has(code) || attempt >= 5) throw error;
+          if (state === 'done' || !code || !RETRYABLE.has(code) || attempt >= 5) throw error;
         } finally {
           client.release();
         }

@@ -53,8 +53,8 @@ export interface StoredResponse {
 /**
  * Applies a document at most once per (client, key) within the TTL, atomically with its effect: one
  * transaction takes an advisory lock on the key, looks it up, and either returns the stored response or
- * applies the document and stores the response (round trips: the lock, lookup and the document's lock-and-load
- * in one, the writes, the response's insert). A concurrent request with the same key waits on the lock and
+ * applies the document and stores the response (round trips: BEGIN with the lock, lookup and the document's
+ * lock-and-load, the writes, the response's insert with the COMMIT). A concurrent request with the same key waits on the lock and
  * then finds the first one's response; if the application fails, nothing is stored and the key stays free.
  */
 export async function applyDocumentIdempotently(db: Db, request: IdempotentApplyRequest): Promise<StoredResponse> {
@@ -79,7 +79,8 @@ export async function applyDocumentIdempotently(db: Db, request: IdempotentApply
     }
     const outcome = await applyDocumentInTx(tx, request.document, { now: request.now, ...(target ? { target } : {}) });
     const body = JSON.stringify(outcome.body);
-    await tx.query(STORE_RESPONSE, [
+    // The transaction's last statement: the response is stored and the whole document committed in one round trip.
+    await tx.queryAndCommit(STORE_RESPONSE, [
       request.clientId,
       request.key,
       request.requestSha256,

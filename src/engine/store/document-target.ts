@@ -6,7 +6,7 @@ const LOAD_DOCUMENT_TARGET = prepared('engine_load_document_target', 'SELECT eng
 
 /**
  * Locks the document's shipment and order keys, then reads its business, facility, dock, target shipment (with
- * its orders and items) and matched order: one round trip (`engine.load_document_target`, migration 011).
+ * its orders and items) and matched order: one round trip (`engine.load_document_target`, migrations 011 and 014).
  * Keys use slugs, not ids, because the locks must be held before anything is read.
  */
 export async function loadDocumentTarget(tx: Queryable, doc: Document): Promise<DocumentTarget> {
