@@ -16,6 +16,7 @@
  * REDIS_URL (default 127.0.0.1:6379) under a queue prefix of the bench's own. Everything it made (database,
  * Redis keys, temporary directories, processes) is removed at the end, also on failure or Ctrl-C.
  */
+import { orderCsvMapping } from '../test/support/order-csv-mapping.ts';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -54,18 +55,7 @@ const CUSTOMER = 'bench';
 const DROP_POLL_MS = 100;
 
 const CUSTOMER_YAML = 'business: kargo\nfacility: sf\ndirection: OUTBOUND\n';
-const MAPPING = `format: { type: csv }
-match: { fileName: ["*.csv"] }
-groupBy: { key: order, sorted: true }
-document:
-  orderNumber: order
-  shipmentNumber: shipment
-items:
-  lpn: lpn
-  sku: sku
-  quantity: qty | number
-  quantityUnit: unit
-`;
+const MAPPING = orderCsvMapping({ sorted: true });
 
 // ---------------------------------------------------------------------------------------------------------------
 // The load: one new order per document (the default strategy, OVERWRITE), ITEMS items each

@@ -1,3 +1,4 @@
+import { orderCsvMapping } from '../support/order-csv-mapping.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { APPEND_MAPPING, appendFile, CUSTOMER_YAML, PipelineCluster, sleep, tally, waitFor } from '../support/pipeline-processes.ts';
@@ -7,19 +8,7 @@ import { APPEND_MAPPING, appendFile, CUSTOMER_YAML, PipelineCluster, sleep, tall
  * applied twice. Then files for the same orders while the first file's documents are being retried (the engine
  * answers 503 to them for a while): the engine ends as if the files had been applied in arrival order.
  */
-const ORDERED_MAPPING = (strategy: 'OVERWRITE' | 'MERGE', pattern: string) => `format: { type: csv }
-match: { fileName: ["${pattern}"] }
-groupBy: { key: order, sorted: true }
-strategy: ${strategy}
-document:
-  orderNumber: order
-  shipmentNumber: shipment
-items:
-  lpn: lpn
-  sku: sku
-  quantity: qty | number
-  quantityUnit: unit
-`;
+const ORDERED_MAPPING = (strategy: 'OVERWRITE' | 'MERGE', pattern: string) => orderCsvMapping({ sorted: true, strategy, fileName: pattern });
 const ORDERS = 20;
 const HOLD_MS = Number(process.env.FAULT_HOLD_MS ?? 4000);
 

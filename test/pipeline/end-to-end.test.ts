@@ -1,3 +1,5 @@
+import { orderCsvMapping } from '../support/order-csv-mapping.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,28 +13,8 @@ business: kargo
 facility: sf
 direction: OUTBOUND
 `;
-const MAPPING = `format: { type: csv }
-match: { fileName: ["*.csv"] }
-groupBy: { key: order }
-document:
-  orderNumber: order
-  shipmentNumber: shipment
-items:
-  lpn: lpn
-  sku: sku
-  quantity: qty | number
-  quantityUnit: unit
-`;
+const MAPPING = orderCsvMapping();
 
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('a file dropped in a customer folder ends with one final state and a result', () => {
   let product: RunningProduct;

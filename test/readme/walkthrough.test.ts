@@ -1,3 +1,4 @@
+import { waitFor } from '../support/wait-for.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,15 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteQueueKeys, testQueuePrefix } from '../support/redis.ts';
 
 
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await (async () => probe())().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /**
  * The README's walk-through, as written: `npm start` with its embedded defaults (PGlite store), a sample dropped
@@ -43,10 +35,16 @@ describe('the README walk-through', () => {
     product = spawn('npm', ['start'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     product.stdout!.on('data', (chunk) => (output += String(chunk)));
     product.stderr!.on('data', (chunk) => (output += String(chunk)));
-    await waitFor('npm start to be ready', async () => {
-      const response = await fetch(`http://127.0.0.1:${env.GATEWAY_PORT}/readyz`);
-      return response.ok ? true : undefined;
-    });
+    await waitFor(
+      'npm start to be ready',
+      () =>
+        fetch(`http://127.0.0.1:${env.GATEWAY_PORT}/readyz`).then(
+          (response) => (response.ok ? true : undefined),
+          () => undefined, // not listening yet
+        ),
+      120_000,
+      250,
+    );
   }, 150_000);
   afterAll(async () => {
     if (product && product.exitCode === null) {
@@ -63,7 +61,7 @@ describe('the README walk-through', () => {
   it('turns a sample dropped into a customer folder into a result in outbound/', async () => {
     copyFileSync('samples/northwind/orders_20250303.csv', join(dataDir, 'dropbox', 'northwind', 'inbound', 'orders_20250303.csv'));
     const result = join(dataDir, 'dropbox', 'northwind', 'outbound', 'orders_20250303.csv.result.csv');
-    await waitFor(result, () => (existsSync(result) ? true : undefined));
+    await waitFor(result, () => (existsSync(result) ? true : undefined), 90_000);
     const csv = readFileSync(result, 'utf8');
     expect(csv).toContain('ACCEPTED');
     // The README says so: the sample's one bad line is rejected with its place and reason.

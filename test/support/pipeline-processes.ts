@@ -1,3 +1,5 @@
+import { orderCsvMapping } from './order-csv-mapping.ts';
+import { sleep, waitFor } from './wait-for.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
@@ -34,17 +36,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+export { sleep, waitFor } from './wait-for.ts';
 
 /** One `intake <command>` child process; its stdout and stderr go to a log file (shown when a test fails). */
 export class IntakeProcess {
@@ -380,19 +372,7 @@ direction: OUTBOUND
 `;
 
 /** Groups rows by the `doc` column (several documents per order), APPEND: a second application is a 409. */
-export const APPEND_MAPPING = `format: { type: csv }
-match: { fileName: ["*.csv"] }
-groupBy: { key: doc, sorted: true }
-strategy: APPEND
-document:
-  orderNumber: order
-  shipmentNumber: shipment
-items:
-  lpn: lpn
-  sku: sku
-  quantity: qty | number
-  quantityUnit: unit
-`;
+export const APPEND_MAPPING = orderCsvMapping({ groupBy: 'doc', sorted: true, strategy: 'APPEND' });
 
 export interface GeneratedFile {
   csv: string;

@@ -1,3 +1,5 @@
+import { orderCsvMapping } from '../../support/order-csv-mapping.ts';
+import { waitFor } from '../../support/wait-for.ts';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,18 +14,7 @@ const TOKEN = 'shipper-http-token-0123456789';
 const NEIGHBOUR_TOKEN = 'neighbour-http-token-0123456789';
 const CALLBACK_SECRET = 'whsec-test-0123456789';
 
-const CSV_MAPPING = `format: { type: csv }
-match: { fileName: ["*.csv"] }
-groupBy: { key: order }
-document:
-  orderNumber: order
-  shipmentNumber: shipment
-items:
-  lpn: lpn
-  sku: sku
-  quantity: qty | number
-  quantityUnit: unit
-`;
+const CSV_MAPPING = orderCsvMapping();
 
 // The Unified Endpoint: the customer's own JSON, one object a line item, nested values by path.
 const JSON_MAPPING = `format: { type: json }
@@ -45,15 +36,6 @@ interface ReceivedCallback {
   payload: CallbackPayload;
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('HTTP intake through the whole product', () => {
   let product: HttpProduct;
