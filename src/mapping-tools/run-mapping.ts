@@ -1,5 +1,5 @@
 import { createReadStream, existsSync } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { IntakeError, type IntakeErrorValue } from '../errors/intake-error.ts';
 import { FORMAT_OPTION_SCHEMAS, openRecords, type RecordStream } from '../formats/read-records.ts';
@@ -8,7 +8,7 @@ import type { CompiledMapping } from '../mapping/compile-mapping.ts';
 import { loadMappings } from '../mapping/load-mappings.ts';
 import { mapRecords, type MappingOutput } from '../mapping/map-records.ts';
 import { selectMapping } from '../mapping/select-mapping.ts';
-import { sniffFormat } from '../pipeline/sniff-format.ts';
+import { sniffFileFormat } from '../pipeline/sniff-format.ts';
 
 /** What a mapping run has read so far, for progress lines. */
 export interface RunStats {
@@ -30,17 +30,6 @@ export interface MappingRun {
 }
 
 export type OpenRunResult = { ok: true; run: MappingRun } | { ok: false; errors: IntakeErrorValue[] };
-
-async function readHead(path: string, bytes = 4096): Promise<Uint8Array> {
-  const handle = await open(path, 'r');
-  try {
-    const buffer = Buffer.alloc(bytes);
-    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
 
 async function* counted(records: AsyncIterable<SourceRecord>, stats: RunStats): AsyncGenerator<SourceRecord> {
   for await (const record of records) {
@@ -81,7 +70,7 @@ export async function openMappingRun(options: { mappingsDir: string; customer: s
     }
     mapping = named;
   } else {
-    const selection = selectMapping(loaded.mappings, fileName, sniffFormat(await readHead(options.file)));
+    const selection = selectMapping(loaded.mappings, fileName, await sniffFileFormat(options.file));
     if (!selection.ok) return { ok: false, errors: [selection.error] };
     mapping = selection.mapping;
   }

@@ -1,5 +1,4 @@
 import { createReadStream, existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntakeError, type IntakeErrorValue } from '../errors/intake-error.ts';
 import { FORMAT_OPTION_SCHEMAS, openRecords } from '../formats/read-records.ts';
@@ -11,24 +10,13 @@ import { selectMapping } from '../mapping/select-mapping.ts';
 import { ack997InputsFrom } from '../results/ack-from-x12.ts';
 import type { SourceRange } from '../results/file-outcome.ts';
 import type { FileMapper, MappedOutput } from './parse-stage.ts';
-import { sniffFormat } from './sniff-format.ts';
+import { sniffFileFormat } from './sniff-format.ts';
 
 /** A document's records as one range of lines (or segments): first to last. */
 export function sourceRange(sources: Sources): SourceRange | undefined {
   const spans = sources.segments ?? sources.lines;
   if (!spans || spans.length === 0) return undefined;
   return { unit: sources.segments ? 'segment' : 'line', first: Math.min(...spans.map((s) => s[0])), last: Math.max(...spans.map((s) => s[1])) };
-}
-
-async function readHead(path: string, bytes = 4096): Promise<Uint8Array> {
-  const handle = await open(path, 'r');
-  try {
-    const buffer = Buffer.alloc(bytes);
-    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
 }
 
 /**
@@ -53,7 +41,7 @@ export function createFileMapper(settings: { mappingsDir: string; logger: Logger
           errors: loaded.errors.map((e) => e.message),
         });
       }
-      const sniffed = sniffFormat(await readHead(file.spool_path));
+      const sniffed = await sniffFileFormat(file.spool_path);
       const selection = selectMapping(loaded.mappings, file.original_name, sniffed);
       if (!selection.ok) throw new IntakeError(selection.error);
       const mapping = selection.mapping;

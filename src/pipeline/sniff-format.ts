@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import type { SniffedFile } from '../mapping/select-mapping.ts';
 
 /**
@@ -17,4 +18,16 @@ export function sniffFormat(head: Uint8Array): SniffedFile {
   }
   if (text.startsWith('{') || text.startsWith('[')) return { format: 'json' };
   return {};
+}
+
+/** What the first 4 KiB of a file on disk say about it. */
+export async function sniffFileFormat(path: string): Promise<SniffedFile> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return sniffFormat(buffer.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
 }

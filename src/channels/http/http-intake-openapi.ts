@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { openApiComponentSchemas, componentRef } from '../../openapi/component-schemas.ts';
 import { ProblemSchema } from '../../documents/response.ts';
 import { HttpChannelSchema } from './http-channel-schema.ts';
 import {
@@ -14,31 +14,22 @@ import {
 type JsonObject = Record<string, unknown>;
 
 function componentSchemas(): JsonObject {
-  const schemas: JsonObject = {};
-  const render = (io: 'input' | 'output', entries: [string, z.ZodType][]) => {
-    const registry = z.registry<{ id: string }>();
-    for (const [id, schema] of entries) registry.add(schema, { id });
-    const out = z.toJSONSchema(registry, { io, uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' });
-    for (const [id, schema] of Object.entries(out.schemas)) {
-      const { $schema: _schema, $id: _id, ...rest } = schema as JsonObject;
-      schemas[id] ??= rest;
-    }
-  };
-  render('output', [
-    ['FileReceipt', FileReceiptSchema],
-    ['FileStatus', FileStatusSchema],
-    ['DocumentOutcome', DocumentOutcomeViewSchema],
-    ['DocumentCounts', DocumentCountsSchema],
-    ['ResultLink', ResultLinkSchema],
-    ['IntakeError', IntakeErrorViewSchema],
-    ['Problem', ProblemSchema],
-    ['CallbackPayload', CallbackPayloadSchema],
-  ]);
-  render('input', [['HttpChannel', HttpChannelSchema]]);
-  return schemas;
+  return openApiComponentSchemas({
+    output: [
+      ['FileReceipt', FileReceiptSchema],
+      ['FileStatus', FileStatusSchema],
+      ['DocumentOutcome', DocumentOutcomeViewSchema],
+      ['DocumentCounts', DocumentCountsSchema],
+      ['ResultLink', ResultLinkSchema],
+      ['IntakeError', IntakeErrorViewSchema],
+      ['Problem', ProblemSchema],
+      ['CallbackPayload', CallbackPayloadSchema],
+    ],
+    input: [['HttpChannel', HttpChannelSchema]],
+  });
 }
 
-const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const ref = componentRef;
 
 function problems(meanings: Record<number, string>): JsonObject {
   return Object.fromEntries(

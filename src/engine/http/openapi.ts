@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { openApiComponentSchemas, componentRef } from '../../openapi/component-schemas.ts';
 import { DocumentSchema, ItemSchema } from '../../documents/document.ts';
 import {
   DocumentResponseSchema,
@@ -22,36 +22,27 @@ type JsonObject = Record<string, unknown>;
  * cannot drift from the behaviour. Request schemas are rendered as inputs, response schemas as outputs.
  */
 function componentSchemas(): JsonObject {
-  const schemas: JsonObject = {};
-  const render = (io: 'input' | 'output', entries: [string, z.ZodType][]) => {
-    const registry = z.registry<{ id: string }>();
-    for (const [id, schema] of entries) registry.add(schema, { id });
-    const out = z.toJSONSchema(registry, { io, uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' });
-    for (const [id, schema] of Object.entries(out.schemas)) {
-      const { $schema: _schema, $id: _id, ...rest } = schema as JsonObject;
-      schemas[id] ??= rest;
-    }
-  };
-  render('input', [
-    ['Document', DocumentSchema],
-    ['Item', ItemSchema],
-    ['TokenRequest', TokenRequestSchema],
-    ['ShipmentEventRequest', ShipmentEventRequestSchema],
-  ]);
-  render('output', [
-    ['DocumentResponse', DocumentResponseSchema],
-    ['EntityRef', EntityRefSchema],
-    ['ShipmentView', ShipmentViewSchema],
-    ['OrderView', OrderViewSchema],
-    ['ItemView', ItemViewSchema],
-    ['StatusEvent', StatusEventSchema],
-    ['Problem', ProblemSchema],
-    ['TokenResponse', TokenResponseSchema],
-  ]);
-  return schemas;
+  return openApiComponentSchemas({
+    input: [
+      ['Document', DocumentSchema],
+      ['Item', ItemSchema],
+      ['TokenRequest', TokenRequestSchema],
+      ['ShipmentEventRequest', ShipmentEventRequestSchema],
+    ],
+    output: [
+      ['DocumentResponse', DocumentResponseSchema],
+      ['EntityRef', EntityRefSchema],
+      ['ShipmentView', ShipmentViewSchema],
+      ['OrderView', OrderViewSchema],
+      ['ItemView', ItemViewSchema],
+      ['StatusEvent', StatusEventSchema],
+      ['Problem', ProblemSchema],
+      ['TokenResponse', TokenResponseSchema],
+    ],
+  });
 }
 
-const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const ref = componentRef;
 
 const PROBLEM_MEANINGS: Record<number, string> = {
   400: 'Malformed JSON/XML or wrong field types.',
