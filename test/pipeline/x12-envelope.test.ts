@@ -42,4 +42,20 @@ describe('an X12 file with one bad transaction set', () => {
     expect(ack997).toMatch(/AK2\*856\*0002~[\s\S]*?AK5\*R\*4~/);
     expect(ack997).toMatch(/AK9\*P\*2\*2\*1~/);
   }, 60_000);
+
+  it('maps and validates a test interchange (ISA15 = T) but submits nothing, and the result says so', async () => {
+    const sample = readFileSync('samples/bluefin/ASN_250303_01.edi', 'utf8').replace(/\*P\*>~/, '*T*>~').replace(/PO-550(\d\d)/g, 'PO-770$1');
+    expect(sample).toContain('*T*>~');
+    const inbound = join(gatewayPaths(product.env).dropDir, 'bluefin', 'inbound');
+    writeFileSync(join(inbound, 'ASN_test_mode.edi'), sample);
+    const outbound = join(gatewayPaths(product.env).dropDir, 'bluefin', 'outbound');
+    const json = join(outbound, 'ASN_test_mode.edi.result.json');
+    for (let i = 0; i < 300 && !existsSync(json); i++) await new Promise((r) => setTimeout(r, 100));
+    const result = JSON.parse(readFileSync(json, 'utf8')) as { file: { state: string; testMode: boolean }; documents: { outcome: string }[] };
+    expect(result.file).toMatchObject({ state: 'COMPLETED', testMode: true });
+    expect(result.documents.map((d) => d.outcome)).toEqual(['TEST_ONLY', 'TEST_ONLY']);
+    const { rows } = await product.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine.orders WHERE order_number LIKE 'PO-770%'`);
+    expect(rows[0]?.n).toBe(0);
+    expect(readFileSync(join(outbound, 'ASN_test_mode.edi.997.x12'), 'utf8')).toMatch(/^ISA(\*[^*]*){14}\*T\*/);
+  }, 60_000);
 });
