@@ -67,6 +67,7 @@ export class Inbox {
     );
     const row = await recordReceivedFile(db, meta, spoolPaths(spoolDir, meta.customer, meta.fileId).data, {
       duplicateWindowHours: this.settings.duplicateWindowHours,
+      queued: true,
       ...(file.replayOf ? { replayOf: file.replayOf } : {}),
     });
     await this.queueNext(row);
@@ -87,6 +88,8 @@ export class Inbox {
   private async queueNext(row: FileRow): Promise<void> {
     if (row.state === 'DUPLICATE') {
       await this.settings.queues.enqueueFinalize({ fileId: row.id });
+    } else if (row.state === 'QUEUED') {
+      await this.settings.queues.enqueueParse({ fileId: row.id });
     } else if (row.state === 'RECEIVED') {
       // QUEUED before the job exists: a worker may take the job the moment it is added. Should the enqueue fail,
       // start-up reconciliation queues every QUEUED file again.
@@ -113,7 +116,7 @@ export class Inbox {
         logger.warn({ fileId: meta.fileId, customer: meta.customer }, 'spooled file missing from the ledger: re-registered');
       }
       if (row.state === 'RECEIVED' || row.state === 'QUEUED') {
-        await this.queueNext({ ...row, state: row.state === 'QUEUED' ? 'RECEIVED' : row.state });
+        await this.queueNext(row);
         requeued++;
       } else if (row.state === 'DUPLICATE' && row.finished_at === null) {
         await this.queueNext(row);

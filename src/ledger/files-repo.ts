@@ -37,7 +37,7 @@ export async function recordReceivedFile(
   db: Db,
   meta: SpoolMeta,
   spoolPath: string,
-  options: { duplicateWindowHours: number; replayOf?: string },
+  options: { duplicateWindowHours: number; replayOf?: string; queued?: boolean },
 ): Promise<FileRow> {
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`file-dedup:${meta.customer}:${meta.sha256}`]);
@@ -55,7 +55,9 @@ export async function recordReceivedFile(
               [meta.customer, meta.sha256, meta.receivedAt, options.duplicateWindowHours],
             )
           ).rows[0];
-    const state: FileState = duplicate ? 'DUPLICATE' : 'RECEIVED';
+    // `queued`: the caller enqueues the parse job right after this commits (the inbox), so the file is recorded
+    // QUEUED at once, saving a second transaction per file; should the enqueue fail, start-up re-queues it.
+    const state: FileState = duplicate ? 'DUPLICATE' : options.queued ? 'QUEUED' : 'RECEIVED';
     const { rows } = await tx.query<FileRow>(
       `INSERT INTO gateway.files (id, customer, channel, original_name, size_bytes, sha256, sender, spool_path, reply_to, state, duplicate_of, replay_of, received_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13) RETURNING *`,
@@ -75,8 +77,13 @@ export async function recordReceivedFile(
         meta.receivedAt,
       ],
     );
-    await recordFileEvent(tx, meta.fileId, 'RECEIVED', { channel: meta.channel, sizeBytes: meta.sizeBytes, sha256: meta.sha256, sender: meta.sender });
-    if (duplicate) await recordFileEvent(tx, meta.fileId, 'DUPLICATE', { duplicateOf: duplicate.id });
+    const received = { channel: meta.channel, sizeBytes: meta.sizeBytes, sha256: meta.sha256, sender: meta.sender };
+    const events: [string, unknown][] = [['RECEIVED', received]];
+    if (state !== 'RECEIVED') events.push([state, duplicate ? { duplicateOf: duplicate.id } : null]);
+    await tx.query(
+      `INSERT INTO gateway.file_events (file_id, state, detail) SELECT $1, e.state, e.detail FROM jsonb_to_recordset($2::jsonb) AS e(state text, detail jsonb)`,
+      [meta.fileId, JSON.stringify(events.map(([eventState, detail]) => ({ state: eventState, detail })))],
+    );
     return rows[0]!;
   });
 }
