@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { asText, ConfigProblem, TransformError, type TransformDefinition } from './transform-definition.ts';
-
-const scalar = z.union([z.string(), z.number(), z.boolean()]);
+import { ConfigProblem, type TransformDefinition } from './transform-definition.ts';
+import { MissPolicyShape, translateThrough } from './translate-value.ts';
 
 export const LookupOptionsSchema = z.strictObject({
   /** CSV file in the customer's folder (with a header row), e.g. `skus.csv`. */
@@ -10,15 +9,7 @@ export const LookupOptionsSchema = z.strictObject({
   key: z.string().min(1).describe('Column of the table the value is looked up in.'),
   /** Column of the table whose value replaces it. */
   value: z.string().min(1).describe('Column of the table whose value replaces it.'),
-  /** A value not in the table: `error` (default), `default` (use `default`) or `keep` (pass it on). */
-  onMiss: z
-    .enum(['error', 'default', 'keep'])
-    .optional()
-    .describe('A value not in the table: error (default), default (use `default`) or keep (pass it on).'),
-  /** Value for a miss when onMiss is `default`. Default: empty. */
-  default: scalar.optional().describe('Value for a miss when onMiss is default. Default: empty.'),
-  /** Compare without regard to case. Default false. */
-  ignoreCase: z.boolean().optional().describe('Compare without regard to case. Default false.'),
+  ...MissPolicyShape,
 });
 export type LookupOptions = z.infer<typeof LookupOptionsSchema>;
 
@@ -51,14 +42,6 @@ export const lookupValue: TransformDefinition<LookupOptions> = {
       const normal = ignoreCase ? k.toLowerCase() : k;
       if (!index.has(normal)) index.set(normal, row[o.value] ?? '');
     }
-    const onMiss = o.onMiss ?? 'error';
-    return (value) => {
-      const text = asText(value);
-      const hit = index.get(ignoreCase ? text.toLowerCase() : text);
-      if (hit !== undefined) return hit;
-      if (onMiss === 'keep') return value;
-      if (onMiss === 'default') return o.default;
-      throw new TransformError('MAPPING_LOOKUP_MISS', `${JSON.stringify(text)} is not in ${o.table} (column ${o.key})`);
-    };
+    return translateThrough(index, o, 'MAPPING_LOOKUP_MISS', (text) => `${JSON.stringify(text)} is not in ${o.table} (column ${o.key})`);
   },
 };

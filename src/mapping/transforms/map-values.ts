@@ -1,20 +1,13 @@
 import { z } from 'zod';
-import { asText, TransformError, type TransformDefinition } from './transform-definition.ts';
+import type { TransformDefinition } from './transform-definition.ts';
+import { MissPolicyShape, translateThrough } from './translate-value.ts';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
 export const MapOptionsSchema = z.strictObject({
   /** From → to. Keys are compared with the whole value (apply `trim` first for padded files). */
   values: z.record(z.string(), scalar).describe('From → to, compared with the whole value (trim first for padded files).'),
-  /** What a value not in `values` does: `error` (default), `default` (use `default`) or `keep` (pass it on). */
-  onMiss: z
-    .enum(['error', 'default', 'keep'])
-    .optional()
-    .describe('A value not in the table: error (default), default (use `default`) or keep (pass it on).'),
-  /** Value for a miss when onMiss is `default`. Default: empty. */
-  default: scalar.optional().describe('Value for a miss when onMiss is default. Default: empty.'),
-  /** Compare without regard to case. Default false. */
-  ignoreCase: z.boolean().optional().describe('Compare without regard to case. Default false.'),
+  ...MissPolicyShape,
 });
 export type MapOptions = z.infer<typeof MapOptionsSchema>;
 
@@ -28,16 +21,8 @@ export const mapValues: TransformDefinition<MapOptions> = {
     const o = options!;
     const ignoreCase = o.ignoreCase ?? false;
     const table = new Map(Object.entries(o.values).map(([k, v]) => [ignoreCase ? k.toLowerCase() : k, v]));
-    const onMiss = o.onMiss ?? 'error';
     const known = Object.keys(o.values);
     const knownText = known.length > 10 ? `${known.slice(0, 10).join(', ')}, ...` : known.join(', ');
-    return (value) => {
-      const text = asText(value);
-      const hit = table.get(ignoreCase ? text.toLowerCase() : text);
-      if (hit !== undefined) return hit;
-      if (onMiss === 'keep') return value;
-      if (onMiss === 'default') return o.default;
-      throw new TransformError('MAPPING_UNMAPPED_VALUE', `${JSON.stringify(text)} is not one of the mapped values (${knownText})`);
-    };
+    return translateThrough(table, o, 'MAPPING_UNMAPPED_VALUE', (text) => `${JSON.stringify(text)} is not one of the mapped values (${knownText})`);
   },
 };
