@@ -1,6 +1,7 @@
 import { openApiComponentSchemas, componentRef } from '../../openapi/component-schemas.ts';
 import { ProblemSchema } from '../../documents/response.ts';
 import { HttpChannelSchema } from './http-channel-schema.ts';
+import { MULTIPART_ENVELOPE_BYTES, MULTIPART_LIMITS } from './multipart-upload.ts';
 import {
   CallbackPayloadSchema,
   DocumentCountsSchema,
@@ -75,16 +76,31 @@ export function buildHttpIntakeOpenApi(limits: { maxFileBytes: number; maxRecord
           tags: ['Intake'],
           summary: 'Send a file',
           operationId: 'postFile',
-          parameters: [customer, { ...fileName, required: true, description: `${fileName.description} One of the two is required.` }],
+          description:
+            'Either the raw body is the file (named by X-File-Name or Content-Disposition), or a multipart/form-data form with exactly one file part ' +
+            '(what `curl -F "file=@orders.csv"` and an HTML file input send): the part\'s filename names the file (directories dropped), other form fields are ignored. ' +
+            `A form holds at most ${MULTIPART_LIMITS.parts} parts; field values beyond ${MULTIPART_LIMITS.fieldSize} bytes are cut off.`,
+          parameters: [customer, { ...fileName, description: `${fileName.description} One of the two is required for a raw body; not used with multipart/form-data.` }],
           requestBody: {
             required: true,
-            description: `The file's bytes, as they are (any Content-Type; not multipart). At most ${limits.maxFileBytes} bytes.`,
-            content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
+            description: `The file: at most ${limits.maxFileBytes} bytes (for multipart, the file part's bytes; the whole form at most ${MULTIPART_ENVELOPE_BYTES} bytes more).`,
+            content: {
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['file'],
+                  properties: { file: { type: 'string', format: 'binary', description: 'The file, with its filename. Any field name will do; exactly one file part.' } },
+                },
+              },
+              '*/*': { schema: { type: 'string', format: 'binary' }, description: "The file's bytes as they are (any Content-Type but multipart/form-data)." },
+            },
           },
           responses: {
             '202': accepted,
             ...problems({
-              400: 'EMPTY_BODY, MISSING_FILE_NAME or INVALID_FILE_NAME.',
+              400:
+                'EMPTY_BODY, MISSING_FILE_NAME or INVALID_FILE_NAME; for multipart/form-data also MISSING_FILE_PART, TOO_MANY_FILE_PARTS, TOO_MANY_PARTS, ' +
+                'INVALID_MULTIPART (no boundary, or a body that does not use it) or TRUNCATED_MULTIPART (the body ends before its closing boundary).',
               401: 'INVALID_TOKEN: missing or wrong token, or unknown customer (the same answer for all three).',
               413: `PAYLOAD_TOO_LARGE: more than ${limits.maxFileBytes} bytes.`,
               415: 'UNSUPPORTED_CONTENT_ENCODING: send the body uncompressed.',

@@ -13,6 +13,7 @@ import { buildHttpIntakeOpenApi } from './http-intake-openapi.ts';
 import type { FileReceipt } from './http-intake-schemas.ts';
 import { bearerTokenOf, HttpTokenVerifier, type HttpCustomers } from './http-token-verifier.ts';
 import { BodyTooLargeError, InvalidRecordsError, jsonRecordsCheck, ndjsonRecordsCheck, openRequestBody, type BodyCheck } from './request-body.ts';
+import { isMultipartFormData, MULTIPART_ENVELOPE_BYTES, MultipartError, openMultipartFile } from './multipart-upload.ts';
 import { uploadFileName } from './upload-file-name.ts';
 
 /** What the gateway app passes to the HTTP intake (defaults in HTTP_INTAKE_DEFAULTS). */
@@ -67,6 +68,12 @@ function mediaTypeOf(request: FastifyRequest): { essence: string | undefined; ch
   return { essence: essence!.trim().toLowerCase(), charset: charset?.replace(/"/g, '').toLowerCase() };
 }
 
+const multipartProblem = (reply: FastifyReply, error: MultipartError): EngineProblem => {
+  // The refusal may come before the end of the body (a second file part, too many parts): do not drain the rest.
+  reply.header('Connection', 'close');
+  return new EngineProblem(400, error.code, error.message);
+};
+
 function recordsStamp(now = new Date()): string {
   return now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
@@ -106,23 +113,23 @@ export async function httpIntakeRoutes(app: FastifyInstance, options: HttpIntake
     throw new EngineProblem(404, 'FILE_NOT_FOUND', 'No file with that id for this customer.');
   };
 
-  const receive = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    settings: { originalName: string; limit: number; check?: BodyCheck; kind: 'file' | 'records' },
-  ): Promise<FileReceipt> => {
-    const { customer } = request.params as { customer: string };
+  /** The checks every upload gets before its body is read: no compression, a declared length within the limit. */
+  const checkDeclaredBody = (request: FastifyRequest, reply: FastifyReply, limit: number): void => {
     const encoding = request.headers['content-encoding'];
     if (encoding && encoding.toLowerCase() !== 'identity') {
       throw new EngineProblem(415, 'UNSUPPORTED_CONTENT_ENCODING', `Content-Encoding "${encoding.slice(0, 40)}" is not supported; send the body uncompressed.`);
     }
     const declared = request.headers['content-length'];
-    if (declared !== undefined && Number(declared) > settings.limit) throw tooLarge(reply, settings.limit);
-    // The request's own iterator would destroy the socket when the inbox stops reading early (413): keep it open
-    // so the problem reaches the client.
-    const raw = request.raw as Readable;
-    const body = declared === '0' ? undefined : await openRequestBody(raw.iterator({ destroyOnReturn: false }), settings.limit, settings.check);
-    if (!body) throw new EngineProblem(400, 'EMPTY_BODY', settings.kind === 'file' ? 'The request body is empty: send the file\'s bytes as the body.' : 'The request body is empty: send a JSON object, an array of objects, or NDJSON.');
+    if (declared !== undefined && Number(declared) > limit) throw tooLarge(reply, limit);
+  };
+
+  /** Hands a body to the inbox and answers 202; a refusal thrown inside the body leaves nothing behind. */
+  const deliver = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    settings: { originalName: string; body: AsyncIterable<Uint8Array>; kind: 'file' | 'records' },
+  ): Promise<FileReceipt> => {
+    const { customer } = request.params as { customer: string };
     let receipt: Receipt;
     try {
       receipt = await options.inbox.receive({
@@ -131,12 +138,13 @@ export async function httpIntakeRoutes(app: FastifyInstance, options: HttpIntake
         originalName: settings.originalName,
         sender: request.ip,
         replyTo: { channel: 'http', correlationId: request.id },
-        content: body,
+        content: settings.body,
       });
     } catch (error) {
       if (error instanceof BodyTooLargeError) throw tooLarge(reply, error.maxBytes);
       if (error instanceof SpoolLimitError) throw tooLarge(reply, error.maxBytes);
       if (error instanceof InvalidRecordsError) throw new EngineProblem(400, 'INVALID_RECORDS', `${error.message}.`);
+      if (error instanceof MultipartError) throw multipartProblem(reply, error);
       throw error;
     }
     request.log.info({ fileId: receipt.fileId, customer, channel: 'http', file: settings.originalName, state: receipt.state }, `${settings.kind} received over HTTP`);
@@ -152,9 +160,47 @@ export async function httpIntakeRoutes(app: FastifyInstance, options: HttpIntake
     };
   };
 
+  const receive = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    settings: { originalName: string; limit: number; check?: BodyCheck; kind: 'file' | 'records' },
+  ): Promise<FileReceipt> => {
+    checkDeclaredBody(request, reply, settings.limit);
+    // The request's own iterator would destroy the socket when the inbox stops reading early (413): keep it open
+    // so the problem reaches the client.
+    const raw = request.raw as Readable;
+    const body = request.headers['content-length'] === '0' ? undefined : await openRequestBody(raw.iterator({ destroyOnReturn: false }), settings.limit, settings.check);
+    if (!body) throw new EngineProblem(400, 'EMPTY_BODY', settings.kind === 'file' ? 'The request body is empty: send the file\'s bytes as the body.' : 'The request body is empty: send a JSON object, an array of objects, or NDJSON.');
+    return deliver(request, reply, { originalName: settings.originalName, body, kind: settings.kind });
+  };
+
+  /**
+   * multipart/form-data: the one file part streams into the inbox (the file limit counted on its bytes, the whole
+   * body bounded by that plus MULTIPART_ENVELOPE_BYTES); the part's filename names the file.
+   */
+  const receiveMultipart = async (request: FastifyRequest, reply: FastifyReply): Promise<FileReceipt> => {
+    const maxBodyBytes = maxFileBytes + MULTIPART_ENVELOPE_BYTES;
+    checkDeclaredBody(request, reply, maxBodyBytes);
+    if (request.headers['content-length'] === '0') throw new EngineProblem(400, 'EMPTY_BODY', 'The request body is empty: send a multipart/form-data form with one file part.');
+    let fileName: string;
+    let body: AsyncIterable<Uint8Array> | undefined;
+    try {
+      const part = await openMultipartFile(request.raw as Readable, request.headers, { maxBodyBytes });
+      fileName = part.fileName;
+      body = await openRequestBody(part.content, maxFileBytes);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) throw tooLarge(reply, error.maxBytes);
+      if (error instanceof MultipartError) throw multipartProblem(reply, error);
+      throw error;
+    }
+    if (!body) throw new EngineProblem(400, 'EMPTY_BODY', 'The file part is empty: send the file\'s bytes in it.');
+    return deliver(request, reply, { originalName: fileName, body, kind: 'file' });
+  };
+
   app.get(`${INBOUND_PREFIX}/openapi.json`, async () => openApi);
 
   app.post(`${INBOUND_PREFIX}/:customer/files`, { onRequest: authenticateCustomer }, async (request, reply) => {
+    if (isMultipartFormData(request.headers['content-type'])) return receiveMultipart(request, reply);
     const name = uploadFileName(request.headers);
     if (!name) throw new EngineProblem(400, 'MISSING_FILE_NAME', 'Name the file: X-File-Name (percent-encoded UTF-8) or Content-Disposition: attachment; filename="...".');
     if ('error' in name) throw new EngineProblem(400, 'INVALID_FILE_NAME', name.error);
