@@ -1,5 +1,5 @@
 import type { IntakeErrorValue } from '../errors/intake-error.ts';
-import type { Db, Queryable } from '../store/db.ts';
+import { prepared, type Db, type Queryable } from '../store/db.ts';
 import type { DocumentState } from './file-states.ts';
 
 export interface NewDocumentRow {
@@ -100,6 +100,80 @@ export async function countAttempt(db: Queryable, fileId: string, idx: number): 
     [fileId, idx],
   );
   return rows[0]?.attempts ?? 0;
+}
+
+const CLAIM_ATTEMPT = prepared(
+  'gateway_claim_attempt',
+  `UPDATE gateway.documents SET attempts = attempts + 1, updated_at = now()
+    WHERE file_id = $1 AND idx = $2 AND state = 'QUEUED'
+    RETURNING *`,
+);
+
+/**
+ * getDocument + countAttempt in one round trip, for a document about to go out: counts the attempt and returns
+ * the row (attempts included) if it is QUEUED; undefined otherwise (absent or not QUEUED: ask `getDocument`).
+ */
+export async function claimAttempt(db: Queryable, fileId: string, idx: number): Promise<DocumentRow | undefined> {
+  const { rows } = await db.query<DocumentRow>(CLAIM_ATTEMPT, [fileId, idx]);
+  return rows[0];
+}
+
+export type DocumentOutcome = {
+  state: 'ACCEPTED' | 'REJECTED' | 'FAILED';
+  engineStatus?: number;
+  response?: unknown;
+  problem?: unknown;
+  error?: IntakeErrorValue[];
+};
+
+export interface FinishAndAdvanceResult {
+  /** Whether this call recorded the outcome (false: the document was not QUEUED; always false without an outcome). */
+  finished: boolean;
+  /** The order's next document, made QUEUED by this call (enqueue it), as `activateHeads` returns it. */
+  next: { fileId: string; idx: number }[];
+  fileState: string | undefined;
+  /** Whether a document of the file is still WAITING or QUEUED; only asked while the file is SUBMITTING. */
+  pending: boolean | undefined;
+}
+
+const FINISH_DOCUMENT = prepared(
+  'gateway_finish_document',
+  'CALL gateway.finish_document($1::text, $2::int, $3::text, $4::text, $5::int, $6::jsonb, $7::jsonb, $8::jsonb)',
+);
+
+/**
+ * finishDocument + activateHeads(the document's order key) + finalizeWhenDone's reads, in one round trip
+ * (procedure `gateway.finish_document`, migration 004). Each step is committed before the next looks, as when
+ * they were separate statements. Without `outcome`, only the follow-up (the re-run of a job whose first run
+ * recorded the outcome). Not inside a transaction: the procedure commits.
+ */
+export async function finishDocumentAndAdvance(
+  db: Db,
+  fileId: string,
+  idx: number,
+  orderKey: string,
+  outcome: DocumentOutcome | null,
+): Promise<FinishAndAdvanceResult> {
+  const { rows } = await db.query<{ o_finished: boolean | null; o_next_file_id: string | null; o_next_idx: number | null; o_file_state: string | null; o_pending: boolean | null }>(
+    FINISH_DOCUMENT,
+    [
+      fileId,
+      idx,
+      orderKey,
+      outcome?.state ?? null,
+      outcome?.engineStatus ?? null,
+      outcome?.response === undefined ? null : JSON.stringify(outcome.response),
+      outcome?.problem === undefined ? null : JSON.stringify(outcome.problem),
+      outcome?.error === undefined ? null : JSON.stringify(outcome.error),
+    ],
+  );
+  const row = rows[0];
+  return {
+    finished: row?.o_finished ?? false,
+    next: row && row.o_next_file_id !== null && row.o_next_idx !== null ? [{ fileId: row.o_next_file_id, idx: row.o_next_idx }] : [],
+    fileState: row?.o_file_state ?? undefined,
+    pending: row?.o_pending ?? undefined,
+  };
 }
 
 /** Records a final outcome; only a QUEUED document moves, so a second worker's late answer changes nothing. */

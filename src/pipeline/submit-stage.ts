@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.ts';
-import { activateHeads, countAttempt, finishDocument, getDocument, hasPendingDocuments } from '../ledger/documents-repo.ts';
+import { claimAttempt, finishDocumentAndAdvance, getDocument, hasPendingDocuments, type DocumentOutcome } from '../ledger/documents-repo.ts';
 import { getFile } from '../ledger/files-repo.ts';
 import type { Db } from '../store/db.ts';
 import type { Document } from '../documents/document.ts';
@@ -28,18 +28,23 @@ export interface SubmitStageDeps {
  */
 export async function runSubmitJob(deps: SubmitStageDeps, job: SubmitJob, defer: (ms: number) => Promise<never>): Promise<void> {
   const { db, logger } = deps;
-  const doc = await getDocument(db, job.fileId, job.idx);
-  if (!doc) return;
-  if (doc.state !== 'QUEUED') {
+  // One round trip when the document is QUEUED (the usual case): the attempt is counted and the row read together.
+  let doc = await claimAttempt(db, job.fileId, job.idx);
+  if (!doc) {
+    const current = await getDocument(db, job.fileId, job.idx);
+    if (!current) return;
     // Already final: a re-run of a job whose run died (SIGKILL, lost lock) after recording the outcome, maybe
     // before freeing the order's next document or finalizing the file. Both steps are idempotent: do them again.
-    if (doc.state !== 'WAITING') await afterDocumentFinished(deps, job.fileId, doc.order_key);
-    return;
+    if (current.state !== 'WAITING' && current.state !== 'QUEUED') await afterDocumentFinished(deps, job.fileId, current.order_key);
+    // QUEUED now (it was WAITING a moment ago and has just been activated): claim it once more.
+    if (current.state === 'QUEUED') doc = await claimAttempt(db, job.fileId, job.idx);
+    if (!doc) return;
   }
   const key = `${job.fileId}-${job.idx}`;
-  const attempt = await countAttempt(db, job.fileId, job.idx);
+  const attempt = doc.attempts;
   const log = logger.child({ fileId: job.fileId, documentIndex: job.idx, correlationId: key, attempt });
   const outcome = await deps.submitter.submitDocument(doc.payload as Document, { correlationId: key, idempotencyKey: key });
+  let result: DocumentOutcome;
   if (outcome.kind === 'retry') {
     if (attempt < deps.maxAttempts) {
       const delay = deps.retryDelayMs(attempt, outcome);
@@ -47,30 +52,35 @@ export async function runSubmitJob(deps: SubmitStageDeps, job: SubmitJob, defer:
       return defer(delay);
     }
     log.error({ reason: outcome.reason, status: outcome.status, message: outcome.message }, 'document failed: retries exhausted');
-    await finishDocument(db, job.fileId, job.idx, {
+    result = {
       state: 'FAILED',
       ...(outcome.status ? { engineStatus: outcome.status } : {}),
       error: [{ code: 'ENGINE_UNAVAILABLE', message: `the engine did not accept the document after ${attempt} attempts (${outcome.reason}: ${outcome.message})`, place: {} }],
-    });
+    };
   } else if (outcome.kind === 'accepted') {
     log.info({ status: outcome.status }, 'document accepted');
-    await finishDocument(db, job.fileId, job.idx, { state: 'ACCEPTED', engineStatus: outcome.status, response: outcome.response });
+    result = { state: 'ACCEPTED', engineStatus: outcome.status, response: outcome.response };
   } else {
     log.info({ status: outcome.status, code: outcome.problem.code }, 'document rejected by the engine');
-    await finishDocument(db, job.fileId, job.idx, { state: 'REJECTED', engineStatus: outcome.status, problem: outcome.problem });
+    result = { state: 'REJECTED', engineStatus: outcome.status, problem: outcome.problem };
   }
-  await afterDocumentFinished(deps, job.fileId, doc.order_key);
+  await afterDocumentFinished(deps, job.fileId, doc.order_key, { idx: job.idx, outcome: result });
 }
 
-/** A finished document frees the next one for its order, and may complete its file. */
+/**
+ * A finished document frees the next one for its order, and may complete its file. With `finish`, records that
+ * document's outcome first (only a QUEUED document moves). One round trip to the ledger for all of it
+ * (`finishDocumentAndAdvance`); each step is committed before the next looks, as in separate statements.
+ */
 export async function afterDocumentFinished(
   deps: Pick<SubmitStageDeps, 'db' | 'enqueueSubmits' | 'enqueueFinalize'>,
   fileId: string,
   orderKey: string,
+  finish?: { idx: number; outcome: DocumentOutcome },
 ): Promise<void> {
-  const next = await activateHeads(deps.db, [orderKey]);
-  await deps.enqueueSubmits(next);
-  await finalizeWhenDone(deps, fileId);
+  const step = await finishDocumentAndAdvance(deps.db, fileId, finish?.idx ?? -1, orderKey, finish?.outcome ?? null);
+  await deps.enqueueSubmits(step.next);
+  if (step.fileState === 'SUBMITTING' && step.pending === false) await deps.enqueueFinalize({ fileId });
 }
 
 export async function finalizeWhenDone(deps: Pick<SubmitStageDeps, 'db' | 'enqueueFinalize'>, fileId: string): Promise<void> {
