@@ -1,3 +1,4 @@
+import { FieldRow } from './record-shape.ts';
 import { FieldBag } from './write-segment-fields.ts';
 import { GRAMMAR_856, type HierarchyGrammar } from './transaction-grammars.ts';
 import type { SetFlattener, SetSink } from './set-flattener.ts';
@@ -12,7 +13,7 @@ interface HlNode {
   lastSegment: number;
   hasChild: boolean;
   /** Envelope + header + this node's and its ancestors' fields: fixed once the node has a child. */
-  inherited: Record<string, string> | undefined;
+  inherited: FieldRow | undefined;
 }
 
 /**
@@ -30,7 +31,7 @@ export class Flatten856 implements SetFlattener {
   private sawHl = false;
   private lastSegment = 0;
   private failed = false;
-  private headerFields: Record<string, string> | undefined;
+  private headerFields: FieldRow | undefined;
 
   constructor(
     private readonly envelope: Readonly<Record<string, string>>,
@@ -107,7 +108,8 @@ export class Flatten856 implements SetFlattener {
     this.closeTo(parentIndex);
     const parentNode = this.chain[parentIndex];
     if (parentNode) parentNode.hasChild = true;
-    const same = this.chain.filter((n) => n.level === level).length;
+    let same = 0;
+    for (let i = 0; i < this.chain.length; i++) if (this.chain[i]!.level === level) same++;
     const prefix = same > 0 ? `${level}#${same + 1}.` : `${level}.`;
     const node: HlNode = {
       id,
@@ -134,21 +136,31 @@ export class Flatten856 implements SetFlattener {
 
   private emitLeaf(leaf: HlNode): void {
     // A node's own segments all come before its first child HL, so an ancestor's merged fields are final
-    // once computed: each record then costs one copy of them plus the leaf's own fields.
-    const fields: Record<string, string> = { ...this.inheritedOf(this.chain.length - 2) };
-    Object.assign(fields, leaf.bag.aliases, leaf.bag.fields);
-    fields['LEVEL'] = leaf.level;
-    fields['PATH'] = this.chain.map((n) => n.level).join('>');
-    this.sink.record(fields, leaf.hlSegment, leaf.lastSegment);
+    // once computed: each record then costs one copy of their values plus the leaf's own fields, and one
+    // object built from its shape (record-shape.ts). Same keys, values and order as
+    // `{ ...inherited, ...aliases, ...fields, LEVEL, PATH }`.
+    const row = this.inheritedOf(this.chain.length - 2).copy();
+    row.assign(leaf.bag.aliases);
+    row.assign(leaf.bag.fields);
+    row.set('LEVEL', leaf.level);
+    row.set('PATH', this.path());
+    this.sink.record(row.toRecord(), leaf.hlSegment, leaf.lastSegment);
   }
 
-  private inheritedOf(index: number): Record<string, string> {
+  private path(): string {
+    const chain = this.chain;
+    let path = chain[0]!.level;
+    for (let i = 1; i < chain.length; i++) path += '>' + chain[i]!.level;
+    return path;
+  }
+
+  private inheritedOf(index: number): FieldRow {
     if (index < 0) {
-      this.headerFields ??= { ...this.envelope, ...this.header.fields };
+      this.headerFields ??= FieldRow.empty().assign(this.envelope).assign(this.header.fields);
       return this.headerFields;
     }
     const node = this.chain[index]!;
-    node.inherited ??= { ...this.inheritedOf(index - 1), ...node.bag.aliases, ...node.bag.fields };
+    node.inherited ??= this.inheritedOf(index - 1).copy().assign(node.bag.aliases).assign(node.bag.fields);
     return node.inherited;
   }
 

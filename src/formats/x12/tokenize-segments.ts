@@ -155,11 +155,10 @@ export class SegmentTokenizer {
         this.failTooLong();
       }
       this.pos = end === len ? len : end + 1;
-      let raw = text.slice(start, end);
-      // Indentation and the CR/LF people put after terminators are not data.
+      // Indentation and the CR/LF people put after terminators are not data (skipped before slicing).
       let k = 0;
-      while (k < raw.length && isBlank(raw.charCodeAt(k))) k++;
-      if (k > 0) raw = raw.slice(k);
+      while (start + k < end && isBlank(text.charCodeAt(start + k))) k++;
+      let raw = text.slice(start + k, end);
       if (raw === '') {
         if (end === len) break;
         continue;

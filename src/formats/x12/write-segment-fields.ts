@@ -68,8 +68,16 @@ export class FieldBag {
       if (!rule.positional) return;
     }
     const n = this.bump(base + id);
-    const suffix = n > 1 ? `#${n}` : '';
-    for (let i = 1; i < el.length; i++) this.set(base + id + pad(i) + suffix, el[i]!, seg);
+    if (n === 1) {
+      // The common case (first occurrence): key strings come from a cache instead of being concatenated per
+      // element; the same string objects also make the property stores and the record shapes cheaper.
+      const names = positionalNames(this.prefix, base, id, el.length);
+      const comp = seg.delimiters.component;
+      for (let i = 1; i < el.length; i++) this.put(names.keys[i]!, names.full[i]!, names.qualified, el[i]!, comp);
+    } else {
+      const suffix = `#${n}`;
+      for (let i = 1; i < el.length; i++) this.set(base + id + pad(i) + suffix, el[i]!, seg);
+    }
     const pairs = this.vocabulary.pairs[id];
     if (pairs) {
       for (const [qi, vi] of pairs) {
@@ -92,10 +100,14 @@ export class FieldBag {
   private set(key: string, value: string, seg: X12Segment): void {
     // Empty elements are left out: a mapping sees "absent", which is what an empty X12 element means.
     if (value === '') return;
-    this.fields[this.prefix + key] = value;
-    const qualified = this.prefix !== '' && key.indexOf('[') >= 0;
+    this.put(key, this.prefix + key, this.prefix !== '' && key.indexOf('[') >= 0, value, seg.delimiters.component);
+  }
+
+  /** `full` = prefix + key; `qualified`: key gets a prefix-less alias too. */
+  private put(key: string, full: string, qualified: boolean, value: string, comp: string): void {
+    if (value === '') return;
+    this.fields[full] = value;
     if (qualified) this.aliases[key] = value;
-    const comp = seg.delimiters.component;
     if (value.indexOf(comp) >= 0) {
       const parts = value.split(comp);
       for (let k = 0; k < parts.length; k++) {
@@ -109,4 +121,42 @@ export class FieldBag {
 
 export function pad(i: number): string {
   return i < 10 ? `0${i}` : String(i);
+}
+
+interface PositionalNames {
+  /** keys[i] = base + id + pad(i) (without the level prefix); full[i] = prefix + keys[i]. */
+  keys: string[];
+  full: string[];
+  /** The keys are qualified (`N1[ST].N301`), so a prefixed bag also gives them as aliases. */
+  qualified: boolean;
+}
+
+/** prefix → base + id → names. Bounded: cleared when it holds too many (data-made ids and prefixes). */
+const POSITIONAL_NAMES = new Map<string, Map<string, PositionalNames>>();
+const MAX_POSITIONAL_NAMES = 10_000;
+let positionalNameCount = 0;
+
+function positionalNames(prefix: string, base: string, id: string, length: number): PositionalNames {
+  let byPrefix = POSITIONAL_NAMES.get(prefix);
+  if (byPrefix === undefined) {
+    if (positionalNameCount >= MAX_POSITIONAL_NAMES) {
+      POSITIONAL_NAMES.clear();
+      positionalNameCount = 0;
+    }
+    byPrefix = new Map();
+    POSITIONAL_NAMES.set(prefix, byPrefix);
+  }
+  const stem = base === '' ? id : base + id;
+  let names = byPrefix.get(stem);
+  if (names === undefined) {
+    names = { keys: [''], full: [''], qualified: prefix !== '' && stem.indexOf('[') >= 0 };
+    byPrefix.set(stem, names);
+    positionalNameCount++;
+  }
+  for (let i = names.keys.length; i < length; i++) {
+    const key = stem + pad(i);
+    names.keys.push(key);
+    names.full.push(prefix + key);
+  }
+  return names;
 }
