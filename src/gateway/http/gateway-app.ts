@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Inbox } from '../../inbox/inbox.ts';
 import type { Logger } from '../../log/logger.ts';
@@ -44,7 +44,11 @@ export interface GatewayAppOptions {
  * gateway, so it asks the gateway).
  */
 export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
-  const app = Fastify({ loggerInstance: options.logger, genReqId: correlationIdOf, disableRequestLogging: true }) as unknown as FastifyInstance;
+  const app = Fastify({
+    loggerInstance: options.logger,
+    genReqId: correlationIdOf,
+    logController: new LogController({ requestIdLogLabel: 'correlationId', disableRequestLogging: true }),
+  }) as unknown as FastifyInstance;
   app.addHook('onRequest', async (request, reply) => {
     reply.header(CORRELATION_ID_HEADER, request.id);
   });
