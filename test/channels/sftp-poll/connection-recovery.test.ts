@@ -42,7 +42,10 @@ describe('sftp-poll: broken connections, stalled servers and closing mid-poll', 
       await waitFor(() => f.logs.filter((l) => l.customer === 'dropped' && l.msg?.toString().startsWith('sftp-poll pass failed')).length >= 2, 10_000, 'failed passes');
       await f.sshd.restart();
       await waitFor(async () => (await taken()) === 2, 10_000, 'the second file');
-      expect(readdirSync(join(f.remote.inbound, 'processed')).sort()).toEqual(['drop-1.csv', 'drop-2.csv']);
+      // A file is remembered before it is moved (so a failed move never re-ingests it): the move follows.
+      const processed = () => (existsSync(join(f.remote.inbound, 'processed')) ? readdirSync(join(f.remote.inbound, 'processed')).sort() : []);
+      await waitFor(() => processed().length === 2, 10_000, 'both files moved to processed/');
+      expect(processed()).toEqual(['drop-1.csv', 'drop-2.csv']);
       expect(f.logs.filter((l) => l.customer === 'dropped' && l.msg === 'sftp-poll connected').length).toBeGreaterThanOrEqual(2);
       const failures = f.logs.filter((l) => l.customer === 'dropped' && l.msg?.toString().startsWith('sftp-poll pass failed'));
       expect(failures.every((l) => typeof l.code === 'string' && l.level === 40)).toBe(true);
