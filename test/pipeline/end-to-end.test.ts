@@ -25,6 +25,10 @@ describe('a file dropped in a customer folder ends with one final state and a re
     mkdirSync(join(mappingsDir, 'shipper'));
     writeFileSync(join(mappingsDir, 'shipper', 'customer.yaml'), CUSTOMER);
     writeFileSync(join(mappingsDir, 'shipper', 'orders.yaml'), MAPPING);
+    // A customer whose files are all-or-nothing: one bad row refuses the whole file.
+    mkdirSync(join(mappingsDir, 'strict'));
+    writeFileSync(join(mappingsDir, 'strict', 'customer.yaml'), CUSTOMER);
+    writeFileSync(join(mappingsDir, 'strict', 'orders.yaml'), `onError: rejectFile\n${MAPPING}`);
     product = await startProduct({ mappingsDir });
     dropDir = gatewayPaths(product.env).dropDir;
   }, 120_000);
@@ -77,6 +81,17 @@ describe('a file dropped in a customer folder ends with one final state and a re
     expect(result.json.file.error?.code).toBe(code);
     expect(result.csv).toContain(code);
     expect(readdirSync(join(dropDir, customer, 'failed')).some((n) => n.endsWith(name))).toBe(true);
+  });
+
+  it('ends a file the mapping rejects as a whole REJECTED, applies none of it, and says which line', async () => {
+    const result = await drop('strict', 'all-or-nothing.csv', 'order,shipment,lpn,sku,qty,unit\nSTRICT-1,S-ST,L1,SKU1,1,CASE\nSTRICT-2,S-ST,L2,SKU2,two,CASE\n');
+    expect(result.json.file.state).toBe('REJECTED');
+    expect(result.json.file.error?.code).toBe('MAPPING_REJECT_FILE');
+    expect(result.json.file.error?.message).toContain('expected a number, got "two"');
+    expect((result.json.file.error as unknown as { place: { line: number; column: string } }).place).toMatchObject({ line: 3, column: 'qty' });
+    expect(result.csv).toMatch(/line 3, column ""qty""/);
+    const { rows } = await product.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine.orders WHERE order_number LIKE 'STRICT-%'`);
+    expect(rows[0]?.n).toBe(0);
   });
 
   it('answers the same file sent again with a DUPLICATE result and applies nothing twice', async () => {
