@@ -79,6 +79,27 @@ describe('the README walk-through', () => {
     expect(show.stdout).toMatch(/DELIVERED/);
   }, 60_000);
 
+  it('takes the same sample over HTTP with the demo token, as the README shows, and answers it as a duplicate', async () => {
+    const form = new FormData();
+    form.append('file', new Blob([readFileSync('samples/northwind/orders_20250303.csv')]), 'orders_20250303.csv');
+    const base = `http://127.0.0.1:${env.GATEWAY_PORT}`;
+    const headers = { authorization: 'Bearer northwind-demo-token' };
+    const response = await fetch(`${base}/v1/inbound/northwind/files`, { method: 'POST', headers, body: form });
+    expect(response.status).toBe(202);
+    const receipt = (await response.json()) as { state: string; statusUrl: string };
+    expect(receipt.state).toBe('DUPLICATE');
+    const status = await waitFor(
+      'the HTTP file to be final',
+      async () => {
+        const body = (await (await fetch(`${base}${receipt.statusUrl}`, { headers })).json()) as { state: string; final: boolean };
+        return body.final ? body : undefined;
+      },
+      60_000,
+      250,
+    );
+    expect(status.state).toBe('DUPLICATE');
+  }, 90_000);
+
   it('stops cleanly on SIGTERM, within the shutdown bound', async () => {
     const exited = new Promise<number | null>((resolve) => product.once('exit', (code) => resolve(code)));
     process.kill(-product.pid!, 'SIGTERM');
