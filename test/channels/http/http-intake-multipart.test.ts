@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { connect } from 'node:net';
@@ -8,13 +7,9 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpCustomer } from '../../../src/channels/http/http-channel-schema.ts';
-import { buildGatewayApp } from '../../../src/gateway/http/gateway-app.ts';
-import { GatewayMetrics } from '../../../src/gateway/metrics.ts';
-import { Inbox } from '../../../src/inbox/inbox.ts';
 import { spoolPaths } from '../../../src/inbox/spool.ts';
-import { migrateLedger } from '../../../src/ledger/migrations.ts';
-import { silentLogger } from '../../../src/log/logger.ts';
-import { createTestDb, type TestDatabase } from '../../support/stores.ts';
+import type { TestDatabase } from '../../support/stores.ts';
+import { startIntakeApp, type IntakeApp } from './support/intake-app.ts';
 
 const TOKEN = 'shipper-token-0123456789abcdef';
 const BOUNDARY = '------------------------d74496d66958873e';
@@ -34,48 +29,18 @@ const MULTIPART = `multipart/form-data; boundary=${BOUNDARY}`;
  * ledger on PGlite); maxFileBytes is 1000.
  */
 describe('HTTP intake: multipart/form-data uploads', () => {
-  let database: TestDatabase;
+  let fixture: IntakeApp;
   let app: FastifyInstance;
-  let dir: string;
-  const parsed: string[] = [];
-  const spoolDir = () => join(dir, 'spool');
+  let database: TestDatabase;
+  let parsed: string[];
+  const spoolDir = () => fixture.spoolDir;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'http-multipart-'));
-    database = await createTestDb('pglite');
-    await migrateLedger(database.db);
-    const inbox = new Inbox({
-      db: database.db,
-      spoolDir: spoolDir(),
-      queues: { enqueueParse: async (job) => void parsed.push(job.fileId), enqueueFinalize: async () => undefined },
-      logger: silentLogger,
-      duplicateWindowHours: 24,
-      maxFileBytes: 1_000_000,
-    });
     const customers: Record<string, HttpCustomer> = { shipper: { customer: 'shipper', tokenHashes: [], tokens: [TOKEN] } };
-    app = buildGatewayApp({
-      db: database.db,
-      logger: silentLogger,
-      metrics: new GatewayMetrics({ db: database.db, queueDepths: async () => ({}) }),
-      opsToken: 'ops-token-0123456789',
-      regress: async () => {
-        throw new Error('not used here');
-      },
-      inbox,
-      readiness: async () => ({}),
-      replay: async () => {
-        throw new Error('not here');
-      },
-      customers: () => ['shipper'],
-      httpIntake: { httpCustomers: () => customers, resultsDir: join(dir, 'results'), maxFileBytes: 1000, maxRecordsBytes: 500 },
-    });
-    await app.ready();
+    fixture = await startIntakeApp(customers);
+    ({ app, database, parsed } = fixture);
   });
-  afterAll(async () => {
-    await app?.close();
-    await database?.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => fixture?.close());
 
   const auth = { authorization: `Bearer ${TOKEN}` };
   const spooledFiles = () => (existsSync(join(spoolDir(), 'shipper')) ? readdirSync(join(spoolDir(), 'shipper')) : []);

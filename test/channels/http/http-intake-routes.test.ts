@@ -1,17 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpCustomer } from '../../../src/channels/http/http-channel-schema.ts';
 import { hashClientSecret } from '../../../src/engine/auth/client-secret.ts';
-import { buildGatewayApp } from '../../../src/gateway/http/gateway-app.ts';
-import { GatewayMetrics } from '../../../src/gateway/metrics.ts';
-import { Inbox } from '../../../src/inbox/inbox.ts';
-import { migrateLedger } from '../../../src/ledger/migrations.ts';
-import { silentLogger } from '../../../src/log/logger.ts';
-import { createTestDb, type TestDatabase } from '../../support/stores.ts';
+import { startIntakeApp, type IntakeApp } from './support/intake-app.ts';
 
 const SHIPPER_TOKEN = 'shipper-token-0123456789abcdef';
 const OTHER_TOKEN = 'other-token-0123456789abcdef';
@@ -21,51 +15,20 @@ const OTHER_TOKEN = 'other-token-0123456789abcdef';
  * PGlite); the queues only record what was enqueued.
  */
 describe('HTTP intake: authentication, limits and refusals', () => {
-  let database: TestDatabase;
+  let fixture: IntakeApp;
   let app: FastifyInstance;
-  let dir: string;
-  const parsed: string[] = [];
-  const spoolDir = () => join(dir, 'spool');
+  let parsed: string[];
+  const spoolDir = () => fixture.spoolDir;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'http-intake-'));
-    database = await createTestDb('pglite');
-    await migrateLedger(database.db);
-    const inbox = new Inbox({
-      db: database.db,
-      spoolDir: spoolDir(),
-      queues: { enqueueParse: async (job) => void parsed.push(job.fileId), enqueueFinalize: async () => undefined },
-      logger: silentLogger,
-      duplicateWindowHours: 24,
-      maxFileBytes: 1_000_000,
-    });
     const customers: Record<string, HttpCustomer> = {
       shipper: { customer: 'shipper', tokenHashes: [await hashClientSecret(SHIPPER_TOKEN)], tokens: [] },
       other: { customer: 'other', tokenHashes: [], tokens: [OTHER_TOKEN] },
     };
-    app = buildGatewayApp({
-      db: database.db,
-      logger: silentLogger,
-      metrics: new GatewayMetrics({ db: database.db, queueDepths: async () => ({}) }),
-      opsToken: 'ops-token-0123456789',
-      regress: async () => {
-        throw new Error('not used here');
-      },
-      inbox,
-      readiness: async () => ({}),
-      replay: async () => {
-        throw new Error('not here');
-      },
-      customers: () => ['shipper', 'other'],
-      httpIntake: { httpCustomers: () => customers, resultsDir: join(dir, 'results'), maxFileBytes: 1000, maxRecordsBytes: 500 },
-    });
-    await app.ready();
+    fixture = await startIntakeApp(customers);
+    ({ app, parsed } = fixture);
   });
-  afterAll(async () => {
-    await app?.close();
-    await database?.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => fixture?.close());
 
   const auth = (token: string) => ({ authorization: `Bearer ${token}` });
   const spooledFiles = () => (existsSync(join(spoolDir(), 'shipper')) ? readdirSync(join(spoolDir(), 'shipper')) : []);
