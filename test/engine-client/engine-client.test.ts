@@ -1,7 +1,8 @@
+import { GUIDE_REQUEST_EXAMPLES } from '../../src/engine/http/guide-examples.ts';
 import { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Document } from '../../src/documents/document.ts';
+import { DocumentSchema, type Document } from '../../src/documents/document.ts';
 import { createEngineClient, type EngineClient, type EngineClientOptions } from '../../src/engine-client/index.ts';
 import { createLogger } from '../../src/log/logger.ts';
 
@@ -17,20 +18,7 @@ interface Recorded {
 const SECRET = 'very-secret-client-secret-1234';
 
 // Guide, section 6: the document and its 201 response, verbatim.
-const GUIDE_DOCUMENT: Document = {
-  orderNumber: 'TEST-EXAMPLE-ORDER-001',
-  business: 'kargo',
-  facility: 'sf',
-  direction: 'OUTBOUND',
-  shipmentNumber: 'TEST-EXAMPLE-SHIPMENT-001',
-  items: [
-    { lpn: 'LPNABC', sku: 'SKU123', quantity: 10, quantityUnit: 'CASE' },
-    { lpn: 'LPNABC', sku: 'SKU456', quantity: 8, quantityUnit: 'CASE' },
-    { lpn: 'LPNDEF', sku: 'SKU789', quantity: 12, quantityUnit: 'CASE' },
-    { lpn: 'LPNGHI', sku: 'SKU123', quantity: 6, quantityUnit: 'CASE' },
-    { lpn: 'LPNJKL', sku: 'SKU999', quantity: 15, quantityUnit: 'CASE' },
-  ],
-};
+const GUIDE_DOCUMENT: Document = DocumentSchema.parse(GUIDE_REQUEST_EXAMPLES.createOutboundOrder.value);
 const GUIDE_201 = `{
 "created": [
 { "type": "SHIPMENT", "id": "6463000", "reference": "TEST-EXAMPLE-SHIPMENT-001" },

@@ -1,3 +1,4 @@
+import { GUIDE_REQUEST_EXAMPLES } from '../../../src/engine/http/guide-examples.ts';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { silentLogger } from '../../../src/log/logger.ts';
 import type { Db } from '../../../src/store/db.ts';
@@ -83,21 +84,7 @@ export async function createEngineFixture(kind: StoreKind, overrides: Partial<En
 
 /** The guide's example 1 (section 6), the document most tests send. */
 export function exampleOneDocument(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    orderNumber: 'TEST-EXAMPLE-ORDER-001',
-    business: 'kargo',
-    facility: 'sf',
-    direction: 'OUTBOUND',
-    shipmentNumber: 'TEST-EXAMPLE-SHIPMENT-001',
-    items: [
-      { lpn: 'LPNABC', sku: 'SKU123', quantity: 10, quantityUnit: 'CASE' },
-      { lpn: 'LPNABC', sku: 'SKU456', quantity: 8, quantityUnit: 'CASE' },
-      { lpn: 'LPNDEF', sku: 'SKU789', quantity: 12, quantityUnit: 'CASE' },
-      { lpn: 'LPNGHI', sku: 'SKU123', quantity: 6, quantityUnit: 'CASE' },
-      { lpn: 'LPNJKL', sku: 'SKU999', quantity: 15, quantityUnit: 'CASE' },
-    ],
-    ...overrides,
-  };
+  return { ...structuredClone(GUIDE_REQUEST_EXAMPLES.createOutboundOrder.value), ...overrides };
 }
 
 export function expectProblem(response: LightMyRequestResponse, status: number, code: string): Record<string, unknown> {
