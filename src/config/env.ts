@@ -31,6 +31,11 @@ export const EnvSchema = z.object({
   ENGINE_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   /** Largest accepted request body, in bytes. */
   ENGINE_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
+  /**
+   * How much of its own writes the engine remembers (shipments + orders + items) to apply the next document for
+   * them in one round trip instead of two; 0: read first every time. Always checked against the store.
+   */
+  ENGINE_TARGET_CACHE_SIZE: z.coerce.number().int().min(0).default(50_000),
   /** Gateway HTTP (health, metrics, operations API). */
   GATEWAY_PORT: port.default(8081),
   /** Customers and their mappings. */

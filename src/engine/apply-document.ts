@@ -1,19 +1,22 @@
 import type { Document } from '../documents/document.ts';
 import type { DocumentResponse } from '../documents/response.ts';
 import type { Db, Queryable, Transaction } from '../store/db.ts';
-import { documentResponse } from './document-response.ts';
-import { planDocument, type DocumentTarget } from './plan-document.ts';
-import { loadDocumentTarget } from './store/document-target.ts';
-import { writeDocumentPlan } from './store/document-writes.ts';
+import { documentResponse, shipmentAfter } from './document-response.ts';
+import type { ExpectedTargets } from './expected-targets.ts';
+import { planDocument, type DocumentPlan, type DocumentTarget } from './plan-document.ts';
+import { EngineProblem } from './problem.ts';
+import { applyDocumentPlan, type WrittenIds } from './store/document-writes.ts';
 
 export interface ApplyOptions {
   /** The time the document is processed at (default: now); new shipments are scheduled at it. */
   now?: Date;
   /**
    * The document's target, when the caller already locked and loaded it in this transaction (the idempotent
-   * path does it in the same round trip as the key's lookup); default: `loadDocumentTarget`.
+   * path does it in the same round trip as the key's lookup).
    */
   target?: DocumentTarget;
+  /** What this process last wrote: a document planned against it applies in one round trip when it holds. */
+  expected?: ExpectedTargets;
 }
 
 export interface ApplyOutcome {
@@ -21,23 +24,54 @@ export interface ApplyOutcome {
   body: DocumentResponse;
 }
 
+const RETRYABLE = new Set(['40001', '40P01']);
+
 /**
- * Applies a validated document inside the caller's transaction (the HTTP layer wraps it with idempotency):
- * lock and read, decide (pure), write: two round trips. Nothing is written before every decision is made,
- * and the caller's transaction makes the document apply completely or not at all.
+ * Applies a validated document on its own (no caller transaction). Each round trip is one statement that takes
+ * the document's locks, checks that the store holds the target the plan was made against and writes it, or else
+ * returns the target it holds (`engine.apply_document`): one round trip when the expectation holds (a new order,
+ * or an order this process wrote last), two when it must be read first. Should the target change between those
+ * two (another document for the same shipment or order got in), the document is applied in one transaction
+ * that keeps the locks from the read to the write. Nothing is written before every decision is made, and each
+ * write is one statement: the document applies completely or not at all.
  * Throws EngineProblem 404 BUSINESS_NOT_FOUND / FACILITY_NOT_FOUND, 409 DUPLICATE_ORDER_ITEM_KEY / SHIPMENT_CONFLICT,
  * 422 UNKNOWN_DOCK.
  */
-export async function applyDocumentInTx(tx: Queryable, doc: Document, options: ApplyOptions = {}): Promise<ApplyOutcome> {
-  return applyWith(tx, tx, doc, options);
+export async function applyDocument(db: Db, doc: Document, options: ApplyOptions = {}): Promise<ApplyOutcome> {
+  const now = options.now ?? new Date();
+  const expected = options.expected;
+  try {
+    let target = options.target ?? expected?.expect(doc) ?? null;
+    let guessed = options.target === undefined && target !== null;
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const plan = target ? planAgainst(doc, target, now, guessed) : null;
+      const result = await applyDocumentPlan(db, doc, target && plan ? { target, plan } : null);
+      if ('written' in result) return outcome(doc, target!, plan!, result.written, expected);
+      target = result.target;
+      guessed = false;
+    }
+  } catch (error) {
+    expected?.forget(doc);
+    if (!RETRYABLE.has((error as { code?: string }).code ?? '')) throw error;
+  }
+  return db.transaction((tx) => applyInTx(tx, lastStatementOf(tx), doc, { ...options, now }));
 }
 
 /**
- * Applies a validated document in a transaction of its own: two round trips on a PostgreSQL server, BEGIN with
- * the lock-and-load, the writes with the COMMIT (`Transaction.queryAndCommit`).
+ * Applies a validated document inside the caller's transaction (the idempotent path): the first statement's
+ * locks last until the caller commits, so a target read here is still the store's at the write. Round trips: one
+ * when `options.target` was loaded in this transaction, else two.
  */
-export function applyDocument(db: Db, doc: Document, options: ApplyOptions = {}): Promise<ApplyOutcome> {
-  return db.transaction((tx) => applyWith(tx, lastStatementOf(tx), doc, options));
+export function applyDocumentInTx(tx: Queryable, doc: Document, options: ApplyOptions = {}): Promise<ApplyOutcome> {
+  return applyInTx(tx, tx, doc, options);
+}
+
+async function applyInTx(tx: Queryable, writes: Queryable, doc: Document, options: ApplyOptions): Promise<ApplyOutcome> {
+  const target = options.target ?? (await readTarget(tx, doc));
+  const plan = planDocument(doc, target, options.now ?? new Date());
+  const result = await applyDocumentPlan(writes, doc, { target, plan });
+  if (!('written' in result)) throw new Error(`the target of order ${doc.orderNumber} changed while its locks were held`);
+  return outcome(doc, target, plan, result.written, options.expected);
 }
 
 /** `tx` for the document's last statement, its writes: they commit in the same round trip. */
@@ -45,10 +79,29 @@ function lastStatementOf(tx: Transaction): Queryable {
   return { query: (sql, params) => tx.queryAndCommit(sql, params) };
 }
 
-async function applyWith(tx: Queryable, writes: Queryable, doc: Document, options: ApplyOptions): Promise<ApplyOutcome> {
-  const target = options.target ?? (await loadDocumentTarget(tx, doc));
-  const plan = planDocument(doc, target, options.now ?? new Date());
-  const body = documentResponse(plan, await writeDocumentPlan(writes, plan));
+async function readTarget(tx: Queryable, doc: Document): Promise<DocumentTarget> {
+  const result = await applyDocumentPlan(tx, doc, null);
+  if (!('target' in result)) throw new Error('a read of the target wrote');
+  return result.target;
+}
+
+/**
+ * The plan against `target`. A refusal decided on a guessed target is not the document's answer yet: the
+ * guess may be stale, so the store is read first (null: no plan to send).
+ */
+function planAgainst(doc: Document, target: DocumentTarget, now: Date, guessed: boolean): DocumentPlan | null {
+  try {
+    return planDocument(doc, target, now);
+  } catch (error) {
+    if (guessed && error instanceof EngineProblem) return null;
+    throw error;
+  }
+}
+
+function outcome(doc: Document, target: DocumentTarget, plan: DocumentPlan, written: WrittenIds, expected: ExpectedTargets | undefined): ApplyOutcome {
+  const shipment = shipmentAfter(plan, written);
+  expected?.remember(doc, target, shipment, written.orderId);
+  const body = documentResponse(plan, written, shipment);
   // 201 when anything was created, else 200 (guide, section 13).
   return { status: body.created.length > 0 ? 201 : 200, body };
 }

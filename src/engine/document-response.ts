@@ -9,26 +9,33 @@ import type { WrittenIds } from './store/document-writes.ts';
  * not read back. Entries are listed as in the guide: SHIPMENT, ORDER, then items in request order; a shipment or
  * order that existed is "updated" on every request, even when only its items changed (guide, sections 6-10).
  */
-export function documentResponse(plan: DocumentPlan, ids: WrittenIds): DocumentResponse {
+export function documentResponse(plan: DocumentPlan, ids: WrittenIds, shipment: StoredShipment = shipmentAfter(plan, ids)): DocumentResponse {
   const created: EntityRef[] = [];
   const updated: EntityRef[] = [];
   (plan.shipment.existing ? updated : created).push({ type: 'SHIPMENT', id: String(ids.shipmentId), reference: plan.shipment.values.shipmentNumber });
   (plan.order.existing ? updated : created).push({ type: 'ORDER', id: ids.orderId, reference: plan.order.orderNumber });
-  const createdItems: ItemView[] = plan.items.create.map((values, index) => ({ id: ids.createdItemIds[index]!, ...values }));
-  created.push(...createdItems.map(itemRef));
+  created.push(...createdItemsOf(plan, ids).map(itemRef));
   updated.push(...plan.items.update.map(itemRef));
   const removed = plan.items.remove.map(itemRef);
+  return { created, updated, removed, shipment: shipmentView(shipment) };
+}
 
-  const order = orderAfter(plan, ids.orderId, createdItems);
+/** The shipment as the plan's writes leave it: what the store would now read back. */
+export function shipmentAfter(plan: DocumentPlan, ids: WrittenIds): StoredShipment {
+  const order = orderAfter(plan, ids.orderId, createdItemsOf(plan, ids));
   const orders = [...(plan.shipment.existing?.orders ?? []).filter((other) => other.id !== order.id), order];
   orders.sort((a, b) => Number(a.id) - Number(b.id));
-  const shipment: StoredShipment = {
+  return {
     ...(plan.shipment.existing ?? { id: 0, business: plan.business, facility: plan.facility, arrivedAt: null, departedAt: null }),
     ...plan.shipment.values,
     id: ids.shipmentId,
+    version: ids.version,
     orders,
   };
-  return { created, updated, removed, shipment: shipmentView(shipment) };
+}
+
+function createdItemsOf(plan: DocumentPlan, ids: WrittenIds): ItemView[] {
+  return plan.items.create.map((values, index) => ({ id: ids.createdItemIds[index]!, ...values }));
 }
 
 /** Items keep their creation order: the kept and updated ones where they were, new ones after them. */

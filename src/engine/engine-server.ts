@@ -37,6 +37,7 @@ export async function startEngineServer(env: Env, logger: Logger, shared?: { db:
       jwtSecret: loadJwtSecret({ secret: env.ENGINE_JWT_SECRET, dataDir: env.DATA_DIR }),
       tokenTtlSeconds: env.ENGINE_TOKEN_TTL_SECONDS,
       bodyLimitBytes: env.ENGINE_BODY_LIMIT_BYTES,
+      targetCacheSize: env.ENGINE_TARGET_CACHE_SIZE,
     });
     const address = await app.listen({ host: env.HOST, port: env.PORT });
     const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');

@@ -16,7 +16,25 @@ export interface DocumentTarget {
   /** The latest non-eligible shipment with that number, when there is no eligible one. */
   blockedShipment: { arrived: boolean } | null;
   /** The most recently created eligible order; its view is loaded only when it is not on `shipment`. */
-  order: { id: string; shipmentId: number; view: OrderView | null } | null;
+  order: { id: string; shipmentId: number; shipmentVersion: string; view: OrderView | null } | null;
+}
+
+/**
+ * What a target is made of for `engine.apply_document` (migration 015): the ids and the versions of the shipments
+ * it holds. The store writes a plan only when it finds the same fingerprint under the document's locks. Every
+ * key is present (null for "none"): the store compares the whole object.
+ */
+export function targetFingerprint(target: DocumentTarget): Record<string, string | number | null> {
+  return {
+    businessId: target.businessId,
+    facilityId: target.facilityId,
+    dockId: target.dockId,
+    shipmentId: target.shipment?.id ?? null,
+    shipmentVersion: target.shipment?.version ?? null,
+    orderId: target.order?.id ?? null,
+    orderShipmentId: target.order?.shipmentId ?? null,
+    orderShipmentVersion: target.order?.shipmentVersion ?? null,
+  };
 }
 
 export type ShipmentValues = Pick<

@@ -6,6 +6,8 @@ import type { OrderView, ShipmentView } from '../documents/response.ts';
  */
 export interface StoredShipment {
   id: number;
+  /** Changes with every write to the shipment, its orders or their items (migration 015); never shown. */
+  version: string;
   shipmentNumber: string;
   business: string;
   facility: string;

@@ -26,7 +26,7 @@ export async function recordShipmentEvent(db: Db, id: number, status: ShipmentEv
     if (!current) throw new EngineProblem(404, 'SHIPMENT_NOT_FOUND', `Shipment ${id} was not found.`);
     const problem = eventProblem(current, status);
     if (problem) throw problem;
-    await tx.query(`UPDATE engine.shipments SET ${status === 'ARRIVED' ? 'arrived_at' : 'departed_at'} = $2 WHERE id = $1`, [id, at]);
+    await tx.query(`UPDATE engine.shipments SET ${status === 'ARRIVED' ? 'arrived_at' : 'departed_at'} = $2, version = gen_random_uuid() WHERE id = $1`, [id, at]);
     return shipmentView((await loadShipment(tx, id))!);
   });
 }

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { decodeBody, parseJsonBody } from './body-text.ts';
-import { setRequestBodySha256 } from './request-context.ts';
+import { setRequestRawBody } from './request-context.ts';
 import { parseXmlDocument } from './xml-document.ts';
 
 export const JSON_TYPES = ['application/json'] as const;
@@ -11,12 +10,12 @@ export const FORM_TYPES = ['application/x-www-form-urlencoded'] as const;
 type BodyKind = 'json' | 'xml' | 'form';
 
 /**
- * Every parser reads the whole body as bytes (bounded by the route's bodyLimit), records its sha256 for
- * Idempotency-Key comparison, then decodes by charset. Registered per plugin, so a route takes only its types.
+ * Every parser reads the whole body as bytes (bounded by the route's bodyLimit), keeps them for the
+ * Idempotency-Key comparison (requestBodySha256), then decodes by charset. Registered per plugin, so a route takes only its types.
  */
 export function addBodyParsers(scope: FastifyInstance, kinds: readonly BodyKind[]): void {
   const parse = (request: FastifyRequest, body: Buffer, kind: BodyKind): unknown => {
-    setRequestBodySha256(request, createHash('sha256').update(body).digest('hex'));
+    setRequestRawBody(request, body);
     const text = decodeBody(body, request.headers['content-type']);
     if (kind === 'json') return parseJsonBody(text);
     if (kind === 'xml') return parseXmlDocument(text);

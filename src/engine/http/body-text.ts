@@ -1,6 +1,9 @@
 import { TextDecoder } from 'node:util';
 import { EngineProblem } from '../problem.ts';
 
+/** Nearly every body is UTF-8; a decoder without `stream` keeps no state between calls, so one serves all. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Bytes to text by the Content-Type's charset (UTF-8 when absent). A charset the runtime cannot decode is 415,
  * bytes that are not valid in the declared charset are 400: both say what to change.
@@ -9,7 +12,7 @@ export function decodeBody(body: Buffer, contentType: string | undefined): strin
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType ?? '')?.[1] ?? 'utf-8';
   let decoder: TextDecoder;
   try {
-    decoder = new TextDecoder(charset, { fatal: true });
+    decoder = /^utf-?8$/i.test(charset) ? UTF8 : new TextDecoder(charset, { fatal: true });
   } catch {
     throw new EngineProblem(415, 'UNSUPPORTED_MEDIA_TYPE', `charset "${charset.slice(0, 40)}" is not supported; send UTF-8.`);
   }

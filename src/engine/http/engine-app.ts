@@ -24,6 +24,8 @@ export interface EngineAppOptions {
   audience?: string | undefined;
   /** Largest POST /v1/documents body; larger is 413. */
   bodyLimitBytes: number;
+  /** See ENGINE_TARGET_CACHE_SIZE (default 50,000; 0: none). */
+  targetCacheSize?: number;
   /** The clock (tests move it); default: the system clock. */
   now?: () => Date;
 }
@@ -123,7 +125,14 @@ export function buildEngineApp(options: EngineAppOptions): FastifyInstance {
 
   app.register(healthRoute, { db: options.db });
   app.register(tokenRoute, { db: options.db, tokens });
-  app.register(documentsRoute, { db: options.db, tokens, bodyLimitBytes: options.bodyLimitBytes, now, logger: options.logger });
+  app.register(documentsRoute, {
+    db: options.db,
+    tokens,
+    bodyLimitBytes: options.bodyLimitBytes,
+    targetCacheSize: options.targetCacheSize ?? 50_000,
+    now,
+    logger: options.logger,
+  });
   app.register(shipmentsRoutes, { db: options.db, tokens, now });
   return app;
 }

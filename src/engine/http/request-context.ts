@@ -1,12 +1,13 @@
+import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { TokenClaims } from '../auth/access-token.ts';
 
 /**
- * What the hooks learn about a request and the handler needs: the authenticated client and the raw body's hash.
- * WeakMaps rather than fastify declaration merging, so these stay private to the engine's app.
+ * What the hooks learn about a request and the handler needs: the authenticated client and the raw body (for its
+ * hash). WeakMaps rather than fastify declaration merging, so these stay private to the engine's app.
  */
 const clients = new WeakMap<FastifyRequest, TokenClaims>();
-const bodyHashes = new WeakMap<FastifyRequest, string>();
+const rawBodies = new WeakMap<FastifyRequest, Buffer>();
 
 export function setRequestClient(request: FastifyRequest, claims: TokenClaims): void {
   clients.set(request, claims);
@@ -22,10 +23,12 @@ export function optionalRequestClient(request: FastifyRequest): TokenClaims | un
   return clients.get(request);
 }
 
-export function setRequestBodySha256(request: FastifyRequest, hash: string): void {
-  bodyHashes.set(request, hash);
+export function setRequestRawBody(request: FastifyRequest, body: Buffer): void {
+  rawBodies.set(request, body);
 }
 
+/** sha256 (hex) of the raw body, computed when asked: only requests with an Idempotency-Key need it. */
 export function requestBodySha256(request: FastifyRequest): string | undefined {
-  return bodyHashes.get(request);
+  const body = rawBodies.get(request);
+  return body && createHash('sha256').update(body).digest('hex');
 }

@@ -1,42 +1,78 @@
-import { itemKey } from '../../documents/document.ts';
+import { itemKey, type Document } from '../../documents/document.ts';
 import { prepared, type Queryable } from '../../store/db.ts';
-import type { DocumentPlan } from '../plan-document.ts';
+import { ITEM_DEFAULTS, type ItemValues } from '../entity-values.ts';
+import { targetFingerprint, type DocumentPlan, type DocumentTarget } from '../plan-document.ts';
+import { loadDocumentTargetParams } from './document-target.ts';
 
-/** The ids the writes assigned or kept; `createdItemIds` follows `plan.items.create`. */
+/** The ids the writes assigned or kept, and the shipment's new version; `createdItemIds` follows `plan.items.create`. */
 export interface WrittenIds {
   shipmentId: number;
   orderId: string;
   createdItemIds: string[];
+  version: string;
 }
 
-const WRITE_DOCUMENT_PLAN = prepared(
-  'engine_write_document_plan',
-  'SELECT engine.write_document_plan($1::jsonb, $2::jsonb, $3::jsonb, $4::jsonb, $5::jsonb) AS written',
+/** Either the plan was written, or the store holds something else for the document: this target. */
+export type ApplyCall = { written: WrittenIds } | { target: DocumentTarget };
+
+const APPLY_DOCUMENT = prepared(
+  'engine_apply_document',
+  'SELECT engine.apply_document($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::jsonb, $14::jsonb) AS applied',
 );
 
-/** Writes a plan in one round trip (`engine.write_document_plan`, migration 012), inside the caller's transaction. */
-export async function writeDocumentPlan(tx: Queryable, plan: DocumentPlan): Promise<WrittenIds> {
-  const { shipment, order, items } = plan;
-  const { rows } = await tx.query<{ written: { shipmentId: number; orderId: string; createdItems: [string, string, string][] } }>(
-    WRITE_DOCUMENT_PLAN,
-    [
-      JSON.stringify({ id: shipment.existing?.id ?? null, facilityId: plan.facilityId, ...shipment.values, changed: shipment.changed }),
-      JSON.stringify({
-        id: order.existing?.id ?? null,
-        businessId: plan.businessId,
-        facilityId: plan.facilityId,
-        direction: order.direction,
-        orderNumber: order.orderNumber,
-        ...order.values,
-        changed: order.changed,
-      }),
-      JSON.stringify(items.remove.map((item) => item.id)),
-      JSON.stringify(items.update),
-      JSON.stringify(items.create),
-    ],
-  );
-  const { shipmentId, orderId, createdItems } = rows[0]!.written;
+interface AppliedRow {
+  applied:
+    | { written: { shipmentId: number; orderId: string; createdItems: [string, string, string][]; version: string } }
+    | { target: DocumentTarget };
+}
+
+/**
+ * One round trip (`engine.apply_document`, migration 015): takes the document's locks and writes `plan` when the
+ * store holds the target the plan was made against (`expected`); otherwise writes nothing and returns the target
+ * the store holds. `expected` null only loads. The locks last as long as the caller's transaction, or this
+ * statement alone when there is none.
+ */
+export async function applyDocumentPlan(
+  q: Queryable,
+  doc: Document,
+  expected: { target: DocumentTarget; plan: DocumentPlan } | null,
+): Promise<ApplyCall> {
+  const plan = expected?.plan;
+  const { rows } = await q.query<AppliedRow>(APPLY_DOCUMENT, [
+    ...loadDocumentTargetParams(doc),
+    expected ? JSON.stringify(targetFingerprint(expected.target)) : null,
+    ...(plan ? planParams(plan) : [null, null, null, null, null]),
+  ]);
+  const applied = rows[0]!.applied;
+  if ('target' in applied) return applied;
+  const { shipmentId, orderId, createdItems, version } = applied.written;
   // Keys are unique within a document (validateDocument), so lpn + sku maps each new row to the item it came from.
   const idByKey = new Map(createdItems.map(([id, lpn, sku]) => [itemKey({ lpn, sku }), id]));
-  return { shipmentId, orderId, createdItemIds: items.create.map((item) => idByKey.get(itemKey(item))!) };
+  return { written: { shipmentId, orderId, version, createdItemIds: plan!.items.create.map((item) => idByKey.get(itemKey(item))!) } };
+}
+
+/**
+ * The plan as `engine.apply_document` takes it (migration 015): a shipment or order only when it is created or
+ * changes, each list of items only when it has any, items without their empty defaults.
+ */
+function planParams(plan: DocumentPlan): (string | null)[] {
+  const { shipment, order, items } = plan;
+  const listOrNull = (list: readonly unknown[]) => (list.length > 0 ? JSON.stringify(list) : null);
+  return [
+    shipment.existing && !shipment.changed ? null : JSON.stringify(shipment.values),
+    order.existing && !order.changed ? null : JSON.stringify(order.values),
+    listOrNull(items.remove.map((item) => item.id)),
+    listOrNull(items.update.map(withoutDefaults)),
+    listOrNull(items.create.map(withoutDefaults)),
+  ];
+}
+
+/** An item without the fields that hold their empty default: the store fills them in (migration 015). */
+function withoutDefaults<T extends Partial<ItemValues>>(item: T): Partial<T> {
+  const sent: Partial<T> = {};
+  for (const key in item) {
+    const value = item[key];
+    if (value !== ITEM_DEFAULTS[key as keyof ItemValues] && !(Array.isArray(value) && value.length === 0)) sent[key] = value;
+  }
+  return sent;
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyDocument, applyDocumentInTx, type ApplyOptions, type ApplyOutcome } from '../../../src/engine/apply-document.ts';
 import { DocumentResponseSchema } from '../../../src/documents/response.ts';
 import { validateDocument } from '../../../src/engine/documents/validate-document.ts';
+import { ExpectedTargets } from '../../../src/engine/expected-targets.ts';
 import { getShipment } from '../../../src/engine/shipments.ts';
 import { STORE_KINDS, type TestDatabase } from '../../support/stores.ts';
 import { clearDocuments, createEngineTestDb } from './engine-test-store.ts';
@@ -17,17 +18,28 @@ const example1Items = [
 ];
 const refs = (entries: { type: string; reference: string }[]) => entries.map((e) => `${e.type}:${e.reference}`);
 
-describe.each(STORE_KINDS)('applyDocument on %s', (kind) => {
+// Every rule holds both ways a document is applied: read first, then written (nothing expected), and planned
+// against what this engine wrote last and written in one statement (src/engine/expected-targets.ts).
+const CASES = STORE_KINDS.flatMap((kind) => [
+  { kind, expecting: false, name: `${kind}, reading first` },
+  { kind, expecting: true, name: `${kind}, expecting its own writes` },
+]);
+
+describe.each(CASES)('applyDocument on $name', ({ kind, expecting }) => {
   let t: TestDatabase;
+  let expected: ExpectedTargets | undefined;
   beforeAll(async () => {
     t = await createEngineTestDb(kind);
   });
   afterAll(async () => t?.drop());
-  beforeEach(async () => clearDocuments(t));
+  beforeEach(async () => {
+    await clearDocuments(t);
+    expected = expecting ? new ExpectedTargets(10_000) : undefined;
+  });
 
   /** Applies a raw body; checks the response against its schema and its shipment against a fresh read of the store. */
   async function apply(body: Record<string, unknown>, options?: ApplyOptions): Promise<ApplyOutcome> {
-    const outcome = await applyDocument(t.db, validateDocument({ ...base, ...body }), options);
+    const outcome = await applyDocument(t.db, validateDocument({ ...base, ...body }), { ...(expected ? { expected } : {}), ...options });
     expect(DocumentResponseSchema.strict().safeParse(outcome.body).error).toBeUndefined();
     expect(outcome.body.shipment).toEqual((await getShipment(t.db, outcome.body.shipment.id))?.view);
     return outcome;

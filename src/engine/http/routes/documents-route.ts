@@ -4,6 +4,7 @@ import type { Db } from '../../../store/db.ts';
 import type { TokenSettings } from '../../auth/access-token.ts';
 import { assertGranted } from '../../auth/grants.ts';
 import { applyDocument } from '../../apply-document.ts';
+import { ExpectedTargets } from '../../expected-targets.ts';
 import { validateDocument } from '../../documents/validate-document.ts';
 import { applyDocumentIdempotently, isValidIdempotencyKey, purgeExpiredIdempotencyKeys } from '../../idempotency/apply-idempotently.ts';
 import { EngineProblem } from '../../problem.ts';
@@ -15,6 +16,8 @@ export interface DocumentsRouteOptions {
   db: Db;
   tokens: TokenSettings;
   bodyLimitBytes: number;
+  /** ExpectedTargets' capacity; 0: none. */
+  targetCacheSize: number;
   now: () => Date;
   logger: Logger;
 }
@@ -24,6 +27,7 @@ const PURGE_INTERVAL_MS = 60_000;
 
 export async function documentsRoute(app: FastifyInstance, options: DocumentsRouteOptions): Promise<void> {
   const { db, now } = options;
+  const expected = options.targetCacheSize > 0 ? new ExpectedTargets(options.targetCacheSize) : undefined;
   addBodyParsers(app, ['json', 'xml']);
   app.addHook('onRequest', bearerAuthHook(options.tokens));
 
@@ -52,7 +56,7 @@ export async function documentsRoute(app: FastifyInstance, options: DocumentsRou
       const at = now();
       const key = request.headers['idempotency-key'];
       if (key === undefined) {
-        const outcome = await applyDocument(db, document, { now: at });
+        const outcome = await applyDocument(db, document, { now: at, ...(expected ? { expected } : {}) });
         return reply.code(outcome.status).send(outcome.body);
       }
       if (typeof key !== 'string' || !isValidIdempotencyKey(key)) {
