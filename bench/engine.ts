@@ -11,10 +11,17 @@
  * on loopback, and drops the database at the end. With --rounds > 1 the two phases alternate and the medians are
  * printed (the ratio: the median of the rounds' ratios). The last line reads
  * `engine over HTTP: N docs/s; ceiling (pg, 1 round trip/doc): M docs/s; ratio R`.
+ *
+ * The existing orders of each phase are created by the ceiling's function, so the engine has not written them:
+ * its first document for each one is planned after a read (two round trips), as for orders another engine process
+ * wrote (src/engine/expected-targets.ts). Each phase starts after a CHECKPOINT (see `checkpoint`). Every phase line
+ * also says where the CPU went, per document (Linux /proc): the PostgreSQL server's processes, the engine's
+ * process and this client. The two phases share the machine's cores, so on a machine with few cores the ratio is
+ * close to the ratio of those CPU sums.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +112,71 @@ interface PhaseResult {
   seconds: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU milliseconds per document of the timed run, by process; null where /proc cannot tell (not Linux). */
+  cpuMsPerDocument: { client: number; engine: number | null; postgres: number | null };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Where the CPU goes: both phases share one machine, so a ratio below 1 is CPU spent elsewhere than in PostgreSQL
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * utime + stime of a process, in clock ticks, and with `children` its reaped children's too (a PostgreSQL backend
+ * that exits during a phase is counted by the postmaster then); null when /proc cannot tell.
+ */
+function processTicks(pid: string, children = false): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    return fields[11]! + fields[12]! + (children ? fields[13]! + fields[14]! : 0);
+  } catch {
+    return null;
+  }
+}
+
+/** Every PostgreSQL server process on this machine (the bench's database is the only busy one). */
+function postgresTicks(): number | null {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid));
+  } catch {
+    return null;
+  }
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // A backend that exits between the listing and the read is counted by the postmaster (see processTicks).
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') ticks += processTicks(pid, true) ?? 0;
+    } catch {
+      // gone
+    }
+  }
+  return ticks;
+}
+
+interface CpuSnapshot {
+  client: NodeJS.CpuUsage;
+  engine: number | null;
+  postgres: number | null;
+}
+
+let enginePid: string | null = null;
+
+function cpuSnapshot(): CpuSnapshot {
+  return { client: process.cpuUsage(), engine: enginePid ? processTicks(enginePid) : 0, postgres: postgresTicks() };
+}
+
+function cpuPerDocument(since: CpuSnapshot, documents: number): PhaseResult['cpuMsPerDocument'] {
+  const now = cpuSnapshot();
+  const client = process.cpuUsage(since.client);
+  const ticksPerDocument = (end: number | null, start: number | null) =>
+    end === null || start === null ? null : ((end - start) * 1000) / CLOCK_TICKS_PER_SECOND / documents;
+  return {
+    client: (client.user + client.system) / 1000 / documents,
+    engine: ticksPerDocument(now.engine, since.engine),
+    postgres: ticksPerDocument(now.postgres, since.postgres),
+  };
 }
 
 /**
@@ -131,12 +203,14 @@ async function runPhase(prefix: string, applyOne: (doc: BenchDocument) => Promis
   };
   if (WARMUP_SECONDS > 0) await drive(WARMUP_SECONDS, null);
   const latencies: number[] = [];
+  const cpu = cpuSnapshot();
   const started = performance.now();
   const documents = await drive(SECONDS, latencies);
   const seconds = (performance.now() - started) / 1000;
+  const cpuMsPerDocument = cpuPerDocument(cpu, documents);
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { docsPerSecond: documents / seconds, documents, seconds, p50Ms: at(0.5), p99Ms: at(0.99) };
+  return { docsPerSecond: documents / seconds, documents, seconds, p50Ms: at(0.5), p99Ms: at(0.99), cpuMsPerDocument };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -347,10 +421,13 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-function describe(name: string, result: PhaseResult): string {
+function describe(name: string, result: PhaseResult, withEngine: boolean): string {
+  const { client, engine, postgres } = result.cpuMsPerDocument;
+  const ms = (value: number | null) => (value === null ? '?' : value.toFixed(2));
   return (
     `${name.padEnd(36)} ${Math.round(result.docsPerSecond).toString().padStart(6)} docs/s ` +
-    `(${result.documents} in ${result.seconds.toFixed(1)} s; p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms)`
+    `(${result.documents} in ${result.seconds.toFixed(1)} s; p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms; ` +
+    `CPU ms/doc: postgres ${ms(postgres)}${withEngine ? `, engine ${ms(engine)}` : ''}, client ${ms(client)})`
   );
 }
 
@@ -369,6 +446,23 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
+/**
+ * Each phase starts right after a checkpoint. Both write a lot of WAL (10 items a document), so the server's own
+ * checkpoints (every max_wal_size) fall inside some phases and not others, and a phase after a checkpoint pays the
+ * full-page images of every page it touches first: measured here as per-round ratios from 0.34 to 0.62 for the
+ * same code. Needs a superuser (or pg_checkpoint); without one the phases run as they come.
+ */
+let checkpointRefused = false;
+async function checkpoint(): Promise<void> {
+  if (checkpointRefused) return;
+  try {
+    await adminQuery('CHECKPOINT');
+  } catch (error) {
+    checkpointRefused = true;
+    console.log(`no CHECKPOINT before the phases (${(error as Error).message}): expect noisier rounds`);
+  }
+}
+
 await adminQuery(`CREATE DATABASE ${databaseName}`);
 let engine: { url: string; child: ChildProcess } | undefined;
 let http: HttpPool | undefined;
@@ -383,6 +477,7 @@ try {
     await db.close();
   }
   engine = await startEngine(databaseUrl.toString(), dataDir);
+  enginePid = engine.child.pid === undefined ? null : String(engine.child.pid);
   const token = await accessToken(engine.url);
   http = new HttpPool(engine.url, { connections: CONCURRENCY, pipelining: 1 });
   pool = new pg.Pool({ connectionString: databaseUrl.toString(), max: CONCURRENCY });
@@ -397,16 +492,18 @@ try {
     // The ceiling first: the tables only grow, so the engine runs on the larger ones (not in its favour).
     const ceilingPrefix = `C${round}`;
     await seedExisting(pool, ceilingPrefix);
+    await checkpoint();
     const ceiling = await runPhase(ceilingPrefix, async (doc) => {
       await pool!.query(ceilingQuery(doc));
     });
-    console.log(describe(`ceiling (pg, 1 round trip/doc)`, ceiling));
+    console.log(describe(`ceiling (pg, 1 round trip/doc)`, ceiling, false));
     ceilingRates.push(ceiling.docsPerSecond);
 
     const enginePrefix = `E${round}`;
     await seedExisting(pool, enginePrefix);
+    await checkpoint();
     const overHttp = await runPhase(enginePrefix, engineApplier(http, token));
-    console.log(describe('engine over HTTP', overHttp));
+    console.log(describe('engine over HTTP', overHttp, true));
     engineRates.push(overHttp.docsPerSecond);
   }
   const engineRate = median(engineRates);

@@ -3,9 +3,9 @@ import type { DocumentResponse } from '../documents/response.ts';
 import type { Db, Queryable, Transaction } from '../store/db.ts';
 import { documentResponse, shipmentAfter } from './document-response.ts';
 import type { ExpectedTargets } from './expected-targets.ts';
-import { planDocument, type DocumentPlan, type DocumentTarget } from './plan-document.ts';
+import { planDocument, type DocumentTarget } from './plan-document.ts';
 import { EngineProblem } from './problem.ts';
-import { applyDocumentPlan, type WrittenIds } from './store/document-writes.ts';
+import { applyDocumentPlan, type Expectation, type WrittenIds } from './store/document-writes.ts';
 
 export interface ApplyOptions {
   /** The time the document is processed at (default: now); new shipments are scheduled at it. */
@@ -39,22 +39,34 @@ const RETRYABLE = new Set(['40001', '40P01']);
  */
 export async function applyDocument(db: Db, doc: Document, options: ApplyOptions = {}): Promise<ApplyOutcome> {
   const now = options.now ?? new Date();
-  const expected = options.expected;
+  const { expected } = options;
   try {
-    let target = options.target ?? expected?.expect(doc) ?? null;
-    let guessed = options.target === undefined && target !== null;
+    let expectation = options.target ? { target: options.target, plan: planDocument(doc, options.target, now) } : expectedTarget(doc, expected, now);
     for (let attempt = 1; attempt <= 2; attempt++) {
-      const plan = target ? planAgainst(doc, target, now, guessed) : null;
-      const result = await applyDocumentPlan(db, doc, target && plan ? { target, plan } : null);
-      if ('written' in result) return outcome(doc, target!, plan!, result.written, expected);
-      target = result.target;
-      guessed = false;
+      const result = await applyDocumentPlan(db, doc, expectation);
+      if ('written' in result) return appliedOutcome(doc, expectation!, result.written, expected);
+      expectation = { target: result.target, plan: planDocument(doc, result.target, now) };
     }
   } catch (error) {
     expected?.forget(doc);
     if (!RETRYABLE.has((error as { code?: string }).code ?? '')) throw error;
   }
   return db.transaction((tx) => applyInTx(tx, lastStatementOf(tx), doc, { ...options, now }));
+}
+
+/**
+ * The document planned against what `expected` says the store holds for it; null when it cannot tell, or when
+ * that plan is a refusal: the expectation may be stale, and a refusal is only ever decided against the store.
+ */
+export function expectedTarget(doc: Document, expected: ExpectedTargets | undefined, now: Date): Expectation | null {
+  const target = expected?.expect(doc);
+  if (!target) return null;
+  try {
+    return { target, plan: planDocument(doc, target, now) };
+  } catch (error) {
+    if (error instanceof EngineProblem) return null;
+    throw error;
+  }
 }
 
 /**
@@ -71,7 +83,7 @@ async function applyInTx(tx: Queryable, writes: Queryable, doc: Document, option
   const plan = planDocument(doc, target, options.now ?? new Date());
   const result = await applyDocumentPlan(writes, doc, { target, plan });
   if (!('written' in result)) throw new Error(`the target of order ${doc.orderNumber} changed while its locks were held`);
-  return outcome(doc, target, plan, result.written, options.expected);
+  return appliedOutcome(doc, { target, plan }, result.written, options.expected);
 }
 
 /** `tx` for the document's last statement, its writes: they commit in the same round trip. */
@@ -85,20 +97,8 @@ async function readTarget(tx: Queryable, doc: Document): Promise<DocumentTarget>
   return result.target;
 }
 
-/**
- * The plan against `target`. A refusal decided on a guessed target is not the document's answer yet: the
- * guess may be stale, so the store is read first (null: no plan to send).
- */
-function planAgainst(doc: Document, target: DocumentTarget, now: Date, guessed: boolean): DocumentPlan | null {
-  try {
-    return planDocument(doc, target, now);
-  } catch (error) {
-    if (guessed && error instanceof EngineProblem) return null;
-    throw error;
-  }
-}
-
-function outcome(doc: Document, target: DocumentTarget, plan: DocumentPlan, written: WrittenIds, expected: ExpectedTargets | undefined): ApplyOutcome {
+/** The response to a document whose plan was written; `expected` learns the shipment it left. */
+export function appliedOutcome(doc: Document, { target, plan }: Expectation, written: WrittenIds, expected: ExpectedTargets | undefined): ApplyOutcome {
   const shipment = shipmentAfter(plan, written);
   expected?.remember(doc, target, shipment, written.orderId);
   const body = documentResponse(plan, written, shipment);

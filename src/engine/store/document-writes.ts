@@ -15,40 +15,50 @@ export interface WrittenIds {
 /** Either the plan was written, or the store holds something else for the document: this target. */
 export type ApplyCall = { written: WrittenIds } | { target: DocumentTarget };
 
+/** A target and the plan made against it: what a document is sent with when the engine expects its target. */
+export interface Expectation {
+  target: DocumentTarget;
+  plan: DocumentPlan;
+}
+
 const APPLY_DOCUMENT = prepared(
   'engine_apply_document',
   'SELECT engine.apply_document($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::jsonb, $14::jsonb) AS applied',
 );
 
-interface AppliedRow {
-  applied:
-    | { written: { shipmentId: number; orderId: string; createdItems: [string, string, string][]; version: string } }
-    | { target: DocumentTarget };
-}
+/** What `engine.apply_document` returns (json). */
+export type AppliedJson =
+  | { written: { shipmentId: number; orderId: string; createdItems: [string, string, string][]; version: string } }
+  | { target: DocumentTarget };
 
 /**
- * One round trip (`engine.apply_document`, migration 015): takes the document's locks and writes `plan` when the
- * store holds the target the plan was made against (`expected`); otherwise writes nothing and returns the target
- * the store holds. `expected` null only loads. The locks last as long as the caller's transaction, or this
- * statement alone when there is none.
+ * One round trip (`engine.apply_document`, migration 015): takes the document's locks and writes the plan when the
+ * store holds the target it was made against; otherwise writes nothing and returns the target the store holds.
+ * `expected` null only reads. The locks last as long as the caller's transaction, or this statement alone when
+ * there is none.
  */
-export async function applyDocumentPlan(
-  q: Queryable,
-  doc: Document,
-  expected: { target: DocumentTarget; plan: DocumentPlan } | null,
-): Promise<ApplyCall> {
-  const plan = expected?.plan;
-  const { rows } = await q.query<AppliedRow>(APPLY_DOCUMENT, [
+export async function applyDocumentPlan(q: Queryable, doc: Document, expected: Expectation | null): Promise<ApplyCall> {
+  const { rows } = await q.query<{ applied: AppliedJson }>(APPLY_DOCUMENT, applyDocumentParams(doc, expected));
+  return applyCallOf(rows[0]!.applied, expected);
+}
+
+/** The parameters of `engine.apply_document`, in order (also the tail of the idempotent call's, migration 015). */
+export function applyDocumentParams(doc: Document, expected: Expectation | null): unknown[] {
+  return [
     ...loadDocumentTargetParams(doc),
     expected ? JSON.stringify(targetFingerprint(expected.target)) : null,
-    ...(plan ? planParams(plan) : [null, null, null, null, null]),
-  ]);
-  const applied = rows[0]!.applied;
+    ...(expected ? planParams(expected.plan) : [null, null, null, null, null]),
+  ];
+}
+
+/** `engine.apply_document`'s answer, with the new items' ids in the plan's order. */
+export function applyCallOf(applied: AppliedJson, expected: Expectation | null): ApplyCall {
   if ('target' in applied) return applied;
   const { shipmentId, orderId, createdItems, version } = applied.written;
   // Keys are unique within a document (validateDocument), so lpn + sku maps each new row to the item it came from.
   const idByKey = new Map(createdItems.map(([id, lpn, sku]) => [itemKey({ lpn, sku }), id]));
-  return { written: { shipmentId, orderId, version, createdItemIds: plan!.items.create.map((item) => idByKey.get(itemKey(item))!) } };
+  const created = expected?.plan.items.create ?? [];
+  return { written: { shipmentId, orderId, version, createdItemIds: created.map((item) => idByKey.get(itemKey(item))!) } };
 }
 
 /**

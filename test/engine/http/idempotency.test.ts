@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyDocument } from '../../../src/engine/apply-document.ts';
+import { validateDocument } from '../../../src/engine/documents/validate-document.ts';
 import { purgeExpiredIdempotencyKeys } from '../../../src/engine/idempotency/apply-idempotently.ts';
 import { STORE_KINDS } from '../../support/stores.ts';
 import { createEngineFixture, exampleOneDocument, expectProblem, type EngineFixture } from './engine-app-fixture.ts';
@@ -32,6 +34,22 @@ describe.each(STORE_KINDS)('Idempotency-Key on %s', (kind) => {
     // Without the key the same OVERWRITE document applies again: new item ids (guide, section 6).
     const applied = await f.postDocument(body);
     expect(applied.json().removed).toHaveLength(5);
+  });
+
+  it('each keyed document applies against what the store holds, whether this engine wrote it last or another one did', async () => {
+    const shipmentId = (await f.postDocument(doc('7'), { 'idempotency-key': 'key-7a' })).json().shipment.id;
+    const merge = (lpn: string, quantity: number) =>
+      exampleOneDocument({ orderNumber: 'IDEM-7', shipmentNumber: 'IDEM-7', orderItemUpdateStrategy: 'MERGE', items: [{ lpn, sku: 'SKU-7', quantity }] });
+    // This engine wrote the order last: the document is checked and written in the key's own round trip.
+    expect((await f.postDocument(merge('NEW-1', 1), { 'idempotency-key': 'key-7b' })).statusCode).toBe(201);
+    // Another engine process (no expectations of its own) adds an item under this one's expectation.
+    await applyDocument(f.db, validateDocument(merge('NEW-2', 2)));
+    const outcome = await f.postDocument(merge('NEW-1', 3), { 'idempotency-key': 'key-7c' });
+    expect(outcome.statusCode).toBe(200);
+    const items = outcome.json().shipment.orders[0].items.map((i: { lpn: string; quantity: number }) => [i.lpn, i.quantity]);
+    expect(items.slice(-2)).toEqual([['NEW-1', 3], ['NEW-2', 2]]);
+    expect(await itemIds(shipmentId)).toHaveLength(7);
+    expect((await f.postDocument(merge('NEW-1', 3), { 'idempotency-key': 'key-7c' })).body).toBe(outcome.body);
   });
 
   it('the same key with a different body is 422 IDEMPOTENCY_KEY_REUSED', async () => {

@@ -69,6 +69,7 @@ export async function documentsRoute(app: FastifyInstance, options: DocumentsRou
         requestSha256: requestBodySha256(request) ?? '',
         document,
         now: at,
+        ...(expected ? { expected } : {}),
       });
       if (stored.replayed) reply.header('Idempotent-Replayed', 'true');
       return reply.code(stored.status).type('application/json; charset=utf-8').send(stored.body);

@@ -276,6 +276,35 @@ $$;
 -- Replaced by engine.apply_document.
 DROP FUNCTION engine.write_document_plan(jsonb, jsonb, jsonb, jsonb, jsonb);
 
+-- The first round trip of a document sent with an Idempotency-Key (engine.idempotent_lookup_and_load of migration
+-- 013, which this replaces): the key's lock and lookup, then, when the key holds no live response,
+-- engine.apply_document, whose writes commit only with the response's insert (src/engine/idempotency). Same locks,
+-- same order: the key first.
+CREATE FUNCTION engine.idempotent_apply_document(
+  p_client_id text, p_key text, p_now timestamptz,
+  shipment_key text, order_key text, business_slug text, facility_slug text, dock_slug text,
+  target_number text, order_direction text, target_order_number text,
+  p_expected jsonb, p_shipment jsonb, p_order jsonb, p_removed jsonb, p_updated jsonb, p_created jsonb
+) RETURNS json LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  v_stored json;
+BEGIN
+  -- Lock class 100 with hashtext(client \n key): the key's lock as src/engine/idempotency takes it.
+  PERFORM pg_advisory_xact_lock(100, hashtext(p_client_id || E'\n' || p_key));
+  SELECT json_build_object('requestSha256', k.request_sha256, 'status', k.response_status, 'body', k.response_body)
+  INTO v_stored
+  FROM engine.idempotency_keys k
+  WHERE k.client_id = p_client_id AND k.idempotency_key = p_key AND k.expires_at > p_now;
+  IF v_stored IS NOT NULL THEN
+    RETURN json_build_object('stored', v_stored);
+  END IF;
+  RETURN engine.apply_document(shipment_key, order_key, business_slug, facility_slug, dock_slug, target_number,
+    order_direction, target_order_number, p_expected, p_shipment, p_order, p_removed, p_updated, p_created);
+END
+$$;
+
+DROP FUNCTION engine.idempotent_lookup_and_load(text, text, timestamptz, text, text, text, text, text, text, text, text);
+
 -- Room on each page for a shipment's next version: every document for an existing shipment rewrites its row, and
 -- with free space on the page that is a heap-only update (no new index entries). Applies to pages written from now.
 ALTER TABLE engine.shipments SET (fillfactor = 80);
