@@ -4,7 +4,7 @@
 -- or "nothing yet" for a shipment and order it has never seen) and sends the plan with a fingerprint of that
 -- expectation. engine.apply_document takes the document's locks, reads only the fingerprint's parts (ids and the
 -- shipments' versions), and writes the plan when they match; otherwise it writes nothing and returns the target
--- as engine.load_document_target reads it, and the engine plans again (src/engine/apply-document.ts).
+-- the store holds (engine.document_target_json), and the engine plans again (src/engine/apply-document.ts).
 --
 -- A shipment's version changes with every write to the shipment, its orders or their items (here and in
 -- recordShipmentEvent), so an equal version means the same content. Versions are random, not counters: a
@@ -31,66 +31,36 @@ BEGIN
 END
 $$;
 
--- engine.load_document_target (migration 014) with the matched order's shipment version, part of the fingerprint.
-CREATE OR REPLACE FUNCTION engine.load_document_target(
-  shipment_key text, order_key text, business_slug text, facility_slug text, dock_slug text,
-  target_number text, order_direction text, target_order_number text
-) RETURNS json LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-  v_business_id bigint;
-  v_facility_id bigint;
-  v_target_id bigint;
-  v_order_id bigint;
-  v_order_shipment_id bigint;
-  v_order_shipment_version uuid;
-  v_candidate record;
-  v_eligible boolean;
-  v_version uuid;
+-- What a document's decisions need, as the engine's DocumentTarget (src/engine/plan-document.ts), from what
+-- engine.apply_document found under the document's locks: the json part of engine.load_document_target (migrations
+-- 011 and 014), which engine.apply_document replaces, with the matched order's shipment version. The matched
+-- order's view is only returned when it is not on the target shipment (whose view already holds it).
+CREATE FUNCTION engine.document_target_json(
+  p_business_id bigint, p_facility_id bigint, p_dock_id text, p_target_id bigint, p_target_number text,
+  p_order_id bigint, p_order_shipment_id bigint, p_order_shipment_version uuid
+) RETURNS json LANGUAGE plpgsql STABLE AS $$
 BEGIN
-  PERFORM pg_advisory_xact_lock(hashtextextended(shipment_key, 0));
-  PERFORM pg_advisory_xact_lock(hashtextextended(order_key, 0));
-  SELECT b.id, f.id INTO v_business_id, v_facility_id
-  FROM engine.businesses b LEFT JOIN engine.facilities f ON f.business_id = b.id AND f.slug = facility_slug
-  WHERE b.slug = business_slug;
-  SELECT s.id INTO v_target_id FROM engine.shipments s
-  WHERE s.facility_id = v_facility_id AND s.shipment_number = target_number
-    AND s.arrived_at IS NULL AND s.linked_to_shipment_id IS NULL
-  FOR SHARE;
-  FOR v_candidate IN
-    SELECT o.id, o.shipment_id FROM engine.orders o
-    WHERE o.business_id = v_business_id AND o.facility_id = v_facility_id
-      AND o.direction = order_direction AND o.order_number = target_order_number
-    ORDER BY o.created_at DESC, o.id DESC
-  LOOP
-    SELECT os.arrived_at IS NULL AND os.linked_to_shipment_id IS NULL, os.version INTO v_eligible, v_version
-    FROM engine.shipments os WHERE os.id = v_candidate.shipment_id
-    FOR SHARE;
-    IF v_eligible THEN
-      v_order_id := v_candidate.id;
-      v_order_shipment_id := v_candidate.shipment_id;
-      v_order_shipment_version := v_version;
-      EXIT;
-    END IF;
-  END LOOP;
   RETURN json_build_object(
-    'businessId', v_business_id,
-    'facilityId', v_facility_id,
-    'dockId', (SELECT d.id::text FROM engine.docks d WHERE d.facility_id = v_facility_id AND d.slug = dock_slug),
-    'shipment', engine.shipment_json(v_target_id),
-    'blockedShipment', CASE WHEN v_target_id IS NULL THEN (
+    'businessId', p_business_id,
+    'facilityId', p_facility_id,
+    'dockId', p_dock_id,
+    'shipment', engine.shipment_json(p_target_id),
+    'blockedShipment', CASE WHEN p_target_id IS NULL THEN (
       SELECT json_build_object('arrived', s.arrived_at IS NOT NULL) FROM engine.shipments s
-      WHERE s.facility_id = v_facility_id AND s.shipment_number = target_number
+      WHERE s.facility_id = p_facility_id AND s.shipment_number = p_target_number
       ORDER BY s.id DESC LIMIT 1) END,
-    'order', CASE WHEN v_order_id IS NOT NULL THEN json_build_object(
-      'id', v_order_id::text, 'shipmentId', v_order_shipment_id, 'shipmentVersion', v_order_shipment_version,
-      'view', CASE WHEN v_order_shipment_id IS DISTINCT FROM v_target_id THEN engine.order_json(v_order_id) END) END);
+    'order', CASE WHEN p_order_id IS NOT NULL THEN json_build_object(
+      'id', p_order_id::text, 'shipmentId', p_order_shipment_id, 'shipmentVersion', p_order_shipment_version,
+      'view', CASE WHEN p_order_shipment_id IS DISTINCT FROM p_target_id THEN engine.order_json(p_order_id) END) END);
 END
 $$;
 
 -- The document's locks, the fingerprint of what the store holds for it, and either the plan's writes (when the
--- fingerprint is the expected one) or the target to plan again with (engine.load_document_target, which takes the
--- same locks in the same order). An expectation of no eligible shipment holds only when no shipment of that number
--- exists at all: an arrived or linked one makes the document a conflict, which the engine decides from the target.
+-- fingerprint is the expected one) or the target to plan again with; with no expectation (p_expected null), only
+-- the target. It replaces engine.load_document_target (migrations 011 and 014): the same locks in the same order,
+-- the same lookups (see there for why each is written as it is). An expectation of no eligible shipment holds
+-- only when no shipment of that number exists at all: an arrived or linked one makes the document a conflict,
+-- which the engine decides from the target.
 --
 -- The writes are engine.write_document_plan's (migration 012), which this replaces, with three changes:
 -- - the shipment and the order are sent only when they are created or change (null: the one found, as it is);
@@ -118,13 +88,9 @@ DECLARE
   v_eligible boolean;
   v_version uuid;
   v_wrote boolean := false;
+  v_unexpected boolean := false;
   v_created json := '[]';
 BEGIN
-  IF p_expected IS NULL THEN
-    RETURN json_build_object('target', engine.load_document_target(shipment_key, order_key, business_slug, facility_slug,
-      dock_slug, target_number, order_direction, target_order_number));
-  END IF;
-
   PERFORM pg_advisory_xact_lock(hashtextextended(shipment_key, 0)), pg_advisory_xact_lock(hashtextextended(order_key, 0));
   SELECT b.id, f.id INTO v_business_id, v_facility_id
   FROM engine.businesses b LEFT JOIN engine.facilities f ON f.business_id = b.id AND f.slug = facility_slug
@@ -153,19 +119,18 @@ BEGIN
     END IF;
   END LOOP;
 
-  IF jsonb_build_object(
+  IF p_expected IS NULL OR jsonb_build_object(
       'businessId', v_business_id, 'facilityId', v_facility_id, 'dockId', v_dock_id,
       'shipmentId', v_target_id, 'shipmentVersion', v_target_version,
       'orderId', v_order_id::text, 'orderShipmentId', v_order_shipment_id, 'orderShipmentVersion', v_order_shipment_version
     ) IS DISTINCT FROM p_expected THEN
-    RETURN json_build_object('target', engine.load_document_target(shipment_key, order_key, business_slug, facility_slug,
-      dock_slug, target_number, order_direction, target_order_number));
+    v_unexpected := true;
+  ELSIF v_target_id IS NULL THEN
+    v_unexpected := EXISTS (SELECT 1 FROM engine.shipments s WHERE s.facility_id = v_facility_id AND s.shipment_number = target_number);
   END IF;
-  IF v_target_id IS NULL THEN
-    IF EXISTS (SELECT 1 FROM engine.shipments s WHERE s.facility_id = v_facility_id AND s.shipment_number = target_number) THEN
-      RETURN json_build_object('target', engine.load_document_target(shipment_key, order_key, business_slug, facility_slug,
-        dock_slug, target_number, order_direction, target_order_number));
-    END IF;
+  IF v_unexpected THEN
+    RETURN json_build_object('target', engine.document_target_json(v_business_id, v_facility_id, v_dock_id, v_target_id,
+      target_number, v_order_id, v_order_shipment_id, v_order_shipment_version));
   END IF;
 
   v_version := gen_random_uuid();
@@ -304,6 +269,7 @@ END
 $$;
 
 DROP FUNCTION engine.idempotent_lookup_and_load(text, text, timestamptz, text, text, text, text, text, text, text, text);
+DROP FUNCTION engine.load_document_target(text, text, text, text, text, text, text, text);
 
 -- Room on each page for a shipment's next version: every document for an existing shipment rewrites its row, and
 -- with free space on the page that is a heap-only update (no new index entries). Applies to pages written from now.
