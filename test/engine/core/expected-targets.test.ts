@@ -118,6 +118,34 @@ describe.each(STORE_KINDS)('documents planned against what this engine wrote las
     expect(outcome.body.shipment.orders.map((o) => o.orderNumber)).toEqual(['O-2']);
   });
 
+  it('a target that changes after each read is applied in one transaction that holds the locks from the read to the write', async () => {
+    await apply({ items: [item('A')] });
+    // Another engine process adds an item each time this one reads the target, twice: both of its statements miss.
+    let interruptions = 0;
+    const racing: Db = {
+      ...store.db,
+      query: async <T,>(sql: Parameters<Db['query']>[0], params?: unknown[]) => {
+        const result = await store.db.query<T>(sql, params);
+        const answer = (result.rows[0] as { applied?: { target?: unknown } } | undefined)?.applied;
+        if (answer?.target && interruptions < 2) {
+          interruptions++;
+          await applyDocument(t.db, doc({ orderItemUpdateStrategy: 'APPEND', items: [item(`OTHER-${interruptions}`)] }));
+        }
+        return result;
+      },
+    };
+    await applyDocument(t.db, doc({ orderItemUpdateStrategy: 'APPEND', items: [item('B')] }));
+    const [outcome, statements] = await apply({ orderItemUpdateStrategy: 'MERGE', items: [item('A', 9)] }, { db: racing, expected });
+    // Two optimistic statements, then the transaction's read (with BEGIN) and write (with COMMIT).
+    expect([interruptions, statements]).toEqual([2, 4]);
+    expect(outcome.body.shipment.orders[0]!.items.map((i) => [i.lpn, i.quantity])).toEqual([
+      ['A', 9],
+      ['B', 1],
+      ['OTHER-1', 1],
+      ['OTHER-2', 1],
+    ]);
+  });
+
   it('a refused document leaves the expectation it was planned against out of the next one', async () => {
     await apply({ items: [item('A')] });
     await expect(apply({ orderItemUpdateStrategy: 'APPEND', items: [item('A')] })).rejects.toMatchObject({ status: 409, code: 'DUPLICATE_ORDER_ITEM_KEY' });
