@@ -5,7 +5,10 @@ import { EngineProblem } from './problem.ts';
 import type { StoredShipment } from './shipment-view.ts';
 import { planItemChanges, type StoredItem } from './strategies/index.ts';
 
-/** What the store holds for a document, read under the document's locks (`loadDocumentTarget`). */
+/**
+ * What the store holds for a document, read under the document's locks (`engine.document_target_json`, migration
+ * 015), or what this engine expects it holds (ExpectedTargets).
+ */
 export interface DocumentTarget {
   businessId: number | null;
   facilityId: number | null;

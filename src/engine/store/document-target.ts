@@ -1,11 +1,11 @@
 import { effectiveShipmentNumber, type Document } from '../../documents/document.ts';
 
 /**
- * The document's key and target parameters, in the order `engine.load_document_target` and
- * `engine.apply_document` take them (migrations 011, 014, 015): the shipment and order lock keys first. Keys use
- * slugs, not ids, because the locks must be held before anything is read.
+ * The document's key and target parameters, in the order `engine.apply_document` takes them (migration 015):
+ * the shipment and order lock keys first. Keys use slugs, not ids, because the locks must be held before anything
+ * is read.
  */
-export function loadDocumentTargetParams(doc: Document): unknown[] {
+export function documentTargetParams(doc: Document): unknown[] {
   return [shipmentKey(doc), orderKey(doc), doc.business, doc.facility, doc.dockSlug ?? '', effectiveShipmentNumber(doc), doc.direction, doc.orderNumber];
 }
 

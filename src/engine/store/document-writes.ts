@@ -2,7 +2,7 @@ import { itemKey, type Document } from '../../documents/document.ts';
 import { prepared, type Queryable } from '../../store/db.ts';
 import { ITEM_DEFAULTS, type ItemValues } from '../entity-values.ts';
 import { targetFingerprint, type DocumentPlan, type DocumentTarget } from '../plan-document.ts';
-import { loadDocumentTargetParams } from './document-target.ts';
+import { documentTargetParams } from './document-target.ts';
 
 /** The ids the writes assigned or kept, and the shipment's new version; `createdItemIds` follows `plan.items.create`. */
 export interface WrittenIds {
@@ -45,7 +45,7 @@ export async function applyDocumentPlan(q: Queryable, doc: Document, expected: E
 /** The parameters of `engine.apply_document`, in order (also the tail of the idempotent call's, migration 015). */
 export function applyDocumentParams(doc: Document, expected: Expectation | null): unknown[] {
   return [
-    ...loadDocumentTargetParams(doc),
+    ...documentTargetParams(doc),
     expected ? JSON.stringify(targetFingerprint(expected.target)) : null,
     ...(expected ? planParams(expected.plan) : [null, null, null, null, null]),
   ];
