@@ -138,9 +138,13 @@ export function effectiveShipmentNumber(doc: Pick<Document, 'shipmentNumber' | '
   return doc.shipmentNumber && doc.shipmentNumber.trim() !== '' ? doc.shipmentNumber : doc.orderNumber;
 }
 
-/** lpn + sku, the key MERGE and DELETE match on and no request may repeat. */
+/**
+ * lpn + sku, the key MERGE and DELETE match on and no request may repeat. The lpn's length comes first, so no two
+ * pairs make the same key whatever characters they hold.
+ */
 export function itemKey(item: Pick<Item, 'lpn' | 'sku'>): string {
-  return JSON.stringify([item.lpn ?? '', item.sku ?? '']);
+  const lpn = item.lpn ?? '';
+  return `${lpn.length}:${lpn}${item.sku ?? ''}`;
 }
 
 /** Reference of an order item in created/updated/removed: identifier, else lpn, else sku (guide, section 6). */

@@ -5,16 +5,16 @@ import { shipmentView, type StoredShipment } from './shipment-view.ts';
 import type { WrittenIds } from './store/document-writes.ts';
 
 /**
- * The response to an applied document, built from the plan and the ids the writes assigned, so the shipment is
- * not read back. Entries are listed as in the guide: SHIPMENT, ORDER, then items in request order; a shipment or
+ * The response to an applied document, built from the plan, the ids the writes assigned and the shipment they
+ * left (`shipmentAfter`), so the shipment is not read back. Entries are listed as in the guide: SHIPMENT, ORDER, then items in request order; a shipment or
  * order that existed is "updated" on every request, even when only its items changed (guide, sections 6-10).
  */
-export function documentResponse(plan: DocumentPlan, ids: WrittenIds, shipment: StoredShipment = shipmentAfter(plan, ids)): DocumentResponse {
+export function documentResponse(plan: DocumentPlan, ids: WrittenIds, shipment: StoredShipment): DocumentResponse {
   const created: EntityRef[] = [];
   const updated: EntityRef[] = [];
   (plan.shipment.existing ? updated : created).push({ type: 'SHIPMENT', id: String(ids.shipmentId), reference: plan.shipment.values.shipmentNumber });
   (plan.order.existing ? updated : created).push({ type: 'ORDER', id: ids.orderId, reference: plan.order.orderNumber });
-  created.push(...createdItemsOf(plan, ids).map(itemRef));
+  plan.items.create.forEach((values, index) => created.push({ type: 'ORDER_ITEM', id: ids.createdItemIds[index]!, reference: itemReference(values) }));
   updated.push(...plan.items.update.map(itemRef));
   const removed = plan.items.remove.map(itemRef);
   return { created, updated, removed, shipment: shipmentView(shipment) };
@@ -22,7 +22,8 @@ export function documentResponse(plan: DocumentPlan, ids: WrittenIds, shipment: 
 
 /** The shipment as the plan's writes leave it: what the store would now read back. */
 export function shipmentAfter(plan: DocumentPlan, ids: WrittenIds): StoredShipment {
-  const order = orderAfter(plan, ids.orderId, createdItemsOf(plan, ids));
+  const createdItems: ItemView[] = plan.items.create.map((values, index) => ({ id: ids.createdItemIds[index]!, ...values }));
+  const order = orderAfter(plan, ids.orderId, createdItems);
   const orders = [...(plan.shipment.existing?.orders ?? []).filter((other) => other.id !== order.id), order];
   orders.sort((a, b) => Number(a.id) - Number(b.id));
   return {
@@ -32,10 +33,6 @@ export function shipmentAfter(plan: DocumentPlan, ids: WrittenIds): StoredShipme
     version: ids.version,
     orders,
   };
-}
-
-function createdItemsOf(plan: DocumentPlan, ids: WrittenIds): ItemView[] {
-  return plan.items.create.map((values, index) => ({ id: ids.createdItemIds[index]!, ...values }));
 }
 
 /** Items keep their creation order: the kept and updated ones where they were, new ones after them. */
