@@ -32,6 +32,7 @@ import { Pool as HttpPool } from 'undici';
 import { seedDemoData } from '../src/engine/demo-data.ts';
 import { migrateEngine } from '../src/engine/store/migrations.ts';
 import { openDb } from '../src/store/db.ts';
+import { ADMIN_URL, adminQuery } from './bench-postgres.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -54,7 +55,6 @@ for (const [name, value] of Object.entries({ SECONDS, WARMUP_SECONDS, CONCURRENC
   if (!Number.isFinite(value) || value < 0 || (name !== 'WARMUP_SECONDS' && value <= 0)) throw new Error(`bad --${name.toLowerCase()}`);
 }
 
-const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUSINESS = 'kargo';
 const FACILITY = 'sf';
@@ -436,15 +436,6 @@ const databaseUrl = new URL(ADMIN_URL);
 databaseUrl.pathname = `/${databaseName}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'intake-bench-'));
 
-async function adminQuery(sql: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(sql);
-  } finally {
-    await admin.end();
-  }
-}
 
 /**
  * Each phase starts right after a checkpoint. Both write a lot of WAL (10 items a document), so the server's own

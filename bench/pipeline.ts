@@ -22,7 +22,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
-import pg from 'pg';
 import { Pool as HttpPool } from 'undici';
 import { loadEnv } from '../src/config/env.ts';
 import { startGateway, type RunningGateway } from '../src/gateway/start-gateway.ts';
@@ -30,6 +29,7 @@ import { silentLogger } from '../src/log/logger.ts';
 import { openDb, type Db } from '../src/store/db.ts';
 import { deleteQueueKeys } from '../test/support/redis.ts';
 import { DEMO_CLIENT, freePort, sleep, spawnIntake, waitFor, type IntakeProcess } from '../test/support/pipeline-processes.ts';
+import { ADMIN_URL, adminQuery } from './bench-postgres.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,7 +49,6 @@ for (const [name, value] of Object.entries({ DOCUMENTS, ITEMS, CONCURRENCY, LATE
   if (!Number.isInteger(value) || value <= 0) throw new Error(`bad --${name.toLowerCase()}`);
 }
 
-const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CUSTOMER = 'bench';
 const DROP_POLL_MS = 100;
@@ -148,15 +147,6 @@ for (const d of [dataDir, join(mappingsDir, CUSTOMER), logDir, join(dropRoot, CU
 writeFileSync(join(mappingsDir, CUSTOMER, 'customer.yaml'), CUSTOMER_YAML);
 writeFileSync(join(mappingsDir, CUSTOMER, 'orders.yaml'), MAPPING);
 
-async function adminQuery(sql: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(sql);
-  } finally {
-    await admin.end();
-  }
-}
 
 let engine: IntakeProcess | undefined;
 const workers: IntakeProcess[] = [];
