@@ -19,12 +19,12 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer, Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import { SftpServer } from '../src/channels/sftp-server/sftp-server.ts';
 import { Inbox } from '../src/inbox/inbox.ts';
 import { migrateLedger } from '../src/ledger/migrations.ts';
 import { silentLogger } from '../src/log/logger.ts';
 import { openDb } from '../src/store/db.ts';
+import { generateSshKeyPair } from '../src/channels/sftp-server/generate-key-pair.ts';
 
 const bigMb = Number(process.argv[2] ?? 200);
 const smallCount = Number(process.argv[3] ?? 500);
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   let db: Awaited<ReturnType<typeof openDb>> | undefined;
   try {
     const user = userInfo().username;
-    const pair = ssh2.utils.generateKeyPairSync('ed25519');
+    const pair = generateSshKeyPair('ed25519');
     const key = join(dir, 'client_key');
     writeFileSync(key, pair.private, { mode: 0o600 });
     const work = join(dir, 'work');

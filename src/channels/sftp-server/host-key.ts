@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
+import { generateSshKeyPair } from './generate-key-pair.ts';
 import { SftpServerError } from './sftp-server-errors.ts';
 
 export interface HostKey {
@@ -34,7 +35,7 @@ export function loadOrCreateHostKey(dataDir: string, type: 'ed25519' | 'rsa'): H
     privateKey = readFileSync(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    const pair = type === 'rsa' ? ssh2.utils.generateKeyPairSync('rsa', { bits: 3072, comment: 'intake-gateway' }) : ssh2.utils.generateKeyPairSync('ed25519', { comment: 'intake-gateway' });
+    const pair = generateSshKeyPair(type, 'intake-gateway');
     privateKey = pair.private;
     // Written under a temporary name and renamed, so a crash never leaves half a key that would block the next start.
     writeFileSync(`${path}.tmp`, privateKey, { mode: 0o600 });

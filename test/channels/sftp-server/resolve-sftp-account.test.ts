@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import { indexAccounts } from '../../../src/channels/sftp-server/check-credentials.ts';
 import { resolveSftpAccount } from '../../../src/channels/sftp-server/resolve-sftp-account.ts';
+import { generateSshKeyPair } from '../../../src/channels/sftp-server/generate-key-pair.ts';
 
-const publicKey = ssh2.utils.generateKeyPairSync('ed25519').public;
+const publicKey = generateSshKeyPair('ed25519').public;
 const HASH = 'scrypt$16384$8$1$c2FsdA$aGFzaA';
 
 describe('resolveSftpAccount', () => {

@@ -11,6 +11,7 @@ import { hashSftpPassword } from '../../../src/channels/sftp-server/check-creden
 import { SftpServer } from '../../../src/channels/sftp-server/sftp-server.ts';
 import type { SftpServerOptionsInput } from '../../../src/channels/sftp-server/sftp-server-options.ts';
 import { createTestDb, type TestDatabase } from '../../support/stores.ts';
+import { generateSshKeyPair } from '../../../src/channels/sftp-server/generate-key-pair.ts';
 
 export const ACME_PASSWORD = 'acme-correct-horse-battery';
 export const ACME2_PASSWORD = 'acme2-correct-horse-battery';
@@ -23,7 +24,7 @@ export interface ClientKey {
 }
 
 export function makeClientKey(dir: string, name: string): ClientKey {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: name });
+  const pair = generateSshKeyPair('ed25519', name);
   const path = join(dir, name);
   writeFileSync(path, pair.private, { mode: 0o600 });
   return { path, privateKey: pair.private, publicKey: pair.public };
