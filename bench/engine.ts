@@ -22,7 +22,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +31,7 @@ import { Pool as HttpPool } from 'undici';
 import { seedDemoData } from '../src/engine/demo-data.ts';
 import { migrateEngine } from '../src/engine/store/migrations.ts';
 import { openDb } from '../src/store/db.ts';
+import { freePort } from '../test/support/free-port.ts';
 import { ADMIN_URL, adminQuery } from './bench-postgres.ts';
 
 const { values: args } = parseArgs({
@@ -336,16 +336,6 @@ async function seedExisting(pool: pg.Pool, prefix: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------------
 // The engine: a separate process on loopback, driven over keep-alive HTTP/1.1 connections
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function startEngine(databaseUrl: string, dataDir: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();

@@ -8,18 +8,9 @@ import { sanitizeFileName } from '../../src/inbox/sanitize-file-name.ts';
 import { fileEvents, getFile } from '../../src/ledger/files-repo.ts';
 import { migrateLedger } from '../../src/ledger/migrations.ts';
 import { silentLogger } from '../../src/log/logger.ts';
+import { recordingQueues } from '../support/recording-queues.ts';
 import { STORE_KINDS, createTestDb, type TestDatabase } from '../support/stores.ts';
 
-function recordingQueues() {
-  const parsed: string[] = [];
-  const finalized: string[] = [];
-  return {
-    parsed,
-    finalized,
-    enqueueParse: async (job: { fileId: string }) => void parsed.push(job.fileId),
-    enqueueFinalize: async (job: { fileId: string }) => void finalized.push(job.fileId),
-  };
-}
 
 describe('sanitizeFileName', () => {
   it.each([

@@ -1,9 +1,9 @@
 import { orderCsvMapping } from './order-csv-mapping.ts';
+import { freePort } from './free-port.ts';
 import { sleep, waitFor } from './wait-for.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,17 +25,8 @@ import { createPostgresDatabase } from './stores.ts';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DEMO_CLIENT = { clientId: 'demo-client', clientSecret: 'demo-secret' } as const;
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
+export { freePort } from './free-port.ts';
 export { sleep, waitFor } from './wait-for.ts';
 
 /** One `intake <command>` child process; its stdout and stderr go to a log file (shown when a test fails). */

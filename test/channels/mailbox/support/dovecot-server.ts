@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../../support/free-port.ts';
 
 /** Debian's dovecot-core puts the binary here; CI installs the `dovecot-imapd` package. */
 export const DOVECOT_BINARY = ['/usr/sbin/dovecot', '/usr/bin/dovecot'].find((path) => existsSync(path));
@@ -21,17 +22,6 @@ export interface DovecotServer {
   log(): string;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /**
  * The dovecot.conf a test's own server runs with: loopback only, plaintext login (no TLS on loopback), one

@@ -5,19 +5,10 @@ import { ImapFlow } from 'imapflow';
 import { Inbox } from '../../../../src/inbox/inbox.ts';
 import { migrateLedger } from '../../../../src/ledger/migrations.ts';
 import { silentLogger } from '../../../../src/log/logger.ts';
+import { recordingQueues } from '../../../support/recording-queues.ts';
 import { createTestDb, type TestDatabase } from '../../../support/stores.ts';
 import type { DovecotServer } from './dovecot-server.ts';
 
-export function recordingQueues() {
-  const parsed: string[] = [];
-  const finalized: string[] = [];
-  return {
-    parsed,
-    finalized,
-    enqueueParse: async (job: { fileId: string }) => void parsed.push(job.fileId),
-    enqueueFinalize: async (job: { fileId: string }) => void finalized.push(job.fileId),
-  };
-}
 
 /** A real Inbox over an in-memory PGlite ledger and a temp spool of the test's own. */
 export async function createTestInbox(): Promise<{ t: TestDatabase; inbox: Inbox; spoolDir: string; queues: ReturnType<typeof recordingQueues>; drop(): Promise<void> }> {
