@@ -7,7 +7,7 @@ import type { FolderReplyTo } from './drop-folder.ts';
 
 /**
  * Results of a drop-folder file go to the customer's `outbound/` (temporary name, then rename, so a reader never
- * sees half a file); a file that ended REJECTED or FAILED is moved from `processed/` to `failed/`.
+ * sees half a file); a file that ended REJECTED or FAILED is first moved from `processed/` to `failed/`.
  */
 export function folderDeliverer(): ResultDeliverer {
   return {
@@ -16,11 +16,6 @@ export function folderDeliverer(): ResultDeliverer {
       if (!replyTo?.customerDir) throw new Error('the file has no drop-folder reply address');
       const outbound = join(replyTo.customerDir, 'outbound');
       mkdirSync(outbound, { recursive: true });
-      for (const result of results) {
-        const target = join(outbound, result.name);
-        await copyFile(result.path, `${target}.partial`);
-        await rename(`${target}.partial`, target);
-      }
       if ((file.state === 'REJECTED' || file.state === 'FAILED') && replyTo.consumedPath) {
         const failedDir = join(replyTo.customerDir, 'failed');
         mkdirSync(failedDir, { recursive: true });
@@ -29,6 +24,12 @@ export function folderDeliverer(): ResultDeliverer {
           if (error.code !== 'ENOENT') throw error; // moved by an earlier attempt
         });
         await writeFile(`${target}.error.txt`, `${file.error?.message ?? `the file ended ${file.state}; see ${results.find((r) => r.name.endsWith('.csv'))?.name ?? 'the result'}`}\n`);
+      }
+      // Results last: once a customer sees one, the file it answers is already where it will stay.
+      for (const result of results) {
+        const target = join(outbound, result.name);
+        await copyFile(result.path, `${target}.partial`);
+        await rename(`${target}.partial`, target);
       }
     },
   };
