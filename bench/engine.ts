@@ -2,7 +2,7 @@
  * Throughput of POST /v1/documents over HTTP against PostgreSQL, next to its ceiling: the same database work
  * issued directly by a `pg` pool at the same concurrency, the cheapest correct way (one round trip per document,
  * a plpgsql function with the engine's locking). Not a test: `npm run bench:engine -- [--seconds 10]
- * [--warmup 2] [--concurrency 8] [--rounds 1] [--existing 1000] [--idempotency-key]`.
+ * [--warmup 2] [--concurrency 8] [--rounds 1] [--existing 1000] [--idempotency-key] [--in-process]`.
  *
  * The load is deterministic and mixed: one document in three creates a new shipment and order (default strategy,
  * i.e. OVERWRITE), one OVERWRITEs an existing order, one MERGEs into an existing order (all of its keys match),
@@ -18,6 +18,11 @@
  * also says where the CPU went, per document (Linux /proc): the PostgreSQL server's processes, the engine's
  * process and this client. The two phases share the machine's cores, so on a machine with few cores the ratio is
  * close to the ratio of those CPU sums.
+ *
+ * --in-process adds a third phase to each round: the engine's own work (the body parsed and validated, the document
+ * planned against this process's expectations and applied by the same SQL, the response serialized) called
+ * directly from this process, without HTTP. It tells how much of the gap to the ceiling is the engine's SQL and
+ * planning, and how much is the HTTP hop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,9 +33,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { Pool as HttpPool } from 'undici';
+import { applyDocument } from '../src/engine/apply-document.ts';
 import { seedDemoData } from '../src/engine/demo-data.ts';
+import { validateDocument } from '../src/engine/documents/validate-document.ts';
+import { ExpectedTargets } from '../src/engine/expected-targets.ts';
 import { migrateEngine } from '../src/engine/store/migrations.ts';
-import { openDb } from '../src/store/db.ts';
+import { openDb, type Db } from '../src/store/db.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { ADMIN_URL, adminQuery } from './bench-postgres.ts';
 
@@ -43,6 +51,8 @@ const { values: args } = parseArgs({
     existing: { type: 'string', default: '1000' },
     // Send an Idempotency-Key with every document (the engine's idempotent path), as the gateway does.
     'idempotency-key': { type: 'boolean', default: false },
+    // A third phase: the engine's work called in this process, without HTTP (see above).
+    'in-process': { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -51,6 +61,7 @@ const CONCURRENCY = Number(args.concurrency);
 const ROUNDS = Number(args.rounds);
 const EXISTING = Number(args.existing);
 const IDEMPOTENCY_KEYS = args['idempotency-key'];
+const IN_PROCESS = args['in-process'];
 for (const [name, value] of Object.entries({ SECONDS, WARMUP_SECONDS, CONCURRENCY, ROUNDS, EXISTING })) {
   if (!Number.isFinite(value) || value < 0 || (name !== 'WARMUP_SECONDS' && value <= 0)) throw new Error(`bad --${name.toLowerCase()}`);
 }
@@ -403,6 +414,21 @@ function engineApplier(http: HttpPool, token: string): (doc: BenchDocument) => P
   };
 }
 
+/**
+ * The engine's work without its HTTP layer: the body parsed and validated, the document applied with this
+ * process's expectations (as the engine does with its defaults), the response body serialized.
+ */
+function inProcessApplier(db: Db): (doc: BenchDocument) => Promise<void> {
+  const expected = new ExpectedTargets(50_000);
+  return async (doc) => {
+    const document = validateDocument(JSON.parse(documentJson(doc)));
+    const outcome = await applyDocument(db, document, { now: new Date(), expected });
+    JSON.stringify(outcome.body);
+    const status = doc.kind === 'MERGE' ? 200 : 201;
+    if (outcome.status !== status) throw new Error(`${doc.kind} ${doc.orderNumber}: ${outcome.status} ${JSON.stringify(outcome.body).slice(0, 300)}`);
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 function median(values: number[]): number {
@@ -448,6 +474,7 @@ await adminQuery(`CREATE DATABASE ${databaseName}`);
 let engine: { url: string; child: ChildProcess } | undefined;
 let http: HttpPool | undefined;
 let pool: pg.Pool | undefined;
+let inProcessDb: Db | undefined;
 try {
   const db = await openDb({ kind: 'postgres', url: databaseUrl.toString(), poolSize: 2 });
   try {
@@ -462,6 +489,7 @@ try {
   const token = await accessToken(engine.url);
   http = new HttpPool(engine.url, { connections: CONCURRENCY, pipelining: 1 });
   pool = new pg.Pool({ connectionString: databaseUrl.toString(), max: CONCURRENCY });
+  if (IN_PROCESS) inProcessDb = await openDb({ kind: 'postgres', url: databaseUrl.toString() });
 
   console.log(
     `mixed load: 1/3 new orders, 1/3 OVERWRITE, 1/3 MERGE of ${EXISTING} existing orders, ${ITEMS_PER_DOCUMENT} items each; ` +
@@ -469,6 +497,7 @@ try {
   );
   const engineRates: number[] = [];
   const ceilingRates: number[] = [];
+  const inProcessRatios: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     // The ceiling first: the tables only grow, so the engine runs on the larger ones (not in its favour).
     const ceilingPrefix = `C${round}`;
@@ -486,6 +515,15 @@ try {
     const overHttp = await runPhase(enginePrefix, engineApplier(http, token));
     console.log(describe('engine over HTTP', overHttp, true));
     engineRates.push(overHttp.docsPerSecond);
+
+    if (inProcessDb) {
+      const inProcessPrefix = `I${round}`;
+      await seedExisting(pool, inProcessPrefix);
+      await checkpoint();
+      const inProcess = await runPhase(inProcessPrefix, inProcessApplier(inProcessDb));
+      console.log(describe('engine in-process (no HTTP)', inProcess, false));
+      inProcessRatios.push(inProcess.docsPerSecond / ceiling.docsPerSecond);
+    }
   }
   const engineRate = median(engineRates);
   const ceilingRate = median(ceilingRates);
@@ -493,6 +531,7 @@ try {
   // than the ratio of the medians, so with several rounds the median of those ratios is printed.
   const ratios = engineRates.map((rate, round) => rate / ceilingRates[round]!);
   if (ROUNDS > 1) console.log(`per-round ratios: ${ratios.map((ratio) => ratio.toFixed(2)).join(', ')}`);
+  if (inProcessRatios.length > 0) console.log(`engine in-process (no HTTP) / ceiling: ${median(inProcessRatios).toFixed(2)}${ROUNDS > 1 ? ' (median)' : ''}`);
   console.log(
     `engine over HTTP: ${Math.round(engineRate)} docs/s; ceiling (pg, 1 round trip/doc): ${Math.round(ceilingRate)} docs/s; ` +
       `ratio ${median(ratios).toFixed(2)}${ROUNDS > 1 ? ` (median of ${ROUNDS} rounds)` : ''}`,
@@ -500,6 +539,7 @@ try {
 } finally {
   await http?.close().catch(() => undefined);
   await pool?.end().catch(() => undefined);
+  await inProcessDb?.close().catch(() => undefined);
   if (engine) await stopEngine(engine.child);
   await adminQuery(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
   rmSync(dataDir, { recursive: true, force: true });
