@@ -19,10 +19,27 @@ export const StrategySchema = z.enum(STRATEGIES);
 export type Direction = z.infer<typeof DirectionSchema>;
 export type Strategy = z.infer<typeof StrategySchema>;
 
-const text = z.string().max(1000);
-const requiredText = z.string().trim().min(1, 'must not be empty').max(255);
+/**
+ * JSON's \u escapes can carry a NUL or half of a surrogate pair, which no UTF-8 text (and no PostgreSQL text or
+ * jsonb value) can hold: such a string is refused here, with its field's path, rather than by the store.
+ */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const STORABLE = { message: 'must not contain a NUL character or an unpaired surrogate (\\u0000, \\uD800-\\uDFFF)' };
+const isStorable = (value: string) => !UNSTORABLE.test(value);
+
+const text = z.string().max(1000).refine(isStorable, STORABLE);
+const requiredText = z.string().trim().min(1, 'must not be empty').max(255).refine(isStorable, STORABLE);
 const amount = z.number().finite().nonnegative();
 const dateText = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
+
+/** An instant the store can hold and print as ISO 8601: a UTC year from 1 to 9999 (an offset can push it out). */
+const instant = z.iso.datetime({ offset: true }).refine(
+  (value) => {
+    const year = new Date(value).getUTCFullYear();
+    return year >= 1 && year <= 9999;
+  },
+  { message: 'must fall between the years 1 and 9999 in UTC' },
+);
 
 export const ItemSchema = z.strictObject({
   identifier: text.optional(),
@@ -96,14 +113,17 @@ export const DocumentSchema = z.strictObject({
   facility: requiredText,
   direction: DirectionSchema,
   orderItemUpdateStrategy: StrategySchema.optional(),
-  shipmentNumber: text.optional(),
-  expectedArrivalAt: z.union([z.iso.datetime({ offset: true }), z.literal('')]).optional(),
+  // Trimmed like orderNumber, which it defaults to: " S1 " and "S1" are one shipment.
+  shipmentNumber: z.string().trim().max(1000).refine(isStorable, STORABLE).optional(),
+  expectedArrivalAt: z.union([instant, z.literal('')]).optional(),
   trailerNumber: text.optional(),
   dockSlug: text.optional(),
   driverName: text.optional(),
   driverLicenseNumber: text.optional(),
   driverLicensePlate: text.optional(),
-  additionalFields: z.record(z.string().max(255), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+  additionalFields: z
+    .record(z.string().max(255).refine(isStorable, STORABLE), z.union([z.string().refine(isStorable, STORABLE), z.number(), z.boolean(), z.null()]))
+    .optional(),
   carrier: text.optional(),
   orderType: text.optional(),
   purchaseOrder: text.optional(),

@@ -75,7 +75,8 @@ function findingsOf(issue: Issue): Finding[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => ({ status: 422, code: 'UNKNOWN_FIELD', path: pathText([...issue.path, key]), message: 'unknown field' }));
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
+  // A missing field has no value to be of a wrong type: a missing enum (`direction`) is reported as invalid_value.
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_value') && issue.input === undefined) {
     return [{ status: 422, code: 'MISSING_FIELD', path, message: 'is required' }];
   }
   if (isTypeMismatch(issue)) {
@@ -120,6 +121,8 @@ function expectedTypes(issue: Issue): string[] {
 function jsonType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
+  // JSON.parse reads 1e999 as Infinity.
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'a number too large to hold';
   return typeof value;
 }
 

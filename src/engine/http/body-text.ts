@@ -25,13 +25,14 @@ export function decodeBody(body: Buffer, contentType: string | undefined): strin
 
 /**
  * JSON.parse, with a 400 that points at the problem. `__proto__` keys are refused: records (additionalFields)
- * are copied key by key downstream, and such a key would set the copy's prototype instead of a field.
+ * are copied key by key downstream, and such a key would set the copy's prototype instead of a field (and vanish).
+ * A key can spell it with \u escapes, so a body with any escape is checked key by key too.
  */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw new EngineProblem(400, 'MALFORMED_BODY', 'The request body is empty.');
   let value: unknown;
   try {
-    value = text.includes('__proto__') ? JSON.parse(text, refuseProtoKeys) : JSON.parse(text);
+    value = text.includes('__proto__') || text.includes('\\u') ? JSON.parse(text, refuseProtoKeys) : JSON.parse(text);
   } catch (error) {
     if (error instanceof EngineProblem) throw error;
     throw new EngineProblem(400, 'MALFORMED_BODY', `The request body is not valid JSON: ${(error as Error).message}`);

@@ -55,6 +55,56 @@ describe('validateDocument', () => {
     expect(problem).toMatchObject({ status: 422, code: 'MISSING_FIELD', errors: [{ path: 'orderNumber', message: 'is required' }] });
   });
 
+  it('a missing enum (direction) is 422 MISSING_FIELD too, not a wrong type; so is every field of an empty object', () => {
+    const { direction: _, ...withoutDirection } = base;
+    expect(problemOf(withoutDirection)).toMatchObject({ status: 422, code: 'MISSING_FIELD', errors: [{ path: 'direction', message: 'is required' }] });
+    const empty = problemOf({});
+    expect(empty).toMatchObject({ status: 422, code: 'MISSING_FIELD' });
+    expect(empty.errors?.map((e) => e.path).sort()).toEqual(['business', 'direction', 'facility', 'orderNumber']);
+  });
+
+  it.each([
+    ['trailerNumber', { trailerNumber: 'A\u0000B' }, 'trailerNumber'],
+    ['orderNumber', { orderNumber: 'X\u0000Y' }, 'orderNumber'],
+    ['an item lpn', { items: [good('A\u0000B', 'S')] }, 'items[0].lpn'],
+    ['an additionalFields value', { additionalFields: { gate: 'A\u0000' } }, 'additionalFields.gate'],
+    ['an additionalFields key', { additionalFields: { 'g\u0000': 'x' } }, 'additionalFields'],
+    ['a lone high surrogate', { trailerNumber: 'A\ud800B' }, 'trailerNumber'],
+    ['a lone low surrogate', { carrier: '\udc00' }, 'carrier'],
+    ['a caseSerials entry', { items: [{ ...good('A', 'B'), caseSerials: ['\ud83d'] }] }, 'items[0].caseSerials[0]'],
+  ])('text the store cannot hold (NUL, unpaired surrogate) in %s is 422 INVALID_FIELD at its path', (_, fields, path) => {
+    const problem = problemOf({ ...base, ...fields });
+    expect(problem).toMatchObject({ status: 422, code: 'INVALID_FIELD' });
+    expect(problem.errors?.[0]?.path).toContain(path);
+  });
+
+  it('a surrogate pair (an emoji) and other Unicode are taken as they are', () => {
+    const doc = validateDocument({ ...base, trailerNumber: 'TR-\ud83d\ude9a-é', items: [good('L\u00e9', 'S\u4e2d')] });
+    expect(doc.trailerNumber).toBe('TR-🚚-é');
+  });
+
+  it.each(['0000-06-01T00:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59-00:01'])(
+    'an expectedArrivalAt outside the years 1-9999 in UTC (%s) is 422 INVALID_FIELD',
+    (at) => {
+      expect(problemOf({ ...base, expectedArrivalAt: at })).toMatchObject({ status: 422, code: 'INVALID_FIELD', errors: [{ path: 'expectedArrivalAt' }] });
+    },
+  );
+
+  it('the first and last instants of that range are accepted', () => {
+    expect(validateDocument({ ...base, expectedArrivalAt: '0001-01-01T00:00:00Z' }).expectedArrivalAt).toBe('0001-01-01T00:00:00Z');
+    expect(validateDocument({ ...base, expectedArrivalAt: '9999-12-31T23:59:59+01:00' }).expectedArrivalAt).toBe('9999-12-31T23:59:59+01:00');
+  });
+
+  it('a number too large for a double (1e999 parses as Infinity) is 400 and says so', () => {
+    const problem = problemOf({ ...base, expectedQuantity: JSON.parse('1e999') });
+    expect(problem).toMatchObject({ status: 400, code: 'BAD_FIELD_TYPE' });
+    expect(problem.errors?.[0]?.message).toBe('expected number, got a number too large to hold');
+  });
+
+  it('shipmentNumber is trimmed like orderNumber', () => {
+    expect(validateDocument({ ...base, orderNumber: ' O1 ', shipmentNumber: '  S1 ' })).toMatchObject({ orderNumber: 'O1', shipmentNumber: 'S1' });
+  });
+
   it('a bad enum value is 422 INVALID_ENUM', () => {
     expect(problemOf({ ...base, orderItemUpdateStrategy: 'REPLACE' })).toMatchObject({ status: 422, code: 'INVALID_ENUM' });
   });

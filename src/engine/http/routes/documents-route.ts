@@ -48,9 +48,8 @@ export async function documentsRoute(app: FastifyInstance, options: DocumentsRou
     { bodyLimit: options.bodyLimitBytes, config: { accepts: [...JSON_TYPES, ...XML_TYPES] } },
     async (request, reply) => {
       const client = requestClient(request);
-      if (request.body === undefined || request.body === null) {
-        throw new EngineProblem(400, 'MALFORMED_BODY', 'The request body is empty.');
-      }
+      // A JSON `null` is not empty: validateDocument says what the body must be.
+      if (request.body === undefined) throw new EngineProblem(400, 'MALFORMED_BODY', 'The request body is empty.');
       const document = validateDocument(request.body);
       assertGranted(client.grants, document.business, document.facility);
       const at = now();
