@@ -77,8 +77,13 @@ function isPlainRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Text beside child elements (`<additionalFields>x<gate>7</gate></additionalFields>`) has no field to go to. */
+function refuseMixedText(value: Record<string, unknown>, name: string): void {
+  if ('#text' in value) throw new EngineProblem(400, 'MALFORMED_BODY', `<${name}> must hold only elements, not text.`);
+}
+
 /** `undefined` means "leave the field out". Anything of the wrong shape is returned as it is, for validation to name. */
-function coerce(value: unknown, kind: FieldKind): unknown {
+function coerce(value: unknown, kind: FieldKind, name: string): unknown {
   switch (kind.type) {
     case 'string':
       return value;
@@ -93,22 +98,25 @@ function coerce(value: unknown, kind: FieldKind): unknown {
       return value;
     }
     case 'record':
+      if (isPlainRecord(value)) refuseMixedText(value, name);
       return value === '' ? {} : value;
     case 'array': {
       if (value === '') return [];
       if (!isPlainRecord(value)) return value;
+      refuseMixedText(value, name);
       const keys = Object.keys(value);
       if (keys.length !== 1 || keys[0] !== kind.tag) return value;
       const children = value[kind.tag];
-      return (Array.isArray(children) ? children : [children]).map((child) => coerce(child, kind.element));
+      return (Array.isArray(children) ? children : [children]).map((child) => coerce(child, kind.element, kind.tag));
     }
     case 'object': {
       if (value === '') return {};
       if (!isPlainRecord(value)) return value;
+      refuseMixedText(value, name);
       const result: Record<string, unknown> = {};
       for (const [key, child] of Object.entries(value)) {
         const fieldKind = kind.fields[key];
-        const coerced = fieldKind ? coerce(child, fieldKind) : child;
+        const coerced = fieldKind ? coerce(child, fieldKind, key) : child;
         if (coerced !== undefined) result[key] = coerced;
       }
       return result;
@@ -124,8 +132,10 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   removeNSPrefix: true,
+  // With htmlEntities the parser also decodes character references (&#233; &#xE9;); checkReferences has made sure
+  // before that every reference in the text is one of those or one of XML's five named entities.
   processEntities: true,
-  htmlEntities: false,
+  htmlEntities: true,
 });
 
 /**
@@ -140,6 +150,7 @@ export function parseXmlDocument(text: string): unknown {
   if (DECLARATION.test(text)) {
     throw new EngineProblem(400, 'XML_DOCTYPE_FORBIDDEN', 'DOCTYPE and ENTITY declarations are not accepted in XML documents.');
   }
+  checkReferences(text);
   const valid = XMLValidator.validate(text);
   if (valid !== true) {
     const { msg, line, col } = valid.err;
@@ -157,10 +168,43 @@ export function parseXmlDocument(text: string): unknown {
   }
   const root = parsed.document;
   if (Array.isArray(root)) throw new EngineProblem(400, 'MALFORMED_BODY', 'An XML document must have exactly one root element, <document>.');
-  if (isPlainRecord(root) && '#text' in root) {
-    throw new EngineProblem(400, 'MALFORMED_BODY', '<document> must hold only field elements, not text.');
+  return coerce(root, DOCUMENT_KIND, 'document');
+}
+
+/** XML's own entities; any other name would need a DTD, and DTDs are refused. */
+const REFERENCE = /&(?:(amp|lt|gt|quot|apos)|#([0-9]+)|#x([0-9a-fA-F]+))?;?/g;
+const CDATA_OR_COMMENT = /<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->/g;
+
+/** A code point XML 1.0 allows in a document (its production Char): no NUL, no other C0 control, no surrogate. */
+function isXmlChar(code: number): boolean {
+  return (
+    code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff)
+  );
+}
+
+/**
+ * Every `&` outside CDATA sections and comments must start `&amp;` `&lt;` `&gt;` `&quot;` `&apos;` or a character
+ * reference to a character XML allows; anything else (`&nbsp;`, `&lol;`, `&#0;`) is not well-formed without a DTD.
+ * The parser would keep such text as it is, and the field would be stored with the reference in it.
+ */
+function checkReferences(text: string): void {
+  const visible = text.replace(CDATA_OR_COMMENT, (section) => section.replace(/[^\n]/g, ' '));
+  for (const match of visible.matchAll(REFERENCE)) {
+    const [whole, named, decimal, hex] = match;
+    const code = decimal !== undefined ? Number(decimal) : hex !== undefined ? Number.parseInt(hex, 16) : undefined;
+    const wellFormed = whole.endsWith(';') && (named !== undefined || (code !== undefined && isXmlChar(code)));
+    if (!wellFormed) {
+      const before = visible.slice(0, match.index);
+      const line = before.split('\n').length;
+      const column = match.index - before.lastIndexOf('\n');
+      const shown = /^&[^;\s<&]{0,10};?/.exec(visible.slice(match.index))![0];
+      throw new EngineProblem(
+        400,
+        'MALFORMED_BODY',
+        `The request body is not well-formed XML (line ${line}, column ${column}): "${shown}" is not a reference XML knows; write & as &amp;, and characters as themselves or as &#NNN;.`,
+      );
+    }
   }
-  return coerce(root, DOCUMENT_KIND);
 }
 
 function escapeXml(text: string): string {

@@ -117,6 +117,26 @@ describe.each(STORE_KINDS)('POST /v1/documents on %s', (kind) => {
       expect((await f.postDocument(exampleOneDocument({ direction: 'SIDEWAYS' }))).statusCode).toBe(422);
     });
 
+    it('a JSON null is 400 saying what the body must be; a __proto__ key spelt with \\u escapes is refused like the plain one', async () => {
+      expect(expectProblem(await f.postDocument('null'), 400, 'MALFORMED_BODY').detail).toMatch(/must be a JSON object/);
+      const escaped = JSON.stringify(exampleOneDocument({ additionalFields: { a: 'b' } })).replace('"a":"b"', '"\\u005f_proto__":"z","a":"b"');
+      expect(escaped).toContain('\\u005f_proto__');
+      expect(expectProblem(await f.postDocument(escaped), 400, 'MALFORMED_BODY').detail).toMatch(/__proto__/);
+    });
+
+    it('text the store cannot hold and instants it cannot print are refused (422) before anything is written, never a 500', async () => {
+      const refused = [
+        exampleOneDocument({ orderNumber: 'UNSTORABLE-1', trailerNumber: 'A\u0000B' }),
+        exampleOneDocument({ orderNumber: 'UNSTORABLE-2', additionalFields: { 'k\u0000': 'v' } }),
+        exampleOneDocument({ orderNumber: 'UNSTORABLE-3', items: [{ lpn: 'A\ud800', sku: 'S', quantity: 1, quantityUnit: 'CASE' }] }),
+        exampleOneDocument({ orderNumber: 'UNSTORABLE-4', expectedArrivalAt: '9999-12-31T23:59:59-00:01' }),
+        exampleOneDocument({ orderNumber: 'UNSTORABLE-5', expectedArrivalAt: '0000-06-01T00:00:00Z' }),
+      ];
+      for (const doc of refused) expectProblem(await f.postDocument(doc), 422, 'INVALID_FIELD');
+      const { rows } = await f.db.query<{ n: number }>("SELECT count(*)::int AS n FROM engine.orders WHERE order_number LIKE 'UNSTORABLE-%'");
+      expect(rows[0]?.n).toBe(0);
+    });
+
     it('JSON with a charset parameter is accepted', async () => {
       const response = await f.postDocument(exampleOneDocument({ orderNumber: 'CHARSET-1', shipmentNumber: 'CHARSET-1' }), { 'content-type': 'application/json; charset=UTF-8' });
       expect(response.statusCode).toBe(201);
@@ -157,6 +177,18 @@ describe.each(STORE_KINDS)('POST /v1/documents on %s', (kind) => {
     it('malformed XML is 400 MALFORMED_BODY', async () => {
       expect(expectProblem(await xmlPost('<document><orderNumber>A</business></document>'), 400, 'MALFORMED_BODY').detail).toMatch(/line 1/);
       expectProblem(await xmlPost('<order><orderNumber>A</orderNumber></order>'), 400, 'MALFORMED_BODY');
+    });
+
+    it('character references are stored decoded; an entity XML does not define is 400 and nothing is written', async () => {
+      const doc = (order: string, trailer: string) =>
+        `<document><orderNumber>${order}</orderNumber><business>kargo</business><facility>sf</facility><direction>INBOUND</direction><trailerNumber>${trailer}</trailerNumber></document>`;
+      const stored = await xmlPost(doc('XML-REFS-1', 'Caf&#233; &#x1F69A; &amp;#65;'));
+      expect(stored.statusCode).toBe(201);
+      const shipment = (await f.app.inject({ method: 'GET', url: `/v1/shipments/${stored.json().shipment.id}`, headers: { authorization: `Bearer ${await f.token()}` } })).json();
+      expect(shipment.trailerNumber).toBe('Café 🚚 &#65;');
+      expect(expectProblem(await xmlPost(doc('XML-REFS-2', 'A&lol;')), 400, 'MALFORMED_BODY').detail).toContain('"&lol;"');
+      const { rows } = await f.db.query<{ n: number }>("SELECT count(*)::int AS n FROM engine.orders WHERE order_number = 'XML-REFS-2'");
+      expect(rows[0]?.n).toBe(0);
     });
 
     it('non-numeric text in a number field is 400 from validation', async () => {

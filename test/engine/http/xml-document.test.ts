@@ -69,4 +69,40 @@ describe('XML documents', () => {
     expect(problemOf(() => parseXmlDocument('<document><__proto__><x>1</x></__proto__></document>')).status).toBe(400);
     expect(problemOf(() => parseXmlDocument('   ')).code).toBe('MALFORMED_BODY');
   });
+
+  const field = (xml: string) => (parseXmlDocument(`<document>${xml}</document>`) as Record<string, unknown>);
+
+  it('decodes XML\'s five entities and character references, and keeps CDATA as it is', () => {
+    expect(field('<trailerNumber>A&amp;B&#x41;&#65;&apos;&#233;&#x1F69A;</trailerNumber>').trailerNumber).toBe("A&BAA'é🚚");
+    expect(field('<carrier>&amp;#65; &amp;amp;</carrier>').carrier).toBe('&#65; &amp;');
+    expect(field('<description><![CDATA[&lol; &#65; & <b>]]></description>').description).toBe('&lol; &#65; & <b>');
+    expect(field('<!-- &nbsp; --><lot>L</lot>').lot).toBe('L');
+  });
+
+  it.each([
+    ['an entity XML does not define', '<trailerNumber>&lol;</trailerNumber>', '&lol;'],
+    ['an HTML entity', '<trailerNumber>a&nbsp;b</trailerNumber>', '&nbsp;'],
+    ['a reference to NUL', '<trailerNumber>&#0;</trailerNumber>', '&#0;'],
+    ['a reference to a surrogate', '<trailerNumber>&#xD800;</trailerNumber>', '&#xD800;'],
+    ['a reference past Unicode', '<trailerNumber>&#x110000;</trailerNumber>', '&#x110000;'],
+    ['a reference without its semicolon', '<trailerNumber>&#65 B</trailerNumber>', '&#65'],
+    ['a bare ampersand', '<trailerNumber>A & B</trailerNumber>', '&'],
+  ])('refuses %s as not well-formed (400), naming it, its line and column', (_, xml, shown) => {
+    const problem = problemOf(() => parseXmlDocument(`<document>\n  ${xml}\n</document>`));
+    expect(problem).toMatchObject({ status: 400, code: 'MALFORMED_BODY' });
+    expect(problem.detail).toContain(`"${shown}"`);
+    expect(problem.detail).toMatch(/line 2, column \d+/);
+  });
+
+  it('refuses text beside elements in additionalFields, items and an item (it would become a field named #text)', () => {
+    for (const xml of [
+      '<additionalFields>x<gate>7</gate></additionalFields>',
+      '<items>x<item><lpn>L</lpn></item></items>',
+      '<items><item>x<lpn>L</lpn></item></items>',
+    ]) {
+      const problem = problemOf(() => field(xml));
+      expect(problem).toMatchObject({ status: 400, code: 'MALFORMED_BODY' });
+      expect(problem.detail).toMatch(/must hold only elements, not text/);
+    }
+  });
 });
