@@ -14,11 +14,14 @@ export type Grant = z.infer<typeof GrantSchema>;
  * Slugs compare exactly: a looser match here than in the store could only ever grant too much.
  */
 export function assertGranted(grants: readonly Grant[], business: string, facility: string): void {
-  const forBusiness = grants.filter((grant) => grant.business === business);
-  if (forBusiness.length === 0) {
+  if (!grants.some((grant) => grant.business === business)) {
     throw new EngineProblem(403, 'FORBIDDEN_BUSINESS', `The token does not grant access to business "${business}".`);
   }
-  if (!forBusiness.some((grant) => grant.facility === undefined || grant.facility === facility)) {
+  if (!isGranted(grants, business, facility)) {
     throw new EngineProblem(403, 'FORBIDDEN_FACILITY', `The token does not grant access to facility "${facility}" of business "${business}".`);
   }
+}
+
+export function isGranted(grants: readonly Grant[], business: string, facility: string): boolean {
+  return grants.some((grant) => grant.business === business && (grant.facility === undefined || grant.facility === facility));
 }

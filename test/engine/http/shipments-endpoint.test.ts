@@ -26,13 +26,19 @@ describe.each(STORE_KINDS)('/v1/shipments on %s', (kind) => {
     expectProblem(await f.app.inject({ method: 'GET', url: `/v1/shipments/${shipmentId}` }), 401, 'MISSING_TOKEN');
   });
 
-  it('a token without the shipment\'s business is 403', async () => {
-    expectProblem(await f.app.inject({ method: 'GET', url: `/v1/shipments/${shipmentId}`, headers: await as('acme-client') }), 403, 'FORBIDDEN_BUSINESS');
+  it('another tenant\'s shipment answers as a missing one (404), so ids and owners do not leak', async () => {
+    const missing = await f.app.inject({ method: 'GET', url: '/v1/shipments/987654', headers: await as('acme-client') });
+    const foreign = await f.app.inject({ method: 'GET', url: `/v1/shipments/${shipmentId}`, headers: await as('acme-client') });
+    expectProblem(foreign, 404, 'SHIPMENT_NOT_FOUND');
+    expect(foreign.body).not.toContain('kargo');
+    expect(foreign.json().detail.replace(String(shipmentId), 'ID')).toBe(missing.json().detail.replace('987654', 'ID'));
     expectProblem(
       await f.app.inject({ method: 'POST', url: `/v1/shipments/${shipmentId}/events`, headers: await as('acme-client'), payload: { type: 'ARRIVED' } }),
-      403,
-      'FORBIDDEN_BUSINESS',
+      404,
+      'SHIPMENT_NOT_FOUND',
     );
+    const still = await f.app.inject({ method: 'GET', url: `/v1/shipments/${shipmentId}`, headers: await as() });
+    expect(still.json().status).toBe('SCHEDULED');
   });
 
   it('events ARRIVED then DEPARTED move the status and complete the status events', async () => {

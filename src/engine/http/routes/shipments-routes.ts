@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../../../store/db.ts';
 import type { TokenSettings } from '../../auth/access-token.ts';
-import { assertGranted } from '../../auth/grants.ts';
+import { isGranted } from '../../auth/grants.ts';
 import { EngineProblem } from '../../problem.ts';
 import { getShipment, recordShipmentEvent } from '../../shipments.ts';
 import { bearerAuthHook } from '../bearer-auth.ts';
@@ -29,12 +29,16 @@ export async function shipmentsRoutes(app: FastifyInstance, options: ShipmentsRo
   addBodyParsers(app, ['json']);
   app.addHook('onRequest', bearerAuthHook(options.tokens));
 
-  /** The shipment, if it exists and the token covers its business and facility. */
+  /**
+   * The shipment, if it exists and the token covers its business and facility. Another tenant's shipment is as
+   * missing as one that does not exist: a 403 would tell any client which ids exist and whose they are.
+   */
   const grantedShipment = async (params: unknown, grants: ReturnType<typeof requestClient>['grants']) => {
     const id = shipmentIdOf(params);
     const found = await getShipment(db, id);
-    if (!found) throw new EngineProblem(404, 'SHIPMENT_NOT_FOUND', `Shipment ${id} does not exist.`);
-    assertGranted(grants, found.business, found.facility);
+    if (!found || !isGranted(grants, found.business, found.facility)) {
+      throw new EngineProblem(404, 'SHIPMENT_NOT_FOUND', `Shipment ${id} does not exist or is not one this token may see.`);
+    }
     return { id, ...found };
   };
 
