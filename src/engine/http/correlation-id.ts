@@ -4,14 +4,15 @@ import type { IncomingMessage } from 'node:http';
 export const CORRELATION_ID_HEADER = 'Correlation-Id';
 
 /**
- * A supplied Correlation-Id is echoed (guide, section 4) when it is a sane token: it ends up in logs and in the
- * response, so anything long or with characters beyond these is replaced by a fresh UUID rather than refused
- * (tracing is optional; failing a document over it would not be).
+ * A supplied Correlation-Id is echoed as it is (guide, section 4: "When supplied, Kargo returns the same value"):
+ * any text a header may carry (visible characters, spaces, tabs; Node has already refused CR and LF). Only an
+ * empty one, or one over 1024 characters (it is in every log line of the request), is replaced by a fresh UUID:
+ * tracing is optional, and failing a document over it would not be.
  */
-const SANE = /^[A-Za-z0-9._:@\-]{1,128}$/;
+const SANE = /^[\t\x20-\x7e\x80-\xff]{1,1024}$/;
 
 export function isSaneCorrelationId(value: unknown): value is string {
-  return typeof value === 'string' && SANE.test(value);
+  return typeof value === 'string' && value.trim() !== '' && SANE.test(value);
 }
 
 /** fastify's genReqId: the request id is the correlation id, so every log line of the request carries it. */

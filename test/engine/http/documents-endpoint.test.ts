@@ -216,11 +216,18 @@ describe.each(STORE_KINDS)('POST /v1/documents on %s', (kind) => {
       expect(notFound.headers['correlation-id']).toBe('trace-404');
     });
 
-    it('is generated (a UUID) when absent or not sane', async () => {
+    it('is echoed as it is whatever text it holds (guide, section 4), up to 1024 characters', async () => {
+      for (const value of ['has space', 'a b<script>', 'x'.repeat(1024), 'caf\u00e9', 'tab\there']) {
+        const response = await f.app.inject({ method: 'GET', url: '/healthz', headers: { 'correlation-id': value } });
+        expect(response.headers['correlation-id']).toBe(value);
+      }
+    });
+
+    it('is generated (a UUID) when absent, blank or over 1024 characters', async () => {
       const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
       const absent = await post({ 'content-type': 'application/json' }, '{}');
       expect(absent.headers['correlation-id']).toMatch(uuid);
-      for (const bad of ['x'.repeat(129), 'has space', 'new\u00e9line']) {
+      for (const bad of ['x'.repeat(1025), '   ']) {
         const response = await f.app.inject({ method: 'GET', url: '/healthz', headers: { 'correlation-id': bad } });
         expect(response.headers['correlation-id']).toMatch(uuid);
       }
