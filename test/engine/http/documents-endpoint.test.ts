@@ -191,6 +191,16 @@ describe.each(STORE_KINDS)('POST /v1/documents on %s', (kind) => {
       expect(rows[0]?.n).toBe(0);
     });
 
+    it('without a charset parameter, the XML declaration\'s encoding decodes the body (RFC 7303); the parameter wins over it', async () => {
+      const doc = (order: string) =>
+        `<?xml version="1.0" encoding="ISO-8859-1"?><document><orderNumber>${order}</orderNumber><business>kargo</business><facility>sf</facility><direction>INBOUND</direction><consigneeName>M\u00fcller</consigneeName></document>`;
+      const declared = await post({ authorization: `Bearer ${await f.token()}`, 'content-type': 'application/xml' }, Buffer.from(doc('XML-LATIN1-1'), 'latin1'));
+      expect(declared.statusCode).toBe(201);
+      expect(declared.json().shipment.orders[0].consigneeName).toBe('Müller');
+      const overridden = await post({ authorization: `Bearer ${await f.token()}`, 'content-type': 'application/xml; charset=utf-8' }, Buffer.from(doc('XML-LATIN1-2'), 'latin1'));
+      expect(expectProblem(overridden, 400, 'MALFORMED_BODY').detail).toMatch(/not valid utf-8/);
+    });
+
     it('non-numeric text in a number field is 400 from validation', async () => {
       const xml = renderDocumentXml(exampleOneDocument({ items: [{ lpn: 'A', sku: 'B', quantity: 'ten', quantityUnit: 'CASE' }] }));
       expect((await xmlPost(xml)).statusCode).toBe(400);
