@@ -9,6 +9,8 @@ import iconv from 'iconv-lite';
 export const TEXT_ENCODINGS = ['utf-8', 'utf-16le', 'utf-16be', 'windows-1252', 'iso-8859-1'] as const;
 export type TextEncoding = (typeof TEXT_ENCODINGS)[number];
 export type DetectedEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+/** The legacy encodings a file that is not UTF-8 may be in: every byte is a character. */
+export type SingleByteEncoding = 'windows-1252' | 'iso-8859-1';
 
 /** Names customers and mapping authors actually write, folded onto ours. */
 export const TEXT_ENCODING_ALIASES: Readonly<Record<string, TextEncoding>> = {
@@ -40,6 +42,16 @@ export function bomLength(bytes: Uint8Array, encoding: TextEncoding): number {
   return 0;
 }
 
+/** The encoding named by a byte-order mark at the start of `bytes`, if one is there. */
+export function bomEncoding(bytes: Uint8Array): 'utf-8' | 'utf-16le' | 'utf-16be' | undefined {
+  return (['utf-8', 'utf-16le', 'utf-16be'] as const).find((encoding) => bomLength(bytes, encoding) > 0);
+}
+
+/** Whether the first bytes of a file are valid UTF-8 (pure ASCII included), a character cut off at the end aside. */
+export function isUtf8Sample(sample: Uint8Array): boolean {
+  return isUtf8(sample.subarray(0, sample.length - incompleteUtf8Tail(sample)));
+}
+
 /**
  * Guesses the encoding of the first bytes of a file. A BOM decides; without one, ASCII text in UTF-16 shows as
  * a NUL in every other byte; otherwise bytes that are valid UTF-8 are UTF-8 (pure ASCII included), and anything
@@ -47,13 +59,7 @@ export function bomLength(bytes: Uint8Array, encoding: TextEncoding): number {
  * superset of the printable ISO-8859-1 range, so Latin-1 files read the same).
  */
 export function detectEncoding(sample: Uint8Array): DetectedEncoding {
-  if (bomLength(sample, 'utf-8') > 0) return 'utf-8';
-  if (bomLength(sample, 'utf-16le') > 0) return 'utf-16le';
-  if (bomLength(sample, 'utf-16be') > 0) return 'utf-16be';
-  const utf16 = guessUtf16WithoutBom(sample);
-  if (utf16) return utf16;
-  const tail = incompleteUtf8Tail(sample);
-  return isUtf8(sample.subarray(0, sample.length - tail)) ? 'utf-8' : 'windows-1252';
+  return bomEncoding(sample) ?? guessUtf16WithoutBom(sample) ?? (isUtf8Sample(sample) ? 'utf-8' : 'windows-1252');
 }
 
 function guessUtf16WithoutBom(sample: Uint8Array): 'utf-16le' | 'utf-16be' | undefined {
@@ -84,39 +90,94 @@ export function incompleteUtf8Tail(bytes: Uint8Array): number {
   return 0;
 }
 
-/** Offset of the first byte that breaks UTF-8 (overlongs and surrogates included), or -1. Only called on the error path. */
+/**
+ * Length of the well-formed UTF-8 sequence starting at `i` (Unicode table 3-7: no overlongs, no surrogates,
+ * nothing above U+10FFFF); 0 when the bytes there are not one; -1 when they are a valid start cut by `end`.
+ */
+function utf8SequenceLength(bytes: Uint8Array, i: number, end: number): number {
+  const b = bytes[i]!;
+  if (b < 0x80) return 1;
+  let need: number;
+  let lo = 0x80;
+  let hi = 0xbf;
+  if (b >= 0xc2 && b <= 0xdf) need = 1;
+  else if (b >= 0xe0 && b <= 0xef) {
+    need = 2;
+    if (b === 0xe0) lo = 0xa0;
+    if (b === 0xed) hi = 0x9f;
+  } else if (b >= 0xf0 && b <= 0xf4) {
+    need = 3;
+    if (b === 0xf0) lo = 0x90;
+    if (b === 0xf4) hi = 0x8f;
+  } else return 0;
+  for (let k = 1; k <= need; k++) {
+    if (i + k >= end) return -1;
+    const c = bytes[i + k]!;
+    if (c < lo || c > hi) return 0;
+    lo = 0x80;
+    hi = 0xbf;
+  }
+  return need + 1;
+}
+
+/** Offset of the first byte that breaks UTF-8 (overlongs and surrogates included, and a sequence cut short), or -1. */
 export function firstInvalidUtf8(bytes: Uint8Array): number {
-  let i = 0;
-  const n = bytes.length;
-  while (i < n) {
-    const b = bytes[i]!;
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    let need: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) need = 1;
-    else if (b >= 0xe0 && b <= 0xef) {
-      need = 2;
-      if (b === 0xe0) lo = 0xa0;
-      if (b === 0xed) hi = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3;
-      if (b === 0xf0) lo = 0x90;
-      if (b === 0xf4) hi = 0x8f;
-    } else return i;
-    if (i + need >= n) return i; // cut short by the end of the input
-    const second = bytes[i + 1]!;
-    if (second < lo || second > hi) return i;
-    for (let k = 2; k <= need; k++) {
-      const c = bytes[i + k]!;
-      if ((c & 0xc0) !== 0x80) return i;
-    }
-    i += need + 1;
+  for (let i = 0; i < bytes.length; ) {
+    const length = utf8SequenceLength(bytes, i, bytes.length);
+    if (length <= 0) return i;
+    i += length;
   }
   return -1;
+}
+
+/**
+ * Bytes to text for files that may mix encodings (X12: EDI translators commonly write ISO-8859-1/Windows-1252
+ * names, `MÜLLER` with 0xDC, and the same interchange may also hold UTF-8): every valid UTF-8 sequence as UTF-8,
+ * every byte that is not part of one as Windows-1252. A fatal or replacing UTF-8 decoder would refuse the file
+ * or silently turn `Ü` into U+FFFD. The five bytes Windows-1252 leaves unassigned (0x81 0x8D 0x8F 0x90 0x9D) map
+ * to the C1 controls of the same value, as in the WHATWG decoder, so no byte is ever replaced.
+ *
+ * Streaming: a UTF-8 sequence cut by the end of a chunk is held back until the next one completes (or
+ * disproves) it, so any chunking decodes exactly as the whole buffer does.
+ */
+export class Utf8OrWindows1252Decoder {
+  private carry: Buffer | undefined;
+
+  decode(bytes: Uint8Array, final: boolean): string {
+    let buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (this.carry) buf = Buffer.concat([this.carry, buf]);
+    const tail = final ? 0 : incompleteUtf8Tail(buf);
+    // The tail is copied: the caller may reuse its chunk's memory.
+    this.carry = tail > 0 ? Buffer.from(buf.subarray(buf.length - tail)) : undefined;
+    const end = buf.length - tail;
+    // Nearly every file is valid UTF-8 (mostly ASCII): one native check, one native decode.
+    if (isUtf8(buf.subarray(0, end))) return buf.toString('utf8', 0, end);
+    return decodeMixed(buf, end);
+  }
+}
+
+/** Windows-1252 0x80–0x9F; 0xA0–0xFF are the same code points as the bytes. */
+const CP1252_HIGH_C1 =
+  '\u20AC\u0081\u201A\u0192\u201E\u2026\u2020\u2021\u02C6\u2030\u0160\u2039\u0152\u008D\u017D\u008F' +
+  '\u0090\u2018\u2019\u201C\u201D\u2022\u2013\u2014\u02DC\u2122\u0161\u203A\u0153\u009D\u017E\u0178';
+
+function decodeMixed(buf: Buffer, end: number): string {
+  let out = '';
+  let run = 0;
+  let i = 0;
+  while (i < end) {
+    const length = utf8SequenceLength(buf, i, end);
+    if (length > 0) {
+      i += length;
+      continue;
+    }
+    const b = buf[i]!;
+    if (run < i) out += buf.toString('utf8', run, i);
+    out += b < 0xa0 ? CP1252_HIGH_C1[b - 0x80]! : String.fromCharCode(b);
+    i++;
+    run = i;
+  }
+  return run < end ? out + buf.toString('utf8', run, end) : out;
 }
 
 /** One chunk turned into UTF-8, or the part of it that could be, and where decoding failed. */
@@ -134,9 +195,9 @@ export interface Utf8Chunk {
  * Transcodes a byte stream to UTF-8 chunk by chunk, carrying characters that a chunk boundary splits.
  *
  * UTF-8 input is validated, not copied: the common case costs one native `isUtf8` pass per chunk.
- * `fallbackToWindows1252` is for a guessed encoding: the guess sees only the first bytes, and a file that is
- * ASCII for 60 KB and has its first `é` (0xE9) on line 5,000 is a Windows-1252 file; as long as every byte so far
- * was ASCII (identical in both), switching is lossless.
+ * `fallback` (a single-byte encoding) is for UTF-8 that was guessed: the guess sees only the first bytes, and a
+ * file that is ASCII for 60 KB and has its first `é` (0xE9) on line 5,000 is a Windows-1252 file; as long as
+ * every byte so far was ASCII (identical in all of them), switching is lossless.
  */
 export class Utf8Transcoder {
   private current: TextEncoding;
@@ -148,13 +209,13 @@ export class Utf8Transcoder {
 
   constructor(
     encoding: TextEncoding,
-    private readonly fallbackToWindows1252 = false,
+    private readonly fallback?: SingleByteEncoding,
   ) {
     this.current = encoding;
     this.init();
   }
 
-  /** The encoding in effect now (it changes once if the Windows-1252 fallback was taken). */
+  /** The encoding in effect now (it changes once if the fallback was taken). */
   get encoding(): TextEncoding {
     return this.current;
   }
@@ -223,8 +284,8 @@ export class Utf8Transcoder {
     const at = firstInvalidUtf8(body);
     const bad = at === -1 ? body.length : at;
     // Only while nothing but ASCII came before the bad byte: valid UTF-8 before it says the file is UTF-8.
-    if (this.fallbackToWindows1252 && this.asciiSoFar && isAscii(body.subarray(0, bad))) {
-      this.current = 'windows-1252';
+    if (this.fallback && this.asciiSoFar && isAscii(body.subarray(0, bad))) {
+      this.current = this.fallback;
       this.init();
       this.carry = undefined;
       return this.decode(buf, final);

@@ -16,9 +16,15 @@ export function sniffFormat(head: Uint8Array): SniffedFile {
     const transactionSet = st?.split(elementSeparator)[1];
     return transactionSet && /^\d{3}$/.test(transactionSet) ? { format: 'x12', transactionSet } : { format: 'x12' };
   }
-  if (text.startsWith('{') || text.startsWith('[')) return { format: 'json' };
+  if (JSON_START.test(text)) return { format: 'json' };
   return {};
 }
+
+/**
+ * How JSON (a document, an array, or NDJSON lines) starts: `{` then a key or `}`, `[` then a value or `]`. A bare
+ * `[` or `{` is not enough, because CSV headers start with them too (`[Order No],[Qty]`).
+ */
+const JSON_START = /^(?:\{\s*["}]|\[\s*(?:[{["\]]|(?:-?\d[\d.eE+-]*|true|false|null)\s*[,\]]))/;
 
 /** What the first 4 KiB of a file on disk say about it. */
 export async function sniffFileFormat(path: string): Promise<SniffedFile> {

@@ -50,7 +50,14 @@ const CsvOptionsObject = z.strictObject({
   /**
    * Encoding of the file's bytes. Default `auto`: a BOM decides (UTF-8, UTF-16 LE/BE), else valid UTF-8 is
    * UTF-8 and anything else Windows-1252; an auto-detected UTF-8 file whose first non-ASCII byte is not UTF-8
-   * switches to Windows-1252. A declared encoding is trusted: bytes it cannot decode are `CSV_BAD_ENCODING`.
+   * switches to Windows-1252.
+   *
+   * A declared encoding is a default, not an order, in two cases. A UTF-8 or UTF-16 BOM decides whatever is
+   * declared. A declared single-byte encoding (`windows-1252`, `iso-8859-1`) applies only when the bytes are
+   * not valid UTF-8: valid multi-byte UTF-8 practically never occurs in real Windows-1252 text, so a file
+   * re-saved as UTF-8 is read as UTF-8 (instead of `Empfänger` turning into `EmpfÃ¤nger`), and a file whose
+   * first non-ASCII byte is not UTF-8 switches to the declared encoding. Otherwise bytes the encoding cannot
+   * decode are `CSV_BAD_ENCODING`.
    */
   encoding: EncodingSchema.default('auto').describe('auto | utf-8 | utf-16le | utf-16be | windows-1252 | iso-8859-1'),
   /**
@@ -84,7 +91,9 @@ const CsvOptionsObject = z.strictObject({
   duplicateHeaders: z.enum(['error', 'suffix']).default('error').describe('error | suffix; default error'),
   /**
    * Accept rows whose column count differs from the header's. Default false (`CSV_RAGGED_ROW`). When true,
-   * missing fields read as `""` and extra fields are kept as `colN` (N the 1-based position), never dropped.
+   * missing fields read as `""` and extra fields are kept as `colN` (N the 1-based position), never dropped:
+   * when the header already names a column `colN`, the extra field is `colN_2` (or `_3`, ... as for
+   * `duplicateHeaders: suffix`).
    */
   relaxColumnCount: z.boolean().default(false).describe('Accept rows with too few or too many columns; default false'),
   /**

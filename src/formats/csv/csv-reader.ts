@@ -1,7 +1,7 @@
 import { Parser, type Info } from 'csv-parse';
 import { IntakeError, type Place } from '../../errors/intake-error.ts';
 import type { SourceRecord } from '../record.ts';
-import { Utf8Transcoder, detectEncoding, type Utf8Chunk } from '../text-encoding.ts';
+import { Utf8Transcoder, bomEncoding, detectEncoding, isUtf8Sample, type SingleByteEncoding, type TextEncoding, type Utf8Chunk } from '../text-encoding.ts';
 import type { CsvErrorCode } from './csv-error-codes.ts';
 import type { CsvDelimiter, ResolvedCsvOptions } from './csv-options.ts';
 import { findQuoteFault } from './find-quote-fault.ts';
@@ -13,6 +13,8 @@ import { LineTracker } from './track-lines.ts';
 const SAMPLE_BYTES = 64 * 1024;
 const LF = 10;
 const CR = 13;
+const SUB = 0x1a;
+const SUB_BYTE = Buffer.of(SUB);
 
 /**
  * csv-parse's stream-free core: feed a buffer, get rows pushed synchronously, get an error back (not thrown).
@@ -64,6 +66,7 @@ export class CsvReader {
 
   private preambleLeft: number;
   private preambleCr = false;
+  private heldSub = false;
 
   private sniffSample: Buffer[] | undefined = [];
   private sniffSampleBytes = 0;
@@ -77,6 +80,8 @@ export class CsvReader {
 
   private names: string[] | undefined;
   private hasProtoName = false;
+  /** Names of the fields beyond the header's, by position after it, made once. */
+  private readonly extraNames: string[] = [];
   private firstRowLine = 0;
   private rules: Array<{ index: number; pattern: RegExp }> = [];
   private sawRow = false;
@@ -129,16 +134,15 @@ export class CsvReader {
   private startDecoding(): void {
     const sample = Buffer.concat(this.rawSample!);
     this.rawSample = undefined;
-    const declared = this.options.encoding;
-    const encoding = declared === 'auto' ? detectEncoding(sample) : declared;
+    const { encoding, fallback } = chooseEncoding(sample, this.options.encoding);
     const notText = whyNotText(sample, encoding);
     if (notText) throw this.error('CSV_BINARY_CONTENT', notText, {});
-    this.transcoder = new Utf8Transcoder(encoding, declared === 'auto' && encoding === 'utf-8');
+    this.transcoder = new Utf8Transcoder(encoding, fallback);
     this.decoded(this.transcoder.write(sample));
   }
 
   private decoded(chunk: Utf8Chunk, final = false): void {
-    let bytes = chunk.bytes;
+    let bytes = this.withoutEndOfFileMark(chunk.bytes, final);
     if (this.preambleLeft > 0 || this.preambleCr) bytes = this.skipPreamble(bytes);
     if (this.core) this.feed(bytes);
     else if (bytes.length > 0) {
@@ -151,14 +155,30 @@ export class CsvReader {
       const line = inPreamble ? this.options.skipLines - this.preambleLeft + 1 : this.tracker.lineAt(this.fed) + this.options.skipLines;
       const what = chunk.bad.hex ? `bytes ${chunk.bad.hex} are not` : 'this line is not';
       const encoding = this.transcoder!.encoding;
+      const declared = this.options.encoding;
       const hint =
-        encoding === 'utf-8' && this.options.encoding === 'auto'
+        encoding === 'utf-8' && declared !== 'utf-8'
           ? ' (the file mixes UTF-8 with another encoding; save it as UTF-8)'
-          : this.options.encoding === 'auto'
-            ? ''
-            : ` (the mapping declares encoding ${encoding}; is that the file's encoding?)`;
+          : declared === encoding
+            ? ` (the mapping declares encoding ${encoding}; is that the file's encoding?)`
+            : '';
       throw this.error('CSV_BAD_ENCODING', `${what} valid ${encoding}${hint}`, { line });
     }
+  }
+
+  /**
+   * Drops a Ctrl-Z (SUB) that is the file's last character: DOS-era tools close files with it as an end-of-file
+   * mark, and csv-parse would read it as a row of its own. A SUB ending a chunk is held back until the next bytes
+   * (or the end) show whether it was the last.
+   */
+  private withoutEndOfFileMark(bytes: Buffer, final: boolean): Buffer {
+    if (this.heldSub) {
+      this.heldSub = false;
+      bytes = bytes.length === 0 ? SUB_BYTE : Buffer.concat([SUB_BYTE, bytes]);
+    }
+    if (bytes.at(-1) !== SUB) return bytes;
+    this.heldSub = !final;
+    return bytes.subarray(0, -1);
   }
 
   /** Drops the first `skipLines` physical lines before any parsing: banners may hold stray quotes. */
@@ -233,10 +253,7 @@ export class CsvReader {
       if (this.hasProtoName && names[i] === '__proto__') defineField(fields, names[i]!, row[i] ?? '');
       else fields[names[i]!] = row[i] ?? '';
     }
-    for (let i = names.length; i < row.length; i++) {
-      const name = `col${i + 1}`;
-      if (!Object.hasOwn(fields, name)) fields[name] = row[i]!;
-    }
+    for (let i = names.length; i < row.length; i++) fields[this.extraName(names, i)] = row[i]!;
     this.onRecord({ fields, provenance: { file: this.file, line, lineEnd } });
   };
 
@@ -254,9 +271,7 @@ export class CsvReader {
             { line, column: name },
           );
         }
-        let n = 2;
-        while (firstColumn.has(`${name}_${n}`) || row.some((r) => r.trim() === `${name}_${n}`)) n++;
-        name = `${name}_${n}`;
+        name = withSuffix(name, (candidate) => firstColumn.has(candidate) || row.some((r) => r.trim() === candidate));
       }
       firstColumn.set(name, i);
       names.push(name);
@@ -264,6 +279,20 @@ export class CsvReader {
     this.names = names;
     this.hasProtoName = names.includes('__proto__');
     this.rules = this.options.skipWhen.map((rule) => ({ index: this.columnIndex(rule.column, names, line), pattern: rule.pattern }));
+  }
+
+  /**
+   * The name of an extra field (relaxColumnCount): `colN`, suffixed as a duplicate header would be when the
+   * header already has a column of that name, so the value is never lost under a real column's.
+   */
+  private extraName(names: string[], index: number): string {
+    const at = index - names.length;
+    let name = this.extraNames[at];
+    if (name === undefined) {
+      const base = `col${index + 1}`;
+      name = this.extraNames[at] = names.includes(base) ? withSuffix(base, (candidate) => names.includes(candidate)) : base;
+    }
+    return name;
   }
 
   private columnIndex(column: number | string, names: string[] | undefined, line?: number): number {
@@ -336,6 +365,29 @@ export class CsvReader {
 }
 
 function noop(): void {}
+
+/** `name_2`, or `name_3`, ...: the first that is not taken. */
+function withSuffix(name: string, taken: (candidate: string) => boolean): string {
+  let n = 2;
+  while (taken(`${name}_${n}`)) n++;
+  return `${name}_${n}`;
+}
+
+/**
+ * The encoding to read a file in, from its first bytes and the mapping's `encoding`, and the single-byte encoding
+ * to switch to if UTF-8 was chosen but later bytes are not UTF-8 (see Utf8Transcoder).
+ *
+ * A BOM decides, whatever the mapping says: it is written by the tool that encoded the file, and read in a
+ * single-byte encoding it would glue `ï»¿` to the first header name. A declared single-byte encoding applies only
+ * when the bytes are not valid UTF-8: multi-byte UTF-8 sequences practically never occur in real Windows-1252 or
+ * Latin-1 text (they read as `Ã¤`), whereas a file re-saved as UTF-8 somewhere along the way would have its
+ * headers renamed and every accent garbled without a word.
+ */
+function chooseEncoding(sample: Buffer, declared: ResolvedCsvOptions['encoding']): { encoding: TextEncoding; fallback?: SingleByteEncoding } {
+  const fallback = declared === 'auto' ? 'windows-1252' : declared === 'windows-1252' || declared === 'iso-8859-1' ? declared : undefined;
+  const encoding = bomEncoding(sample) ?? (declared === 'auto' ? detectEncoding(sample) : fallback && isUtf8Sample(sample) ? 'utf-8' : declared);
+  return encoding === 'utf-8' && fallback ? { encoding, fallback } : { encoding };
+}
 
 /** Blank lines, and lines of only delimiters and spaces (spreadsheet exports end with `,,,,`), carry no data. */
 function isBlank(row: string[]): boolean {

@@ -33,6 +33,8 @@ export function whyNotText(sample: Uint8Array, encoding: TextEncoding): string |
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0) return `the file is binary, not CSV text (a NUL character at position ${i})`;
+    // A Ctrl-Z ending a short file is the DOS end-of-file mark the reader drops, not content.
+    if (c === 0x1a && i === text.length - 1) continue;
     if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x0c) || c === 0x7f) controls++;
   }
   if (controls / text.length > MAX_CONTROL_RATIO) {

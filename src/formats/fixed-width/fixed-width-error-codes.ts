@@ -14,6 +14,7 @@ export const FIXED_WIDTH_ERROR_CODES = {
   FW_DETAIL_WITHOUT_HEADER: 'A detail record comes before the header record it belongs to.',
   FW_ORPHAN_CONTINUATION: 'A continuation record comes with no header or detail record before it.',
   FW_REPEATED_CONTINUATION: 'The same continuation record type appears twice for one header or detail record.',
+  FW_MISSING_TRAILER: 'A group ends (next header, or end of file) without the trailer record the layout declares for it: a cut transfer.',
   FW_TRAILER_COUNT_MISMATCH: "A trailer's count differs from the records actually in its group.",
 } as const;
 

@@ -74,9 +74,9 @@ export const RecordLayoutSchema = z.object({
   tag: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   /**
    * `detail` records become records (default); `header` fields are carried on every following detail;
-   * `trailer` records close their group and may check a count; `continuation` fields join the header or
-   * detail record just before (for records that extend the one above: a second address line, a
-   * reference); `ignore` records are skipped.
+   * `trailer` records close their group (which must end with one, unless the trailer is `optional`) and may
+   * check a count; `continuation` fields join the header or detail record just before (for records that
+   * extend the one above: a second address line, a reference); `ignore` records are skipped.
    */
   role: RecordRoleSchema.default('detail'),
   /**
@@ -92,8 +92,14 @@ export const RecordLayoutSchema = z.object({
    */
   prefix: z.string().optional(),
   /**
-   * Header only: details may come without a current header of this type. By default every level that has
-   * a non-optional header type must have a current header before a detail (else FW_DETAIL_WITHOUT_HEADER).
+   * Header: details may come without a current header of this type. By default every level that has a
+   * non-optional header type must have a current header before a detail (else FW_DETAIL_WITHOUT_HEADER).
+   *
+   * Trailer: a group may end without this trailer. By default every group at a level that has a non-optional
+   * trailer type must end with one, before the next header of its level or above, a trailer of a level above,
+   * or the end of the file (else FW_MISSING_TRAILER at the group's first line): a transfer cut after a complete
+   * line must not pass for a shorter order. A level without a header type still has groups: its first data
+   * line opens one (a file trailer with no file header covers the whole file).
    */
   optional: z.boolean().default(false),
   /** Trailer only: check a count in the trailer (FW_TRAILER_COUNT_MISMATCH when it differs). */

@@ -63,6 +63,10 @@ export class FixedWidthParser {
   private readonly byTag = new Map<string, CompiledRecord>();
   private readonly single: CompiledRecord | undefined;
   private readonly requiredLevels: Map<number, string[]>;
+  /** Per level: the names of the non-optional trailer types a group at that level must end with. */
+  private readonly requiredTrailers = new Map<number, string[]>();
+  /** Per level: the line that opened the current group (its header, or its first line), undefined when none is open. */
+  private readonly openedAt = new Array<number | undefined>(LEVELS).fill(undefined);
   private readonly headers = new Map<string, CurrentHeader>();
   /** Per group level: details, lines (opening header and trailer included) and lines strictly inside. */
   private readonly detailCounts = new Array<number>(LEVELS).fill(0);
@@ -87,8 +91,9 @@ export class FixedWidthParser {
     this.holdsDetails = compiled.some(({ layout }) => layout.role === 'continuation');
     this.requiredLevels = new Map();
     for (const { layout } of compiled) {
-      if (layout.role !== 'header' || layout.optional) continue;
-      this.requiredLevels.set(layout.level, [...(this.requiredLevels.get(layout.level) ?? []), layout.name]);
+      if (layout.optional) continue;
+      const required = layout.role === 'header' ? this.requiredLevels : layout.role === 'trailer' ? this.requiredTrailers : undefined;
+      required?.set(layout.level, [...(required.get(layout.level) ?? []), layout.name]);
     }
   }
 
@@ -118,13 +123,13 @@ export class FixedWidthParser {
     const record = this.recordOf(line, lineNumber);
     const role = record?.layout.role ?? 'ignore';
     if (role === 'continuation' && record) {
-      this.countLine(false);
+      this.countLine(false, undefined);
       this.continueWith(record, line, lineNumber);
       return [];
     }
     if (!record || role === 'ignore') {
       // Transparent: a skipped record neither completes the pending detail nor takes its continuations.
-      this.countLine(false);
+      this.countLine(false, undefined);
       return [];
     }
     const out = this.flush();
@@ -132,7 +137,8 @@ export class FixedWidthParser {
     switch (layout.role) {
       case 'header': {
         const fields = this.prefixed(record, this.extract(record, line, lineNumber));
-        this.openGroups(layout.level);
+        this.checkTrailers(layout.level, `the next "${layout.name}" header at line ${lineNumber}`);
+        this.openGroups(layout.level, lineNumber);
         this.closeHeaders(layout.level);
         const header = { level: layout.level, fields };
         this.headers.set(layout.name, header);
@@ -142,14 +148,15 @@ export class FixedWidthParser {
       case 'trailer': {
         const fields = this.extract(record, line, lineNumber);
         if (layout.count) this.checkCount(record, fields, lineNumber);
-        this.closeGroups(layout.level);
+        this.checkTrailers(layout.level + 1, `the "${layout.name}" trailer at line ${lineNumber}`);
+        this.closeGroups(layout.level, lineNumber);
         this.closeHeaders(layout.level);
         this.attachTo = undefined;
         return out;
       }
       default: {
         this.checkHeaders(layout, lineNumber);
-        this.countLine(true);
+        this.countLine(true, lineNumber);
         const fields: Record<string, string> = {};
         for (const header of this.headers.values()) Object.assign(fields, header.fields);
         Object.assign(fields, this.extract(record, line, lineNumber));
@@ -163,11 +170,15 @@ export class FixedWidthParser {
     }
   }
 
-  /** Called once after the last line: returns a detail still waiting for continuations; refuses a file without data. */
+  /**
+   * Called once after the last line: returns a detail still waiting for continuations; refuses a file without
+   * data, and one whose last group has no trailer (a cut transfer).
+   */
   end(): SourceRecord[] {
     if (this.dataLines === 0) {
       this.fail('FW_EMPTY_FILE', this.options.skipLines > 0 ? `no data lines after the ${this.options.skipLines} skipped line(s)` : 'the file holds only blank lines', {});
     }
+    this.checkTrailers(0, 'the end of the file');
     return this.flush();
   }
 
@@ -300,9 +311,32 @@ export class FixedWidthParser {
     }
   }
 
-  /** Every open group counts the line. */
-  private countLine(detail: boolean): void {
+  /**
+   * A group whose level declares a (non-optional) trailer type must end with one before the next header of its
+   * level or above, a trailer above it, or the end of the file: a transfer cut after a complete detail record
+   * would otherwise pass for a complete, shorter order. Checks the open groups at `from` and deeper.
+   */
+  private checkTrailers(from: number, end: string): void {
+    for (let level = from; level < LEVELS; level++) {
+      const opened = this.openedAt[level];
+      const trailers = this.requiredTrailers.get(level);
+      if (opened === undefined || !trailers) continue;
+      const expected = trailers.map((name) => `"${name}"`).join(' or ');
+      this.fail(
+        'FW_MISSING_TRAILER',
+        `the group that starts at line ${opened} ends without its trailer record (${expected}) at ${end}: the file may have been cut short; send it again in full`,
+        { line: opened },
+      );
+    }
+  }
+
+  /**
+   * Every group counts the line. A data line (`opens`: its line number) also opens the groups not open yet, so a
+   * level without a header type (a file trailer with no file header) still has a group that awaits its trailer.
+   */
+  private countLine(detail: boolean, opens: number | undefined): void {
     for (let level = 0; level < LEVELS; level++) {
+      if (opens !== undefined) this.openedAt[level] ??= opens;
       this.lineCounts[level] = (this.lineCounts[level] ?? 0) + 1;
       this.innerCounts[level] = (this.innerCounts[level] ?? 0) + 1;
       if (detail) this.detailCounts[level] = (this.detailCounts[level] ?? 0) + 1;
@@ -310,8 +344,9 @@ export class FixedWidthParser {
   }
 
   /** A header at `level` is a line of the groups above it and opens new groups from its level down. */
-  private openGroups(level: number): void {
+  private openGroups(level: number, lineNumber: number): void {
     for (let at = 0; at < LEVELS; at++) {
+      this.openedAt[at] = at < level ? (this.openedAt[at] ?? lineNumber) : at === level ? lineNumber : undefined;
       if (at < level) {
         this.lineCounts[at] = (this.lineCounts[at] ?? 0) + 1;
         this.innerCounts[at] = (this.innerCounts[at] ?? 0) + 1;
@@ -324,8 +359,9 @@ export class FixedWidthParser {
   }
 
   /** A trailer at `level` is a line of the groups above it and closes the groups from its level down. */
-  private closeGroups(level: number): void {
+  private closeGroups(level: number, lineNumber: number): void {
     for (let at = 0; at < LEVELS; at++) {
+      this.openedAt[at] = at < level ? (this.openedAt[at] ?? lineNumber) : undefined;
       if (at < level) {
         this.lineCounts[at] = (this.lineCounts[at] ?? 0) + 1;
         this.innerCounts[at] = (this.innerCounts[at] ?? 0) + 1;

@@ -44,4 +44,11 @@ describe('column count', () => {
     ]);
     expect(read('1,2\n1,2,3\n', { header: false, relaxColumnCount: true })[1]?.fields).toEqual({ col1: '1', col2: '2', col3: '3' });
   });
+
+  it('with relaxColumnCount, an extra field whose colN name the header already uses is kept as colN_2, not dropped', () => {
+    const records = read('order,lpn,sku,qty,unit,col7\nO1,L1,S1,1,CS,named,EXTRA,MORE\n', { relaxColumnCount: true });
+    expect(records[0]?.fields).toEqual({ order: 'O1', lpn: 'L1', sku: 'S1', qty: '1', unit: 'CS', col7: 'named', col7_2: 'EXTRA', col8: 'MORE' });
+    const taken = read('order,col4_2,col4\nO1,a,b,EXTRA\n', { relaxColumnCount: true });
+    expect(taken[0]?.fields).toEqual({ order: 'O1', col4_2: 'a', col4: 'b', col4_3: 'EXTRA' });
+  });
 });

@@ -103,6 +103,38 @@ describe('encoding', () => {
     expect([e2.code, e2.value.place.line]).toEqual(['CSV_BAD_ENCODING', 3]);
   });
 
+  it('a UTF-8 file under a mapping that declares windows-1252 is read as UTF-8: header names and accents intact', () => {
+    const bytes = Buffer.from('Auftragsnr;Empfänger;Artikel\nA1;Café Müller;Bergkäse\n');
+    const [record] = readCsvSync(bytes, { encoding: 'windows-1252' }, 'f.csv');
+    expect(record?.fields).toEqual({ Auftragsnr: 'A1', Empfänger: 'Café Müller', Artikel: 'Bergkäse' });
+  });
+
+  it('a BOM decides whatever the mapping declares: UTF-8 under windows-1252, UTF-16 under utf-8', () => {
+    const text = 'Auftragsnr;Empfänger\nA1;Groß\n';
+    const utf8 = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
+    expect(readCsvSync(utf8, { encoding: 'windows-1252' }, 'f.csv')[0]?.fields).toEqual({ Auftragsnr: 'A1', Empfänger: 'Groß' });
+    const ascii = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('Auftragsnr;Menge\nA1;2\n')]);
+    expect(readCsvSync(ascii, { encoding: 'iso-8859-1' }, 'f.csv')[0]?.fields).toEqual({ Auftragsnr: 'A1', Menge: '2' });
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    expect(readCsvSync(utf16, { encoding: 'utf-8' }, 'f.csv')[0]?.fields).toEqual({ Auftragsnr: 'A1', Empfänger: 'Groß' });
+  });
+
+  it('a declared single-byte encoding still reads its files, even when the first non-ASCII byte comes after the sample', () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => `A${i};plain`).join('\n');
+    const late = Buffer.concat([Buffer.from(`sku;name\n${rows}\n`), iconv.encode('B1;Café\n', 'win1252')]);
+    expect(readCsvSync(late, { encoding: 'windows-1252' }, 'f.csv').at(-1)?.fields).toEqual({ sku: 'B1', name: 'Café' });
+    const latin1 = Buffer.from('sku;name\nA1;\u00e9t\u00e9 \u00bd\n', 'latin1');
+    expect(readCsvSync(latin1, { encoding: 'iso-8859-1' }, 'f.csv')[0]?.fields.name).toBe('été ½');
+  });
+
+  it('a declared windows-1252 file read as UTF-8 that later holds other bytes is CSV_BAD_ENCODING saying it mixes them', () => {
+    const rows = Array.from({ length: 10000 }, (_, i) => `A${i};plain`).join('\n');
+    const bytes = Buffer.concat([Buffer.from(`sku;name\nA;Crème\n${rows}\nB;Caf`), Buffer.from([0xe9, 0x0a])]);
+    const error = failure(() => readCsvSync(bytes, { encoding: 'windows-1252' }, 'f.csv'));
+    expect([error.code, error.value.place.line]).toEqual(['CSV_BAD_ENCODING', 10003]);
+    expect(error.message).toMatch(/mixes UTF-8/);
+  });
+
   it('detectEncoding: BOMs decide; UTF-16 without a BOM shows as NULs in every other byte; ASCII is UTF-8', () => {
     expect(detectEncoding(Buffer.from([0xef, 0xbb, 0xbf, 0x41]))).toBe('utf-8');
     expect(detectEncoding(Buffer.from([0xff, 0xfe, 0x41, 0x00]))).toBe('utf-16le');

@@ -38,6 +38,16 @@ describe('line endings, quoting and provenance', () => {
     expect(read('a,b\n  1 ,007\n')[0]?.fields).toEqual({ a: '  1 ', b: '007' });
   });
 
+  it('ignores a DOS end-of-file mark (Ctrl-Z) ending the file, also when a chunk ends with it; one inside stays data', () => {
+    expect(read('a,b\r\n1,2\r\n3,4\r\n\x1a').map((r) => r.fields)).toEqual([{ a: '1', b: '2' }, { a: '3', b: '4' }]);
+    expect(read('a,b\n1,2\x1a').map((r) => r.fields)).toEqual([{ a: '1', b: '2' }]);
+    const rows = Array.from({ length: 10000 }, (_, i) => `${i},x`).join('\n');
+    const big = Buffer.from(`a,b\n${rows}\n`);
+    expect(readChunks([big, Buffer.from('\x1a')])).toHaveLength(10000);
+    const inside = readChunks([big, Buffer.from('L,y\x1a'), Buffer.from('z\n'), Buffer.from('M,w\x1a')]);
+    expect(inside.slice(-2).map((r) => r.fields)).toEqual([{ a: 'L', b: 'y\x1az' }, { a: 'M', b: 'w' }]);
+  });
+
   it('reads the same records whatever the chunk boundaries', () => {
     const text = 'sku,note\r\nA,"one\r\ntwo"\r\n\r\nB,"a ""q"" b"\r\nC,3\r';
     const whole = read(text);

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { IntakeError } from '../../../src/errors/intake-error.ts';
 import { parseFixedWidth, type FixedWidthOptionsInput } from '../../../src/formats/fixed-width/read-fixed-width.ts';
+import { intakeErrorOf } from '../../support/intake-error-of.ts';
 
 /**
  * Real files from public projects (../shared/corpus/SOURCES.md), each with a layout written from the file
@@ -10,16 +10,6 @@ import { parseFixedWidth, type FixedWidthOptionsInput } from '../../../src/forma
  * wrote these files, so they test the reader against habits we did not invent.
  */
 const corpus = (name: string): Buffer => readFileSync(fileURLToPath(new URL(`../../../../shared/corpus/fixed-width/${name}`, import.meta.url)));
-
-async function errorOf(promise: Promise<unknown>): Promise<IntakeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof IntakeError) return error;
-    throw error;
-  }
-  throw new Error('expected an IntakeError');
-}
 
 describe('bots DESADV in-house file (HEA header + LIN lines, several shipments)', () => {
   // Positions from bots-plugins usersys/grammars/fixed/desadv96fixed.py (field widths in order; ISO-8859-1).
@@ -296,7 +286,7 @@ describe('ballerina FLE 214 carrier status (file header/trailer, shipment header
 
   it('a wrong line count in the #EOT trailer is FW_TRAILER_COUNT_MISMATCH', async () => {
     const text = corpus('ballerina-fle214-carrier-status.txt').toString('latin1').replace('#EOT 5215   20', '#EOT 5215   21');
-    const error = await errorOf(parseFixedWidth(text, layout, 'message.edi'));
+    const error = await intakeErrorOf(parseFixedWidth(text, layout, 'message.edi'));
     expect(error.code).toBe('FW_TRAILER_COUNT_MISMATCH');
     expect(error.value.place.line).toBe(22);
   });
@@ -374,14 +364,14 @@ describe('SAP IDoc ORDERS01 flat file', () => {
         { name: 'KA1', tag: 'E2EDKA1002', role: 'continuation', fields: [{ name: 'partnerRole', start: 64, length: 3 }, { name: 'name', start: 544, length: 35, optional: true }] },
       ],
     };
-    const error = await errorOf(parseFixedWidth(corpus('bots-sap-idoc-orders01.idoc'), withPartners, 'ORDERS01001.idoc'));
+    const error = await intakeErrorOf(parseFixedWidth(corpus('bots-sap-idoc-orders01.idoc'), withPartners, 'ORDERS01001.idoc'));
     expect(error.code).toBe('FW_REPEATED_CONTINUATION');
     expect(error.value.place.line).toBe(10);
   });
 
   it('refuses an IDoc read with a layout that does not know every segment, naming the segment and line', async () => {
     const strict: FixedWidthOptionsInput = { ...layout, records: (layout.records ?? []).filter((record) => record.role !== 'ignore') };
-    const error = await errorOf(parseFixedWidth(corpus('bots-sap-idoc-orders01.idoc'), strict, 'ORDERS01001.idoc'));
+    const error = await intakeErrorOf(parseFixedWidth(corpus('bots-sap-idoc-orders01.idoc'), strict, 'ORDERS01001.idoc'));
     expect(error.code).toBe('FW_UNKNOWN_RECORD_TYPE');
     expect(error.value.place.line).toBe(3);
     expect(error.message).toContain('"E2EDK14"');

@@ -1,9 +1,9 @@
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { IntakeError } from '../../../src/errors/intake-error.ts';
 import { FIXED_WIDTH_ERROR_CODES } from '../../../src/formats/fixed-width/fixed-width-error-codes.ts';
 import { impliedDecimal } from '../../../src/formats/fixed-width/fixed-width-parser.ts';
 import { parseFixedWidth, readFixedWidth, type FixedWidthOptionsInput } from '../../../src/formats/fixed-width/read-fixed-width.ts';
+import { intakeErrorOf } from '../../support/intake-error-of.ts';
 
 /** Header/detail/trailer order file: H = order header, D = line, T = order trailer with a detail count. */
 const orders: FixedWidthOptionsInput = {
@@ -41,16 +41,6 @@ const ordersFile = [
   'T0001',
 ].join('\r\n');
 
-async function errorOf(promise: Promise<unknown>): Promise<IntakeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof IntakeError) return error;
-    throw error;
-  }
-  throw new Error('expected an IntakeError');
-}
-
 async function* chunked(bytes: Uint8Array, size: number): AsyncIterable<Uint8Array> {
   for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
 }
@@ -82,7 +72,7 @@ describe('header/detail/trailer flattening', () => {
   });
 
   it('a trailer whose count differs from its details is FW_TRAILER_COUNT_MISMATCH at the trailer line', async () => {
-    const error = await errorOf(parseFixedWidth(ordersFile.replace('T0002', 'T0003'), orders, 'orders.txt'));
+    const error = await intakeErrorOf(parseFixedWidth(ordersFile.replace('T0002', 'T0003'), orders, 'orders.txt'));
     expect(error.code).toBe('FW_TRAILER_COUNT_MISMATCH');
     expect(error.value.place).toEqual({ file: 'orders.txt', line: 4, column: 2, field: 'lines' });
     expect(error.message).toContain('says 3 detail records, but there are 2');
@@ -96,15 +86,57 @@ describe('header/detail/trailer flattening', () => {
   });
 
   it('a detail before any header is FW_DETAIL_WITHOUT_HEADER', async () => {
-    const error = await errorOf(parseFixedWidth('DSKU001000120000150\nHORD00001ACME CORP ', orders, 'orders.txt'));
+    const error = await intakeErrorOf(parseFixedWidth('DSKU001000120000150\nHORD00001ACME CORP ', orders, 'orders.txt'));
     expect(error.code).toBe('FW_DETAIL_WITHOUT_HEADER');
     expect(error.value.place.line).toBe(1);
   });
 
   it('a detail after its group was closed by a trailer is FW_DETAIL_WITHOUT_HEADER', async () => {
-    const error = await errorOf(parseFixedWidth('HORD00001ACME CORP \nDSKU001000120000150\nT0001\nDSKU002000030012345', orders, 'o.txt'));
+    const error = await intakeErrorOf(parseFixedWidth('HORD00001ACME CORP \nDSKU001000120000150\nT0001\nDSKU002000030012345', orders, 'o.txt'));
     expect(error.code).toBe('FW_DETAIL_WITHOUT_HEADER');
     expect(error.value.place.line).toBe(4);
+  });
+
+  it('a group that ends at the next header without its trailer is FW_MISSING_TRAILER at the line that opened it', async () => {
+    const cut = ordersFile.replace('T0002\r\n', '');
+    const error = await intakeErrorOf(parseFixedWidth(cut, orders, 'orders.txt'));
+    expect(error.code).toBe('FW_MISSING_TRAILER');
+    expect(error.value.place).toEqual({ file: 'orders.txt', line: 1 });
+    expect(error.message).toContain('ends without its trailer record ("T") at the next "H" header at line 4');
+  });
+
+  it('a file cut after a complete detail (no trailer at the end) is FW_MISSING_TRAILER', async () => {
+    const cut = ordersFile.split('\r\n').slice(0, 6).join('\r\n');
+    const error = await intakeErrorOf(parseFixedWidth(cut, orders, 'orders.txt'));
+    expect(error.code).toBe('FW_MISSING_TRAILER');
+    expect(error.value.place).toEqual({ file: 'orders.txt', line: 5 });
+    expect(error.message).toContain('at the end of the file');
+  });
+
+  it('an optional trailer may be left out; a file trailer without a file header still closes the whole file', async () => {
+    const optional = structuredClone(orders);
+    optional.records[2]!.optional = true;
+    expect(await parseFixedWidth(ordersFile.replace('T0002\r\n', ''), optional, 'o.txt')).toHaveLength(3);
+
+    const withFileTrailer: FixedWidthOptionsInput = {
+      ...optional,
+      records: [...optional.records, { name: 'E', tag: 'E', role: 'trailer', level: 0, fields: [] }],
+    };
+    expect(await parseFixedWidth(`${ordersFile}\r\nE`, withFileTrailer, 'o.txt')).toHaveLength(3);
+    const error = await intakeErrorOf(parseFixedWidth(ordersFile, withFileTrailer, 'o.txt'));
+    expect(error.code).toBe('FW_MISSING_TRAILER');
+    expect(error.value.place.line).toBe(1);
+  });
+
+  it('a file trailer arriving while an order still lacks its trailer is FW_MISSING_TRAILER for the order', async () => {
+    const layout: FixedWidthOptionsInput = {
+      ...structuredClone(orders),
+      records: [...structuredClone(orders).records, { name: 'E', tag: 'E', role: 'trailer', level: 0, fields: [] }],
+    };
+    const error = await intakeErrorOf(parseFixedWidth(`${ordersFile.replace(/\r\nT0001$/, '')}\r\nE`, layout, 'o.txt'));
+    expect(error.code).toBe('FW_MISSING_TRAILER');
+    expect(error.value.place.line).toBe(5);
+    expect(error.message).toContain('at the "E" trailer at line 7');
   });
 
   it('a file header at level 0 and a file trailer counting all lines frame level-1 orders', async () => {
@@ -123,7 +155,7 @@ describe('header/detail/trailer flattening', () => {
       ['ACME', 'ORD00001', 'SKU002'],
       ['ACME', 'ORD00002', 'SKU003'],
     ]);
-    const error = await errorOf(parseFixedWidth(`FACME \n${ordersFile}\nE008`, layout, 'o.txt'));
+    const error = await intakeErrorOf(parseFixedWidth(`FACME \n${ordersFile}\nE008`, layout, 'o.txt'));
     expect(error.code).toBe('FW_TRAILER_COUNT_MISMATCH');
   });
 
@@ -137,10 +169,10 @@ describe('header/detail/trailer flattening', () => {
       provenance: { file: 'o.txt', line: 2, lineEnd: 3 },
     });
     expect(records[1]?.fields['N.note']).toBeUndefined();
-    const repeated = await errorOf(parseFixedWidth('HORD00001ACME CORP \nDSKU001000120000150\nNa\nNb', layout, 'o.txt'));
+    const repeated = await intakeErrorOf(parseFixedWidth('HORD00001ACME CORP \nDSKU001000120000150\nNa\nNb', layout, 'o.txt'));
     expect(repeated.code).toBe('FW_REPEATED_CONTINUATION');
     expect(repeated.value.place.line).toBe(4);
-    const orphan = await errorOf(parseFixedWidth('Nfirst', layout, 'o.txt'));
+    const orphan = await intakeErrorOf(parseFixedWidth('Nfirst', layout, 'o.txt'));
     expect(orphan.code).toBe('FW_ORPHAN_CONTINUATION');
   });
 
@@ -206,7 +238,7 @@ describe('lines and bytes', () => {
   });
 
   it('a Windows file read as UTF-8 is FW_INVALID_ENCODING with a hint, not silent replacement characters', async () => {
-    const error = await errorOf(parseFixedWidth(iconv.encode('A001Müller    ', 'windows-1252'), single, 'w.txt'));
+    const error = await intakeErrorOf(parseFixedWidth(iconv.encode('A001Müller    ', 'windows-1252'), single, 'w.txt'));
     expect(error.code).toBe('FW_INVALID_ENCODING');
     expect(error.message).toContain('windows-1252');
   });
@@ -230,7 +262,7 @@ describe('lines and bytes', () => {
   });
 
   it('a line longer than maxLineLength is FW_LINE_TOO_LONG', async () => {
-    const error = await errorOf(parseFixedWidth('x'.repeat(100), { ...single, maxLineLength: 50 }, 'l.txt'));
+    const error = await intakeErrorOf(parseFixedWidth('x'.repeat(100), { ...single, maxLineLength: 50 }, 'l.txt'));
     expect(error.code).toBe('FW_LINE_TOO_LONG');
   });
 
@@ -253,7 +285,7 @@ describe('implied decimals', () => {
   });
 
   it('a field with implied decimals holding letters is FW_INVALID_NUMBER at the field', async () => {
-    const error = await errorOf(parseFixedWidth('HORD00001ACME CORP \nDSKU00100012ABC0150', orders, 'o.txt'));
+    const error = await intakeErrorOf(parseFixedWidth('HORD00001ACME CORP \nDSKU00100012ABC0150', orders, 'o.txt'));
     expect(error.code).toBe('FW_INVALID_NUMBER');
     expect(error.value.place).toEqual({ file: 'o.txt', line: 2, column: 13, field: 'price' });
   });
@@ -261,8 +293,8 @@ describe('implied decimals', () => {
 
 describe('refusals', () => {
   it('an unknown record tag is FW_UNKNOWN_RECORD_TYPE with the line, or skipped when asked', async () => {
-    const text = 'HORD00001ACME CORP \nXgarbage\nDSKU001000120000150';
-    const error = await errorOf(parseFixedWidth(text, orders, 'o.txt'));
+    const text = 'HORD00001ACME CORP \nXgarbage\nDSKU001000120000150\nT0001';
+    const error = await intakeErrorOf(parseFixedWidth(text, orders, 'o.txt'));
     expect(error.code).toBe('FW_UNKNOWN_RECORD_TYPE');
     expect(error.value.place).toEqual({ file: 'o.txt', line: 2, column: 1 });
     expect(error.message).toContain('"X"');
@@ -271,8 +303,8 @@ describe('refusals', () => {
   });
 
   it('a line shorter than a required field is FW_SHORT_LINE naming the field; relaxed, the missing part is blank', async () => {
-    const text = 'HORD00001ACME\nDSKU00100012';
-    const error = await errorOf(parseFixedWidth(text, orders, 'o.txt'));
+    const text = 'HORD00001ACME\nDSKU00100012\nT0001';
+    const error = await intakeErrorOf(parseFixedWidth(text, orders, 'o.txt'));
     expect(error.code).toBe('FW_SHORT_LINE');
     expect(error.value.place).toEqual({ file: 'o.txt', line: 1, column: 10, field: 'customer' });
     const records = await parseFixedWidth(text, { ...orders, shortLines: 'pad' }, 'o.txt');
@@ -286,19 +318,19 @@ describe('refusals', () => {
   });
 
   it('a 0-byte file and a file of blank lines are FW_EMPTY_FILE', async () => {
-    expect((await errorOf(parseFixedWidth(new Uint8Array(), orders, 'e.txt'))).code).toBe('FW_EMPTY_FILE');
-    expect((await errorOf(parseFixedWidth('\r\n  \r\n', orders, 'e.txt'))).code).toBe('FW_EMPTY_FILE');
+    expect((await intakeErrorOf(parseFixedWidth(new Uint8Array(), orders, 'e.txt'))).code).toBe('FW_EMPTY_FILE');
+    expect((await intakeErrorOf(parseFixedWidth('\r\n  \r\n', orders, 'e.txt'))).code).toBe('FW_EMPTY_FILE');
   });
 
   it('binary content (a zip sent instead of text) is FW_BINARY_CONTENT', async () => {
     const zip = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00]);
-    const error = await errorOf(parseFixedWidth(zip, orders, 'x.txt'));
+    const error = await intakeErrorOf(parseFixedWidth(zip, orders, 'x.txt'));
     expect(error.code).toBe('FW_BINARY_CONTENT');
     expect(error.value.place).toEqual({ file: 'x.txt', line: 1, column: 3 });
   });
 
   it('an invalid layout is FW_INVALID_OPTIONS naming every problem', async () => {
-    const error = await errorOf(
+    const error = await intakeErrorOf(
       parseFixedWidth('x', { tag: { start: 1, length: 1 }, records: [{ name: 'A', fields: [{ name: 'f', start: 1 }] }, { name: 'A', tag: 'A' }] }, 'o.txt'),
     );
     expect(error.code).toBe('FW_INVALID_OPTIONS');
