@@ -61,39 +61,16 @@ function plain(records: AsyncIterable<SourceRecord>): RecordStream {
   return { records, acknowledgements: [], rejections: [], voided: [] };
 }
 
-/** The segments a refused envelope covers, among the sets whose records were released. */
-function refusedSpans(spans: Map<string, { interchange: string; group: string; first: number; last: number }>, ack: X12Ack): { first: number; last: number }[] {
-  return [...spans.entries()]
-    .filter(([, span]) => {
-      if (span.interchange !== ack.interchange) return false;
-      if (ack.level === 'interchange' || ack.level === 'file') return true;
-      if (span.group !== (ack.group ?? '')) return false;
-      return ack.level === 'group' || spans.get(`${ack.interchange}/${ack.group ?? ''}/${ack.transaction ?? ''}`) === span;
-    })
-    .map(([, span]) => ({ first: span.first, last: span.last }));
-}
-
 async function* x12Records(events: AsyncIterable<X12Event>, stream: RecordStream): AsyncIterable<SourceRecord> {
-  const spans = new Map<string, { interchange: string; group: string; first: number; last: number }>();
   for await (const event of events) {
     if (event.kind === 'record') {
-      const p = event.record.provenance;
-      const key = `${p.interchange ?? ''}/${p.group ?? ''}/${p.transaction ?? ''}`;
-      const first = p.segment ?? 0;
-      const last = p.segmentEnd ?? first;
-      const span = spans.get(key);
-      if (span) {
-        span.first = Math.min(span.first, first);
-        span.last = Math.max(span.last, last);
-      } else {
-        spans.set(key, { interchange: p.interchange ?? '', group: p.group ?? '', first, last });
-      }
       yield event.record;
     } else {
       stream.acknowledgements.push(event.ack);
       if (event.kind === 'rejected') {
         stream.rejections.push({ ack: event.ack, errors: event.errors });
-        for (const span of refusedSpans(spans, event.ack)) stream.voided.push({ ...span, errors: event.errors });
+        // The reader names the span of the refused unit itself: control numbers cannot, as they may repeat.
+        if (event.released) stream.voided.push({ ...event.released, errors: event.errors });
       }
     }
   }

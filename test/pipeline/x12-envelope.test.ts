@@ -14,6 +14,20 @@ function twoSetFile(): string {
   return [lines[0], lines[1], ...set, ...second, 'GE*2*4711~', 'IEA*1*000004711~', ''].join('\n');
 }
 
+/**
+ * Three sets in one group: 0001 (PO-550xx), 0002 (PO-660xx), then 0001 again (PO-880xx) with a wrong SE01. The
+ * repeated ST02 must be refused on its own, without taking the accepted sets that share or neighbour it along.
+ */
+function repeatedControlNumberFile(): string {
+  const lines = readFileSync('samples/bluefin/ASN_250303_01.edi', 'utf8').split('\n').filter((line) => line.trim() !== '');
+  const set = lines.slice(2, lines.findIndex((line) => line.startsWith('SE*')) + 1);
+  const copy = (control: string, po: string, asn: string, se01?: string) =>
+    set
+      .map((line) => line.replace('ST*856*0001', `ST*856*${control}`).replace(/PO-550(\d\d)/g, `${po}$1`).replace('ASN-250303-01', asn))
+      .map((line) => (line.startsWith('SE*') ? `SE*${se01 ?? line.split('*')[1]}*${control}~` : line));
+  return [lines[0], lines[1], ...copy('0001', 'PO-550', 'ASN-250303-01'), ...copy('0002', 'PO-660', 'ASN-250303-02'), ...copy('0001', 'PO-880', 'ASN-250303-03', '50'), 'GE*3*4711~', 'IEA*1*000004711~', ''].join('\n');
+}
+
 describe('an X12 file with one bad transaction set', () => {
   let product: RunningProduct;
   beforeAll(async () => {
@@ -41,6 +55,25 @@ describe('an X12 file with one bad transaction set', () => {
     expect(ack997).toMatch(/AK2\*856\*0001~\s*AK5\*A~/);
     expect(ack997).toMatch(/AK2\*856\*0002~[\s\S]*?AK5\*R\*4~/);
     expect(ack997).toMatch(/AK9\*P\*2\*2\*1~/);
+  }, 60_000);
+
+  it('a repeated ST02 refuses only the repeat (AK5 23): the sets acknowledged as accepted are applied', async () => {
+    const inbound = join(gatewayPaths(product.env).dropDir, 'bluefin', 'inbound');
+    mkdirSync(inbound, { recursive: true });
+    writeFileSync(join(inbound, 'ASN_repeated_st02.edi'), repeatedControlNumberFile().replace(/PO-(550|660|880)/g, 'PO-9$1'));
+    const outbound = join(gatewayPaths(product.env).dropDir, 'bluefin', 'outbound');
+    const ack = join(outbound, 'ASN_repeated_st02.edi.997.x12');
+    for (let i = 0; i < 300 && !existsSync(ack); i++) await new Promise((r) => setTimeout(r, 100));
+    const result = JSON.parse(readFileSync(join(outbound, 'ASN_repeated_st02.edi.result.json'), 'utf8')) as {
+      documents: { orderNumber: string; outcome: string; error: { code: string }[] | { code: string } | null }[];
+    };
+    const byOrder = Object.fromEntries(result.documents.filter((d) => d.orderNumber).map((d) => [d.orderNumber, d.outcome]));
+    expect(byOrder).toEqual({ 'PO-955012': 'ACCEPTED', 'PO-955013': 'ACCEPTED', 'PO-966012': 'ACCEPTED', 'PO-966013': 'ACCEPTED' });
+    expect(JSON.stringify(result.documents.filter((d) => !d.orderNumber))).toContain('X12_ST_DUPLICATE_CONTROL');
+    const { rows } = await product.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine.orders WHERE order_number LIKE 'PO-9%'`);
+    expect(rows[0]?.n).toBe(4);
+    const ack997 = readFileSync(ack, 'utf8');
+    expect(ack997).toMatch(/AK2\*856\*0001~\s*AK5\*A~[\s\S]*AK2\*856\*0002~\s*AK5\*A~[\s\S]*AK2\*856\*0001~\s*AK5\*R\*23/);
   }, 60_000);
 
   it('maps and validates a test interchange (ISA15 = T) but submits nothing, and the result says so', async () => {

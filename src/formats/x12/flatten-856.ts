@@ -1,5 +1,6 @@
 import { FieldRow } from './record-shape.ts';
 import { FieldBag } from './write-segment-fields.ts';
+import { AK3, AK4, type X12ErrorCode } from './x12-error-codes.ts';
 import { GRAMMAR_856, type HierarchyGrammar } from './transaction-grammars.ts';
 import type { SetFlattener, SetSink } from './set-flattener.ts';
 import type { X12Segment } from './tokenize-segments.ts';
@@ -37,6 +38,7 @@ export class Flatten856 implements SetFlattener {
     private readonly envelope: Readonly<Record<string, string>>,
     private readonly sink: SetSink,
     private readonly stSegment: number,
+    private readonly maxDepth: number,
     private readonly grammar: HierarchyGrammar = GRAMMAR_856,
   ) {
     this.header = new FieldBag('', grammar.vocabulary);
@@ -79,11 +81,11 @@ export class Flatten856 implements SetFlattener {
     const parent = seg.elements[2] ?? '';
     const level = seg.elements[3] ?? '';
     if (id === '' || level === '') {
-      this.fail(seg, position, id === '' ? 1 : 3, 'HL01 and HL03 are mandatory', '1');
+      this.fail(seg, position, id === '' ? 1 : 3, 'HL01 and HL03 are mandatory', AK4.mandatoryMissing);
       return;
     }
     if (this.inSummary) {
-      this.fail(seg, position, undefined, `HL after the summary segment ${this.grammar.summary.join('/')}`, undefined, '7');
+      this.fail(seg, position, undefined, `HL after the summary segment ${this.grammar.summary.join('/')}`, undefined, AK3.notInProperSequence);
       return;
     }
     this.sawHl = true;
@@ -97,13 +99,40 @@ export class Flatten856 implements SetFlattener {
           position,
           2,
           `HL02 names parent ${JSON.stringify(parent)}, which is not an open ancestor (HL loops must nest; only the current chain ${this.chain.map((n) => n.id).join('>') || '(none)'} is open)`,
-          '7',
+          AK4.invalidCodeValue,
         );
         return;
       }
     } else {
       // No parent given (allowed by the standard): the nearest open level ranking above this one.
       parentIndex = this.chain.findLastIndex((n) => n.rank < rank);
+    }
+    if (parentIndex + 1 >= this.maxDepth) {
+      this.fail(
+        seg,
+        position,
+        2,
+        `HL ${id} would be level ${parentIndex + 2} of the HL hierarchy; at most ${this.maxDepth} levels are read (shipment>order>tare>pack>item is 5): check the HL02 parent numbers`,
+        undefined,
+        AK3.loopOverMaximum,
+        'X12_HL_TOO_DEEP',
+      );
+      return;
+    }
+    if (this.grammar.notNested.includes(level)) {
+      const outer = this.chain.findLast((n, i) => i <= parentIndex && n.level === level);
+      if (outer) {
+        this.fail(
+          seg,
+          position,
+          2,
+          `HL ${id} (level ${level}) is nested in HL ${outer.id}, also level ${level}; each ${level} HL must hang from a higher level (e.g. an order or pack), so that every item gives its own record`,
+          AK4.invalidCodeValue,
+          AK3.hasElementErrors,
+          'X12_HL_ITEM_IN_ITEM',
+        );
+        return;
+      }
     }
     this.closeTo(parentIndex);
     const parentNode = this.chain[parentIndex];
@@ -164,10 +193,18 @@ export class Flatten856 implements SetFlattener {
     return node.inherited;
   }
 
-  private fail(seg: X12Segment, position: number, element: number | undefined, message: string, ak4?: string, ak3 = '8'): void {
+  private fail(
+    seg: X12Segment,
+    position: number,
+    element: number | undefined,
+    message: string,
+    ak4?: string,
+    ak3: string = AK3.hasElementErrors,
+    code: X12ErrorCode = 'X12_HL_INVALID',
+  ): void {
     this.failed = true;
     this.sink.error({
-      code: 'X12_HL_INVALID',
+      code,
       message,
       segment: seg,
       position,

@@ -14,7 +14,7 @@ function flattenerFor(options: X12ResolvedOptions): (setId: string) => Flattener
   const generic: FlattenerFactory = (env, sink, st) => new FlattenGeneric(env, sink, st, options.maxGenericSegments);
   if (options.mode === 'generic') return () => generic;
   const bySet: Record<string, FlattenerFactory> = {
-    '856': (env, sink, st) => new Flatten856(env, sink, st),
+    '856': (env, sink, st) => new Flatten856(env, sink, st, options.maxHlDepth),
     '940': (env, sink, st) => new Flatten940(env, sink, st, options.max940HeldLines),
   };
   return (setId) => bySet[setId] ?? generic;

@@ -1,4 +1,5 @@
 import { IntakeError, type IntakeErrorValue } from '../../errors/intake-error.ts';
+import { Utf8OrWindows1252Decoder } from '../text-encoding.ts';
 
 /**
  * Why our own tokenizer and not node-x12's (the customer's choice, still used as the benchmark baseline):
@@ -11,8 +12,9 @@ import { IntakeError, type IntakeErrorValue } from '../../errors/intake-error.ts
  * reads delimiters at fixed offsets from the very first character (a BOM or indentation breaks it), does not
  * re-read delimiters per ISA, and allocates Range/Position objects per element (the ~50× memory of
  * `parse()`). Its strict mode throws on the same per-chunk checks. None of its pieces are exported in a
- * form that streams, so this file is a small string tokenizer: decode UTF-8 incrementally, find the
- * terminator with indexOf, split elements with String.split.
+ * form that streams, so this file is a small string tokenizer: decode incrementally (UTF-8, and bytes that
+ * are not UTF-8 as Windows-1252: Utf8OrWindows1252Decoder), find the terminator with indexOf, split elements
+ * with String.split.
  */
 
 /** Delimiters of one interchange, read from its ISA. `segment` is '\n' when segments end with line breaks. */
@@ -57,7 +59,7 @@ function isBlank(code: number): boolean {
  * for problems that make the rest of the file unreadable (no ISA, unusable delimiters, runaway segment).
  */
 export class SegmentTokenizer {
-  private readonly decoder = new TextDecoder('utf-8');
+  private readonly decoder = new Utf8OrWindows1252Decoder();
   private pending = '';
   private pos = 0;
   private state: 'seek' | 'body' = 'seek';
@@ -88,13 +90,13 @@ export class SegmentTokenizer {
       for (let i = 0; i < bytes.length && this.firstBytes.length < 4; i++) this.firstBytes.push(bytes[i]!);
     }
     this.bytesSeen += bytes.length;
-    this.append(this.decoder.decode(bytes, { stream: true }));
+    this.append(this.decoder.decode(bytes, false));
     return this.drain(false);
   }
 
   end(): X12Segment[] {
     if (this.failure) return [];
-    this.append(this.decoder.decode());
+    this.append(this.decoder.decode(new Uint8Array(0), true));
     if (this.interchanges === 0 && this.pending.slice(this.pos).replace(/[\s\uFEFF]/g, '') === '') {
       const message = this.bytesSeen === 0 ? 'the file is empty (0 bytes)' : 'the file holds only whitespace';
       this.failure = IntakeError.of('X12_EMPTY_FILE', message, { file: this.options.file }).value;

@@ -84,6 +84,11 @@ export interface HierarchyGrammar {
    */
   levelRank: Readonly<Record<string, number>>;
   defaultRank: number;
+  /**
+   * Levels that may not have an ancestor of the same level: their records are one per occurrence (an item
+   * under an item would put one item's data under the other's prefix, and the outer item would give no record).
+   */
+  notNested: readonly string[];
   /** Segments that close the HL section (summary area); they are validated but not carried. */
   summary: readonly string[];
 }
@@ -101,6 +106,7 @@ export const GRAMMAR_856: HierarchyGrammar = {
   },
   levelRank: { S: 1, O: 2, T: 3, P: 4, Q: 4, I: 5 },
   defaultRank: 5,
+  notNested: ['I'],
   summary: ['CTT'],
 };
 

@@ -7,9 +7,18 @@ import type { X12Segment } from './tokenize-segments.ts';
 import { MANDATORY_ELEMENTS } from './transaction-grammars.ts';
 import { pad } from './write-segment-fields.ts';
 
+/** Segments whose records were released (first record's first segment to last record's last). */
+interface Span {
+  first: number;
+  last: number;
+}
+
 interface InterchangeState {
   isa: X12Segment;
   groups: number;
+  /** GS06 of every group so far (canonical form), to refuse a repeated one. */
+  groupControls: Set<string>;
+  released: Span | undefined;
   errors: IntakeErrorValue[];
   notes: string[];
   ack: X12Ack;
@@ -24,6 +33,9 @@ interface GroupState {
   codes: string[];
   /** A malformed GS: every set inside is rejected with it. */
   invalid: IntakeErrorValue | undefined;
+  /** ST02 of every set so far, to refuse a repeated one. */
+  setControls: Set<string>;
+  released: Span | undefined;
   ack: X12Ack;
 }
 
@@ -39,6 +51,7 @@ interface SetState {
   ack: X12Ack;
   held: X12Event[];
   envelope: Record<string, string>;
+  released: Span | undefined;
 }
 
 export interface EnvelopeOptions {
@@ -66,6 +79,18 @@ function sameControlNumber(a: string | undefined, b: string | undefined): boolea
   if (a === b) return true;
   if (a === undefined || b === undefined) return false;
   return /^\d+$/.test(a) && /^\d+$/.test(b) && BigInt(a) === BigInt(b);
+}
+
+/** ISA13/GS06 are numeric: `0042` and `42` are the same control number. */
+function canonicalControl(v: string): string {
+  return /^\d+$/.test(v) ? BigInt(v).toString() : v;
+}
+
+function widen(span: Span | undefined, first: number, last: number): Span {
+  if (!span) return { first, last };
+  if (first < span.first) span.first = first;
+  if (last > span.last) span.last = last;
+  return span;
 }
 
 function countValue(v: string | undefined): number {
@@ -153,6 +178,8 @@ export class EnvelopeValidator {
     this.ic = {
       isa: seg,
       groups: 0,
+      groupControls: new Set(),
+      released: undefined,
       errors: [],
       notes: [],
       test,
@@ -202,13 +229,31 @@ export class EnvelopeValidator {
     } else if (el.length > 9) {
       invalid = this.err('X12_GS_INVALID', `GS has ${el.length - 1} elements; it has 8`, this.place(seg, 9), { ta1: TA1.invalidContent });
     }
+    const codes: string[] = [];
+    const control = canonicalControl(el[6] ?? '');
+    if (!invalid && ic.groupControls.has(control)) {
+      // X12 wants GS06 unique within its interchange. Only the repeat is refused: the first group with that
+      // number was already acknowledged on its own. AK905 has a code for it from 005010 on only (19 means
+      // something else before), so older groups get AK9 R without a code and the message says why.
+      const ak9 = (el[8] ?? '') >= '005010' ? AK9.controlNumberNotUnique : undefined;
+      invalid = this.err(
+        'X12_GS_DUPLICATE_CONTROL',
+        `GS06 ${el[6] ?? ''} (segment ${seg.index}) repeats the control number of an earlier group in interchange ${ic.isa.elements[13] ?? ''}; give every group its own GS06/GE02 and send this group again`,
+        this.place(seg, 6),
+        ak9 ? { ak9 } : {},
+      );
+      if (ak9) codes.push(ak9);
+    }
+    ic.groupControls.add(control);
     this.grp = {
       gs: seg,
       sets: 0,
       accepted: 0,
       errors: [],
-      codes: [],
+      codes,
       invalid,
+      setControls: new Set(),
+      released: undefined,
       ack: {
         ...ic.ack,
         level: 'group',
@@ -258,6 +303,7 @@ export class EnvelopeValidator {
       failed: false,
       held: [],
       envelope: {},
+      released: undefined,
       ack: { ...base, level: 'transaction', transaction: control, transactionSet: setId },
     };
     this.set = set;
@@ -278,6 +324,17 @@ export class EnvelopeValidator {
       this.rejectSet(set, this.err('X12_ST_INVALID', 'ST02 (transaction set control number) is empty', this.place(seg, 2), { ak5: AK5.invalidControlNumber }), AK5.invalidControlNumber);
       return;
     }
+    if (grp.setControls.has(control)) {
+      // X12 wants ST02 unique within its group. Only the repeat is refused: the first set with that number
+      // was already acknowledged on its own.
+      this.rejectSet(
+        set,
+        this.err('X12_ST_DUPLICATE_CONTROL', `ST02 ${control} (segment ${seg.index}) repeats the control number of an earlier transaction set in group ${grp.gs.elements[6] ?? ''}; give every set its own ST02/SE02 and send this set again`, this.place(seg, 2), { ak5: AK5.controlNumberNotUnique }),
+        AK5.controlNumberNotUnique,
+      );
+      return;
+    }
+    grp.setControls.add(control);
     const allowed = this.options.transactionSets;
     if (allowed && !allowed.includes(setId)) {
       this.rejectSet(set, this.err('X12_SET_NOT_SUPPORTED', `transaction set ${setId} is not accepted here (accepted: ${allowed.join(', ')})`, this.place(seg, 1), { ak5: AK5.notSupported }), AK5.notSupported);
@@ -374,8 +431,19 @@ export class EnvelopeValidator {
       },
     };
     const event: X12Event = { kind: 'record', record };
-    if (this.options.release === 'per-set') set.held.push(event);
-    else this.emit(event);
+    if (this.options.release === 'per-set') {
+      set.held.push(event);
+    } else {
+      set.released = widen(set.released, segment, segmentEnd);
+      this.noteReleased(segment, segmentEnd);
+      this.emit(event);
+    }
+  }
+
+  /** Records left the reader: if their group or interchange is refused later, what was made of them must go. */
+  private noteReleased(first: number, last: number): void {
+    if (this.grp) this.grp.released = widen(this.grp.released, first, last);
+    if (this.ic) this.ic.released = widen(this.ic.released, first, last);
   }
 
   private contentError(set: SetState, e: SetContentError): void {
@@ -415,7 +483,10 @@ export class EnvelopeValidator {
     this.set = undefined;
     if (set.errors.length === 0) {
       if (this.grp) this.grp.accepted++;
-      for (const e of set.held) this.emit(e);
+      for (const e of set.held) {
+        if (e.kind === 'record') this.noteReleased(e.record.provenance.segment ?? 0, e.record.provenance.segmentEnd ?? 0);
+        this.emit(e);
+      }
       this.emit({ kind: 'accepted', ack: { ...set.ack, ak5: { status: 'A', codes: [] } } });
       return;
     }
@@ -423,6 +494,7 @@ export class EnvelopeValidator {
       kind: 'rejected',
       error: set.errors[0]!,
       errors: set.errors,
+      ...(set.released ? { released: set.released } : {}),
       ack: { ...set.ack, ak5: { status: 'R', codes: [...set.ak5].slice(0, 5) }, ...(set.ak3.length ? { ak3: set.ak3 } : {}) },
     });
   }
@@ -439,7 +511,7 @@ export class EnvelopeValidator {
       ...grp.ack,
       ak9: { status, included: Number.isNaN(included) ? grp.sets : included, received: grp.sets, accepted: grp.accepted, codes: grp.codes.slice(0, 5) },
     };
-    if (envelopeBad) this.emit({ kind: 'rejected', error: grp.errors[0]!, errors: grp.errors, ack });
+    if (envelopeBad) this.emit({ kind: 'rejected', error: grp.errors[0]!, errors: grp.errors, ...(grp.released ? { released: grp.released } : {}), ack });
     else this.emit({ kind: 'accepted', ack });
   }
 
@@ -456,6 +528,7 @@ export class EnvelopeValidator {
       kind: 'rejected',
       error: ic.errors[0]!,
       errors: ic.errors,
+      ...(ic.released ? { released: ic.released } : {}),
       ack: { ...ic.ack, ta1: { status: 'R', note: ic.notes[0] ?? TA1.invalidControlStructure } },
     });
   }

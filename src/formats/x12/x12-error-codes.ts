@@ -19,14 +19,18 @@ export const X12_ERROR_CODES = {
   X12_GE_MISSING: 'A new GS or IEA arrives before the GE of the open group.',
   X12_GE_COUNT_MISMATCH: 'GE01 differs from the number of transaction sets in the group.',
   X12_GE_CONTROL_MISMATCH: 'GE02 differs from GS06.',
+  X12_GS_DUPLICATE_CONTROL: 'GS06 repeats the control number of an earlier group in the same interchange (the repeat is refused).',
   X12_GROUP_REJECTED: 'The transaction set is inside a group whose GS is invalid.',
   X12_ST_INVALID: 'ST01 is not a 3-digit transaction set id, or ST02 is missing.',
+  X12_ST_DUPLICATE_CONTROL: 'ST02 repeats the control number of an earlier transaction set in the same group (the repeat is refused).',
   X12_SET_NOT_SUPPORTED: 'The transaction set id is not in options.transactionSets.',
   X12_SE_MISSING: 'A new ST, GE or IEA arrives before the SE of the open transaction set.',
   X12_SE_COUNT_MISMATCH: 'SE01 differs from the number of segments in the set (ST and SE included).',
   X12_SE_CONTROL_MISMATCH: 'SE02 differs from ST02.',
   X12_MANDATORY_ELEMENT_MISSING: 'A mandatory element of a segment is empty.',
   X12_HL_INVALID: 'An HL segment is malformed: no HL01/HL03, or HL02 names a parent that is not open.',
+  X12_HL_TOO_DEEP: 'HL levels nest deeper than maxHlDepth (the set is rejected).',
+  X12_HL_ITEM_IN_ITEM: 'An 856 item HL (I) has another item HL as its parent: one record per item cannot say whose data is whose.',
   X12_SEGMENT_OUTSIDE_LOOP: 'A segment appears before the loop that must contain it (e.g. LIN before the first HL).',
 } as const;
 
@@ -41,16 +45,17 @@ export const AK5 = {
   segmentsInError: '5',
   invalidSetId: '6',
   invalidControlNumber: '7',
+  controlNumberNotUnique: '23',
 } as const;
 
 /** AK304 segment syntax error codes. */
-export const AK3 = { unexpectedSegment: '2', mandatoryMissing: '3', notInProperSequence: '7', hasElementErrors: '8' } as const;
+export const AK3 = { unexpectedSegment: '2', mandatoryMissing: '3', loopOverMaximum: '4', notInProperSequence: '7', hasElementErrors: '8' } as const;
 
 /** AK403 element syntax error codes. */
 export const AK4 = { mandatoryMissing: '1', invalidCodeValue: '7', tooManyElements: '3' } as const;
 
 /** AK905 functional group syntax error codes. */
-export const AK9 = { trailerMissing: '3', controlNumberMismatch: '4', setCountMismatch: '5' } as const;
+export const AK9 = { trailerMissing: '3', controlNumberMismatch: '4', setCountMismatch: '5', /** 005010 on. */ controlNumberNotUnique: '19' } as const;
 
 /** TA105 interchange note codes. */
 export const TA1 = {

@@ -55,5 +55,16 @@ export interface X12Ack {
  */
 export type X12Event =
   | { kind: 'record'; record: SourceRecord }
-  | { kind: 'rejected'; error: IntakeErrorValue; errors: IntakeErrorValue[]; ack: X12Ack }
+  | {
+      kind: 'rejected';
+      error: IntakeErrorValue;
+      errors: IntakeErrorValue[];
+      /**
+       * Segments (first to last) of the records this set, group or interchange had released before it was
+       * refused (`release: 'streaming'`): whatever was made of them is void. Absent when none left. The span of
+       * this very unit, never of another one sharing its control number.
+       */
+      released?: { first: number; last: number };
+      ack: X12Ack;
+    }
   | { kind: 'accepted'; ack: X12Ack };

@@ -33,6 +33,11 @@ export const X12OptionsSchema = z.object({
    * released without W76 (memory bound).
    */
   max940HeldLines: z.number().int().positive().default(50_000),
+  /**
+   * 856 HL levels nested deeper than this reject the set (X12_HL_TOO_DEEP): each leaf carries every level
+   * above it, so depth is what a record costs. Real ship notices use 2–6 levels (S>O>T>P>I).
+   */
+  maxHlDepth: z.number().int().positive().default(64),
 });
 export type X12Options = z.input<typeof X12OptionsSchema>;
 export type X12ResolvedOptions = z.output<typeof X12OptionsSchema>;

@@ -74,6 +74,32 @@ describe('flatten-856', () => {
     expect(rej!.ack.ak3).toEqual([{ segmentId: 'HL', position: 6, code: '8', fileSegment: 8, ak4: [{ position: 2, code: '7', badValue: '9' }] }]);
   });
 
+  it('an item HL nested in an item HL rejects the set (X12_HL_ITEM_IN_ITEM, AK4 7 on HL02) instead of hiding one item under the other', () => {
+    const evs = read856([
+      'HL*1**S', 'HL*2*1*O', 'PRF*PO-1',
+      'HL*3*2*I', 'LIN**SK*A', 'SN1**1*EA',
+      'HL*4*2*I', 'LIN**SK*B', 'SN1**2*EA',
+      'HL*5*4*I', 'LIN**SK*C', 'SN1**20*CA',
+    ]);
+    const [rej] = rejections(evs);
+    expect(rej!.error).toMatchObject({ code: 'X12_HL_ITEM_IN_ITEM', place: { segment: 15, element: 'HL02' } });
+    expect(rej!.ack.ak3).toEqual([{ segmentId: 'HL', position: 13, code: '8', fileSegment: 15, ak4: [{ position: 2, code: '7', badValue: '4' }] }]);
+    // Item B's data would otherwise only have survived as the `I.` fields of a record for C.
+    expect(records(evs).some((r) => r.fields['I.LIN[SK]'] === 'B')).toBe(false);
+  });
+
+  it('HL levels nested deeper than maxHlDepth reject the set with X12_HL_TOO_DEEP, placed on the HL that goes too deep', () => {
+    const chain = (n: number) => ['HL*1**S', ...Array.from({ length: n - 1 }, (_, k) => `HL*${k + 2}*${k + 1}*P`)];
+    const ok = records(read856(chain(64)));
+    expect(ok).toHaveLength(1);
+    expect(ok[0]!.fields['P#63.HL01']).toBe('64');
+    const [rej] = rejections(read856(chain(6000)));
+    // ST 3, BSN 4, DTM 5, HL*1 6: HL 65 is segment 70.
+    expect(rej!.error).toMatchObject({ code: 'X12_HL_TOO_DEEP', place: { segment: 70, element: 'HL02' } });
+    expect(rej!.ack.ak3?.[0]).toMatchObject({ segmentId: 'HL', code: '4', fileSegment: 70 });
+    expect(rejections(events(interchange([{ id: '856', body: [...header, ...chain(6)] }]), { maxHlDepth: 5 }))[0]!.error.code).toBe('X12_HL_TOO_DEEP');
+  });
+
   it('the unprefixed qualified alias takes the deepest level that has it', () => {
     const [rec] = records(read856(['REF*PO*HDR', 'HL*1**S', 'REF*PO*SHIP', 'HL*2*1*O', 'REF*PO*ORDER', 'HL*3*2*I', 'LIN**SK*A']));
     expect(rec!.fields).toMatchObject({ 'REF[PO]': 'ORDER', 'S.REF[PO]': 'SHIP', 'O.REF[PO]': 'ORDER' });
