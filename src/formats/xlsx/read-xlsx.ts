@@ -3,6 +3,7 @@ import ExcelJS from 'exceljs';
 import { IntakeError, type Place } from '../../errors/intake-error.ts';
 import type { SourceRecord } from '../record.ts';
 import { cellText } from './cell-text.ts';
+import { columnLetter, readSharedStrings, readStoredRows, type StoredRow } from './stored-cells.ts';
 import type { XlsxErrorCode } from './xlsx-error-codes.ts';
 import { XlsxOptionsSchema, type XlsxOptions, type XlsxOptionsInput } from './xlsx-options.ts';
 
@@ -13,10 +14,11 @@ export { XlsxOptionsSchema } from './xlsx-options.ts';
  * Reads one worksheet of an .xlsx workbook as flat records, one per row below the header row, with
  * provenance.line = the row number the customer sees in Excel.
  *
- * Streaming through exceljs's WorkbookReader: rows are parsed as the zip is read. Two things are held in
- * memory whatever we do, because the format requires it: the shared-strings table (cells refer to it by
- * index) and, when the zip stores a sheet before the tables it needs, a temporary file of that sheet
- * (exceljs spools it to disk, not memory).
+ * Streaming through exceljs's WorkbookReader, which opens the zip and reads the workbook, relationships and
+ * styles; the sheet's cells and the shared strings are read from their XML by stored-cells.ts (exceljs's own
+ * reading of them loses data). Rows are parsed as the zip is read. Two things are held in memory whatever we
+ * do, because the format requires it: the shared-strings table (cells refer to it by index) and, when the zip
+ * stores a sheet before the parts it needs, a temporary file of that sheet (exceljs spools it to disk, not memory).
  */
 export async function* readXlsx(input: AsyncIterable<Uint8Array> | Uint8Array, options: XlsxOptionsInput, file: string): AsyncIterable<SourceRecord> {
   const parsed = XlsxOptionsSchema.safeParse(options);
@@ -34,15 +36,7 @@ export async function* readXlsx(input: AsyncIterable<Uint8Array> | Uint8Array, o
   checkSignature(head, fail);
 
   const source = Readable.from(chunks);
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(source, {
-    sharedStrings: 'cache',
-    // Styles are needed to tell a date from a number: Excel stores both as numbers and only the format differs.
-    styles: 'cache',
-    // Hyperlinks ignored: the cell keeps its display text, which is what a record wants.
-    hyperlinks: 'ignore',
-    worksheets: 'emit',
-    entries: 'ignore',
-  }) as unknown as StreamingWorkbook;
+  const reader = openWorkbook(source);
 
   let target: string | undefined;
   let found = false;
@@ -50,11 +44,19 @@ export async function* readXlsx(input: AsyncIterable<Uint8Array> | Uint8Array, o
   try {
     for await (const sheet of reader) {
       sawWorkbook = true;
-      const sheets = reader.model?.sheets ?? [];
+      // exceljs ends its walk through the zip when the input ends, so the last entry is lost when it arrives
+      // while a sheet is being spooled: a workbook.xml stored last (after the sheets) is never read.
+      const model =
+        reader.model ??
+        fail(
+          'XLSX_UNSUPPORTED_PART_ORDER',
+          'the list of sheets (xl/workbook.xml) is missing, or stored at the very end of the file after the sheets, which this reader cannot read: open the file in Excel and save it again as .xlsx',
+        );
+      const sheets = model.sheets ?? [];
       target ??= chooseSheet(sheets, settings, fail);
       if (sheet.name !== target) continue;
       found = true;
-      yield* rowsOf(sheet, settings, file, Boolean(reader.properties?.model?.date1904), fail);
+      yield* rowsOf(readStoredRows(sheet.iterator), reader, settings, file, fail);
       // The sheet we want is read; the rest of the zip is not worth inflating.
       break;
     }
@@ -81,20 +83,51 @@ export async function parseXlsx(input: Uint8Array, options: XlsxOptionsInput, fi
 
 type Fail = (code: XlsxErrorCode, message: string, place?: Omit<Place, 'file'>) => never;
 
-/** The parts of exceljs's streaming reader we use; its typings omit the sheet name and the workbook model. */
+/**
+ * The parts of exceljs's streaming reader we use. Its typings omit them: the sheet's name and XML stream, the
+ * workbook model, the styles, and the two internals replaced in openWorkbook.
+ */
 interface StreamingWorkbook {
   model?: { sheets?: Array<{ name: string; state?: string }> };
   properties?: { model?: { date1904?: boolean } };
+  styles: { getStyleModel(id: number): { numFmt?: string } | null };
+  sharedStrings?: string[];
+  workbookRels?: unknown;
+  _parseSharedStrings(entry: AsyncIterable<Uint8Array>): AsyncGenerator<never>;
   [Symbol.asyncIterator](): AsyncIterator<StreamingSheet>;
 }
 interface StreamingSheet {
   name: string;
-  [Symbol.asyncIterator](): AsyncIterator<StreamingRow>;
+  /** The sheet's XML, as the zip (or exceljs's temporary file) gives it. */
+  iterator: AsyncIterable<Uint8Array>;
 }
-interface StreamingRow {
-  number: number;
-  values: unknown[];
-  getCell(column: number): { numFmt?: string };
+
+function openWorkbook(source: Readable): StreamingWorkbook {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(source, {
+    sharedStrings: 'cache',
+    // Styles are needed to tell a date from a number: Excel stores both as numbers and only the format differs.
+    styles: 'cache',
+    // Hyperlinks ignored: the cell keeps its display text, which is what a record wants.
+    hyperlinks: 'ignore',
+    worksheets: 'emit',
+    entries: 'ignore',
+  }) as unknown as StreamingWorkbook;
+  reader._parseSharedStrings = async function* (entry) {
+    reader.sharedStrings = await readSharedStrings(entry);
+  };
+  // exceljs reads a sheet as it streams by once it has the shared strings and the relationships, and spools it to
+  // a temporary file otherwise; but naming the sheet also needs workbook.xml, and a zip that stores workbook.xml
+  // after the sheets (valid, if unusual: exceljs issue #3064) made it fail on the missing model. The
+  // relationships count as known only once the workbook is too, so such a sheet is spooled until then
+  // (workbook.xml as the very last entry stays out of reach: XLSX_UNSUPPORTED_PART_ORDER).
+  let rels: unknown;
+  Object.defineProperty(reader, 'workbookRels', {
+    get: () => (reader.model ? rels : undefined),
+    set: (value: unknown) => {
+      rels = value;
+    },
+  });
+  return reader;
 }
 
 function chooseSheet(sheets: Array<{ name: string; state?: string }>, settings: XlsxOptions, fail: Fail): string {
@@ -113,12 +146,12 @@ function chooseSheet(sheets: Array<{ name: string; state?: string }>, settings: 
   return (visible ?? sheets[0])?.name ?? fail('XLSX_NOT_A_WORKBOOK', 'the workbook has no sheets');
 }
 
-async function* rowsOf(sheet: StreamingSheet, settings: XlsxOptions, file: string, date1904: boolean, fail: Fail): AsyncIterable<SourceRecord> {
+async function* rowsOf(rows: AsyncIterable<StoredRow>, workbook: StreamingWorkbook, settings: XlsxOptions, file: string, fail: Fail): AsyncIterable<SourceRecord> {
   let columns: string[] | undefined = settings.headerLine === 0 ? [] : undefined;
   let lastRow = settings.headerLine;
-  for await (const row of sheet) {
+  for await (const row of rows) {
     if (row.number < settings.headerLine) continue;
-    const texts = rowTexts(row, date1904);
+    const texts = rowTexts(row, workbook, fail);
     if (row.number === settings.headerLine) {
       columns = headerNames(texts, row.number, fail);
       continue;
@@ -136,15 +169,24 @@ async function* rowsOf(sheet: StreamingSheet, settings: XlsxOptions, file: strin
 }
 
 /** Cell texts by 0-based column index. */
-function rowTexts(row: StreamingRow, date1904: boolean): string[] {
+function rowTexts(row: StoredRow, workbook: StreamingWorkbook, fail: Fail): string[] {
+  const date1904 = Boolean(workbook.properties?.model?.date1904);
   const texts: string[] = [];
-  row.values.forEach((value, column) => {
-    if (column === 0) return;
-    const isFormula = typeof value === 'object' && value !== null && ('formula' in value || 'sharedFormula' in value);
-    // Only formula results need the format: exceljs already turns plain date cells into Dates.
-    const numFmt = isFormula ? row.getCell(column).numFmt : undefined;
-    texts[column - 1] = cellText(value, { numFmt, date1904 });
-  });
+  for (const cell of row.cells) {
+    if (cell.type === 's' && cell.value !== undefined) {
+      const text = workbook.sharedStrings?.[Number(cell.value)];
+      if (text === undefined) {
+        fail('XLSX_DAMAGED_WORKBOOK', `cell ${cell.ref} refers to shared string ${cell.value.trim()}, which the workbook does not have: it may be damaged, please send it again`, {
+          line: row.number,
+        });
+      }
+      texts[cell.column] = text;
+    } else {
+      // Format 0 is General (as exceljs assumes too, whose style table is not built without a styles part).
+      const numFmt = cell.style === 0 ? undefined : workbook.styles.getStyleModel(cell.style)?.numFmt;
+      texts[cell.column] = cellText(cell.type, cell.value, { numFmt, date1904 });
+    }
+  }
   return Array.from(texts, (text) => text ?? '');
 }
 
@@ -177,12 +219,6 @@ function record(columns: string[], texts: string[], file: string, line: number):
     if ((columns[index] ?? '') === '' && text !== '') fields[`col${index + 1}`] = text;
   });
   return { fields, provenance: { file, line, lineEnd: line } };
-}
-
-function columnLetter(index: number): string {
-  let letters = '';
-  for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26)) letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters;
-  return letters;
 }
 
 const ZIP = [0x50, 0x4b, 0x03, 0x04];

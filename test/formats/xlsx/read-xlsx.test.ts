@@ -1,23 +1,14 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
-import { IntakeError } from '../../../src/errors/intake-error.ts';
 import { cellText, isDateFormat, numberText } from '../../../src/formats/xlsx/cell-text.ts';
 import { parseXlsx, readXlsx } from '../../../src/formats/xlsx/read-xlsx.ts';
+import { zipOf } from './build-xlsx.ts';
+import { intakeErrorOf } from '../../support/intake-error-of.ts';
 
 async function workbook(build: (book: ExcelJS.Workbook) => void): Promise<Buffer> {
   const book = new ExcelJS.Workbook();
   build(book);
   return Buffer.from(await book.xlsx.writeBuffer());
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<IntakeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof IntakeError) return error;
-    throw error;
-  }
-  throw new Error('expected an IntakeError');
 }
 
 async function* chunked(bytes: Uint8Array, size: number): AsyncIterable<Uint8Array> {
@@ -174,114 +165,105 @@ describe('reading a sheet', () => {
 
 describe('refusals', () => {
   it('an unknown sheet name is XLSX_SHEET_NOT_FOUND listing the sheets', async () => {
-    const error = await errorOf(parseXlsx(await orders(), { sheet: 'Shipments' }, 'orders.xlsx'));
+    const error = await intakeErrorOf(parseXlsx(await orders(), { sheet: 'Shipments' }, 'orders.xlsx'));
     expect(error.code).toBe('XLSX_SHEET_NOT_FOUND');
     expect(error.message).toContain('"Orders", "Carriers"');
   });
 
   it('an empty header row is XLSX_MISSING_HEADER at that row', async () => {
-    const error = await errorOf(parseXlsx(await orders(), { headerLine: 2 }, 'orders.xlsx'));
+    const error = await intakeErrorOf(parseXlsx(await orders(), { headerLine: 2 }, 'orders.xlsx'));
     expect(error.code).toBe('XLSX_MISSING_HEADER');
     expect(error.value.place).toEqual({ file: 'orders.xlsx', line: 2 });
   });
 
   it('two columns with the same name are XLSX_DUPLICATE_COLUMN naming both columns', async () => {
     const book = await workbook((wb) => wb.addWorksheet('S').addRow(['Qty', 'SKU', 'Qty']));
-    const error = await errorOf(parseXlsx(book, {}, 'd.xlsx'));
+    const error = await intakeErrorOf(parseXlsx(book, {}, 'd.xlsx'));
     expect(error.code).toBe('XLSX_DUPLICATE_COLUMN');
     expect(error.message).toContain('columns A and C');
   });
 
   it('a 0-byte file is XLSX_EMPTY_FILE', async () => {
-    expect((await errorOf(parseXlsx(new Uint8Array(), {}, 'e.xlsx'))).code).toBe('XLSX_EMPTY_FILE');
+    expect((await intakeErrorOf(parseXlsx(new Uint8Array(), {}, 'e.xlsx'))).code).toBe('XLSX_EMPTY_FILE');
   });
 
   it('an old binary .xls (OLE container) is XLSX_OLD_XLS_FORMAT asking for .xlsx', async () => {
     const ole = Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(504)]);
-    const error = await errorOf(parseXlsx(ole, {}, 'old.xls'));
+    const error = await intakeErrorOf(parseXlsx(ole, {}, 'old.xls'));
     expect(error.code).toBe('XLSX_OLD_XLS_FORMAT');
     expect(error.message).toContain('save it as .xlsx');
   });
 
   it('a CSV renamed .xlsx, an HTML "xls" export and other bytes are XLSX_NOT_A_WORKBOOK saying what they look like', async () => {
-    const csv = await errorOf(parseXlsx(Buffer.from('Order,Qty\nORD-1,3\n'), {}, 'orders.xlsx'));
+    const csv = await intakeErrorOf(parseXlsx(Buffer.from('Order,Qty\nORD-1,3\n'), {}, 'orders.xlsx'));
     expect(csv.code).toBe('XLSX_NOT_A_WORKBOOK');
     expect(csv.message).toContain('text file (CSV?)');
-    const html = await errorOf(parseXlsx(Buffer.from('<html><table><tr><td>1</td></tr></table></html>'), {}, 'report.xls'));
+    const html = await intakeErrorOf(parseXlsx(Buffer.from('<html><table><tr><td>1</td></tr></table></html>'), {}, 'report.xls'));
     expect(html.code).toBe('XLSX_NOT_A_WORKBOOK');
     expect(html.message).toContain('web page');
-    expect((await errorOf(parseXlsx(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 1]), {}, 'x.xlsx'))).code).toBe('XLSX_NOT_A_WORKBOOK');
+    expect((await intakeErrorOf(parseXlsx(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 1]), {}, 'x.xlsx'))).code).toBe('XLSX_NOT_A_WORKBOOK');
   });
 
   it('a zip without a workbook inside is XLSX_NOT_A_WORKBOOK', async () => {
-    // A minimal zip: one stored entry "a.txt" holding "hi", then the central directory.
-    const name = Buffer.from('a.txt');
-    const data = Buffer.from('hi');
-    const crc = 0xd8932aac; // CRC-32 of "hi"
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(10, 4);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(2, 18);
-    local.writeUInt32LE(2, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(10, 6);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(2, 20);
-    central.writeUInt32LE(2, 24);
-    central.writeUInt16LE(name.length, 28);
-    const end = Buffer.alloc(22);
-    end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(1, 8);
-    end.writeUInt16LE(1, 10);
-    end.writeUInt32LE(46 + name.length, 12);
-    end.writeUInt32LE(30 + name.length + 2, 16);
-    const zip = Buffer.concat([local, name, data, central, name, end]);
-    const error = await errorOf(parseXlsx(zip, {}, 'archive.xlsx'));
+    const zip = zipOf([['a.txt', 'hi']]);
+    const error = await intakeErrorOf(parseXlsx(zip, {}, 'archive.xlsx'));
     expect(error.code).toBe('XLSX_NOT_A_WORKBOOK');
   });
 
   it('a truncated workbook is refused with a clear code, not a crash', async () => {
     const book = await orders();
-    const error = await errorOf(parseXlsx(book.subarray(0, Math.floor(book.length / 2)), { headerLine: 3 }, 'cut.xlsx'));
+    const error = await intakeErrorOf(parseXlsx(book.subarray(0, Math.floor(book.length / 2)), { headerLine: 3 }, 'cut.xlsx'));
     expect(error.code).toBe('XLSX_DAMAGED_WORKBOOK');
     expect(error.message).toContain('send it again');
   });
 
   it('invalid options are XLSX_INVALID_OPTIONS', async () => {
-    const error = await errorOf(parseXlsx(await orders(), { headerLine: -1 }, 'orders.xlsx'));
+    const error = await intakeErrorOf(parseXlsx(await orders(), { headerLine: -1 }, 'orders.xlsx'));
     expect(error.code).toBe('XLSX_INVALID_OPTIONS');
   });
 });
 
 describe('cell values as text', () => {
   it('numbers are plain decimals without float noise or exponent', () => {
-    expect(numberText(0.1 + 0.2)).toBe('0.3');
-    expect(numberText(1.005 * 1000)).toBe('1005');
-    expect(numberText(-2.5)).toBe('-2.5');
-    expect(numberText(-0)).toBe('0');
-    expect(numberText(1e21)).toBe('1000000000000000000000');
-    expect(numberText(1.5e-10)).toBe('0.00000000015');
-    expect(numberText(9007199254740991)).toBe('9007199254740991');
-    expect(numberText(123456789.123456789)).toBe('123456789.123457');
+    expect(numberText(String(0.1 + 0.2))).toBe('0.3');
+    expect(numberText(String(1.005 * 1000))).toBe('1005');
+    expect(numberText('-2.5')).toBe('-2.5');
+    expect(numberText('-0')).toBe('0');
+    expect(numberText('1E+21')).toBe('1000000000000000000000');
+    expect(numberText('1.5E-10')).toBe('0.00000000015');
+    expect(numberText('9007199254740991')).toBe('9007199254740991');
+    expect(numberText(String(123456789.123456789))).toBe('123456789.123457');
+  });
+
+  it('numbers stored with more digits than a double keeps are given as stored, never altered', () => {
+    expect(numberText('106141411234567897')).toBe('106141411234567897');
+    expect(numberText('1.06141411234567897E+17')).toBe('106141411234567897');
+    expect(numberText('12345678901234567')).toBe('12345678901234567');
+    expect(numberText('0.123456789012345678901')).toBe('0.123456789012345678901');
   });
 
   it('dates are ISO 8601: a day, a day and time, or a time alone', () => {
-    expect(cellText(new Date(Date.UTC(2026, 2, 5)))).toBe('2026-03-05');
-    expect(cellText(new Date(Date.UTC(2026, 2, 5, 14, 30)))).toBe('2026-03-05T14:30:00');
-    expect(cellText(new Date(Date.UTC(2026, 2, 5, 14, 29, 59, 999)))).toBe('2026-03-05T14:30:00');
-    expect(cellText(new Date(Date.UTC(1899, 11, 30, 8, 15)))).toBe('08:15:00');
-    // A formula whose result is formatted as a date arrives as a serial number.
-    expect(cellText({ formula: 'TODAY()', result: 46086 }, { numFmt: 'mm-dd-yy' })).toBe('2026-03-05');
-    expect(cellText({ formula: 'NOW()', result: 46086.6041666667 }, { numFmt: 'yyyy-mm-dd hh:mm' })).toBe('2026-03-05T14:30:00');
+    const date = { numFmt: 'yyyy-mm-dd' };
+    expect(cellText('n', '46086', date)).toBe('2026-03-05');
+    expect(cellText('n', '46086.604166666664', date)).toBe('2026-03-05T14:30:00');
+    expect(cellText('n', '46086.60416665509', date)).toBe('2026-03-05T14:30:00');
+    expect(cellText('n', '0.34375', date)).toBe('08:15:00');
+    expect(cellText('n', '0', { numFmt: 'yyyy-mm-dd', date1904: true })).toBe('1904-01-01');
+    expect(cellText('n', '46086.6041666667', { numFmt: '0.00' })).toBe('46086.6041666667');
   });
 
-  it('errors read as their text; an unreadable formula result as empty', () => {
-    expect(cellText({ error: '#N/A' })).toBe('#N/A');
-    expect(cellText({ formula: '1/0', result: Number.NaN })).toBe('');
+  it('a t="d" cell reads as the ISO date it holds', () => {
+    expect(cellText('d', '2025-03-14T00:00:00')).toBe('2025-03-14');
+    expect(cellText('d', '2025-03-14')).toBe('2025-03-14');
+    expect(cellText('d', '2025-03-14T14:30:00.000')).toBe('2025-03-14T14:30:00');
+    expect(cellText('d', '2025-03-14T14:30:00+02:00')).toBe('2025-03-14T14:30:00+02:00');
+  });
+
+  it('booleans read true/false, errors as their text, a cell without value as empty', () => {
+    expect(cellText('b', '1')).toBe('true');
+    expect(cellText('b', '0')).toBe('false');
+    expect(cellText('e', '#N/A')).toBe('#N/A');
+    expect(cellText('n', undefined)).toBe('');
   });
 
   it('tells date formats from number formats', () => {

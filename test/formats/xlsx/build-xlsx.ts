@@ -1,0 +1,90 @@
+import { crc32, deflateRawSync } from 'node:zlib';
+
+/**
+ * Workbooks written by hand, part by part, for the shapes exceljs's writer never produces: other programs'
+ * XML (inline rich text, phonetic runs, `t="d"` cells, indentation, 18-digit numbers) and other zip orders.
+ */
+
+/** A zip of deflated entries (as Excel writes them), in the order given. */
+export function zipOf(entries: Array<[path: string, content: string | Buffer]>): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const [path, content] of entries) {
+    const name = Buffer.from(path);
+    const data = Buffer.isBuffer(content) ? content : Buffer.from(content);
+    const crc = crc32(data);
+    const packed = deflateRawSync(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(packed.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(packed.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, packed);
+    centrals.push(central, name);
+    offset += local.length + name.length + packed.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+const RELS = 'http://schemas.openxmlformats.org/package/2006/relationships';
+const OFFICE_RELS = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+
+export interface SheetParts {
+  /** The inner XML of `<sheetData>`. */
+  sheetData: string;
+  /** The inner XML of `<sst>` (the `<si>` elements), or the whole part when it starts with `<?xml`. */
+  sharedStrings?: string;
+  /** The order of the parts in the zip, by path; default: workbook, relationships, shared strings, sheet. */
+  order?: string[];
+}
+
+/** A one-sheet workbook (sheet "Data") from its sheet and shared-strings XML. */
+export function xlsxOf({ sheetData, sharedStrings, order }: SheetParts): Buffer {
+  const parts = new Map<string, string>([
+    [
+      '[Content_Types].xml',
+      '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>' +
+        '<Default Extension="xml" ContentType="application/xml"/>' +
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>' +
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>' +
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    ],
+    ['_rels/.rels', `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="${RELS}"><Relationship Id="rId1" Type="${OFFICE_RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>`],
+    ['xl/workbook.xml', `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="${MAIN}" xmlns:r="${OFFICE_RELS}"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>`],
+    [
+      'xl/_rels/workbook.xml.rels',
+      `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="${RELS}"><Relationship Id="rId1" Type="${OFFICE_RELS}/worksheet" Target="worksheets/sheet1.xml"/>` +
+        `<Relationship Id="rId2" Type="${OFFICE_RELS}/sharedStrings" Target="sharedStrings.xml"/></Relationships>`,
+    ],
+    [
+      'xl/sharedStrings.xml',
+      sharedStrings?.startsWith('<?xml') ? sharedStrings : `<?xml version="1.0" encoding="UTF-8"?><sst xmlns="${MAIN}">${sharedStrings ?? ''}</sst>`,
+    ],
+    ['xl/worksheets/sheet1.xml', `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="${MAIN}"><sheetData>${sheetData}</sheetData></worksheet>`],
+  ]);
+  const paths = order ?? [...parts.keys()];
+  return zipOf(paths.map((path) => [path, parts.get(path) ?? '']));
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { parseXlsx, readXlsx } from '../../../src/formats/xlsx/read-xlsx.ts';
+import { xlsxOf } from './build-xlsx.ts';
+import { intakeErrorOf } from '../../support/intake-error-of.ts';
+
+/** A header row (`Value`, from shared string 0) and one data row holding `cell` in A2. */
+function oneCell(cell: string, sharedStrings = ''): Buffer {
+  return xlsxOf({ sheetData: `<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2">${cell}</row>`, sharedStrings: `<si><t>Value</t></si>${sharedStrings}` });
+}
+
+async function valueOf(book: Uint8Array | AsyncIterable<Uint8Array>): Promise<string | undefined> {
+  const records = [];
+  for await (const record of readXlsx(book, {}, 'book.xlsx')) records.push(record);
+  return records[0]?.fields.Value;
+}
+
+describe('cells as the file stores them', () => {
+  it('a number stored with 18 digits (an SSCC) keeps every digit', async () => {
+    expect(await valueOf(oneCell('<c r="A2"><v>106141411234567897</v></c>'))).toBe('106141411234567897');
+  });
+
+  it('an inline rich-text string is all its runs joined', async () => {
+    expect(await valueOf(oneCell('<c r="A2" t="inlineStr"><is><r><t xml:space="preserve">Green tea </t></r><r><rPr><b/></rPr><t>100 bags</t></r></is></c>'))).toBe(
+      'Green tea 100 bags',
+    );
+  });
+
+  it('a shared string with a phonetic reading (rPh) reads as its text, not the reading', async () => {
+    const si = '<si><t>緑茶 100 bags</t><rPh sb="0" eb="2"><t>リョクチャ</t></rPh><phoneticPr fontId="1"/></si>';
+    expect(await valueOf(oneCell('<c r="A2" t="s"><v>1</v></c>', si))).toBe('緑茶 100 bags');
+    const inline = '<c r="A2" t="inlineStr"><is><t>緑茶</t><rPh sb="0" eb="2"><t>リョクチャ</t></rPh></is></c>';
+    expect(await valueOf(oneCell(inline))).toBe('緑茶');
+  });
+
+  it('a t="d" cell reads as the ISO date it holds', async () => {
+    expect(await valueOf(oneCell('<c r="A2" t="d"><v>2025-03-14T00:00:00</v></c>'))).toBe('2025-03-14');
+  });
+
+  it('indentation in sharedStrings.xml is not part of the strings; whitespace inside <t> is', async () => {
+    const sst = `<?xml version="1.0" encoding="UTF-8"?>
+<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
+  <si>
+    <t>Value</t>
+  </si>
+  <si>
+    <r>
+      <t xml:space="preserve"> Green tea </t>
+    </r>
+    <r>
+      <t>100 bags</t>
+    </r>
+  </si>
+</sst>`;
+    const book = xlsxOf({ sheetData: '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>', sharedStrings: sst });
+    expect(await parseXlsx(book, {}, 'book.xlsx')).toEqual([{ fields: { Value: ' Green tea 100 bags' }, provenance: { file: 'book.xlsx', line: 2, lineEnd: 2 } }]);
+  });
+
+  it('a character split between two chunks of the stream stays whole', async () => {
+    const book = oneCell('<c r="A2" t="inlineStr"><is><t>緑茶 リョクチャ</t></is></c>');
+    async function* bytes(size: number): AsyncIterable<Uint8Array> {
+      for (let at = 0; at < book.length; at += size) yield book.subarray(at, at + size);
+    }
+    expect(await valueOf(bytes(7))).toBe('緑茶 リョクチャ');
+  });
+
+  it('reads a workbook whose zip stores shared strings, relationships and the sheet before workbook.xml', async () => {
+    const order = ['_rels/.rels', 'xl/_rels/workbook.xml.rels', 'xl/sharedStrings.xml', 'xl/worksheets/sheet1.xml', 'xl/workbook.xml', '[Content_Types].xml'];
+    const book = xlsxOf({ sheetData: '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2"><v>7</v></c></row>', sharedStrings: '<si><t>Value</t></si>', order });
+    expect(await parseXlsx(book, { sheet: 'Data' }, 'late.xlsx')).toEqual([{ fields: { Value: '7' }, provenance: { file: 'late.xlsx', line: 2, lineEnd: 2 } }]);
+  });
+
+  it('workbook.xml as the very last zip entry is XLSX_UNSUPPORTED_PART_ORDER asking to save it again, not "damaged"', async () => {
+    const order = ['[Content_Types].xml', '_rels/.rels', 'xl/_rels/workbook.xml.rels', 'xl/sharedStrings.xml', 'xl/worksheets/sheet1.xml', 'xl/workbook.xml'];
+    const book = xlsxOf({ sheetData: '<row r="1"><c r="A1" t="s"><v>0</v></c></row>', sharedStrings: '<si><t>Value</t></si>', order });
+    const error = await intakeErrorOf(parseXlsx(book, {}, 'last.xlsx'));
+    expect(error.code).toBe('XLSX_UNSUPPORTED_PART_ORDER');
+    expect(error.message).toContain('save it again');
+  });
+
+  it('cells and rows without an address follow the previous ones', async () => {
+    const book = xlsxOf({ sheetData: '<row><c t="s"><v>0</v></c><c t="s"><v>1</v></c></row><row><c><v>1</v></c><c><v>2</v></c></row>', sharedStrings: '<si><t>A</t></si><si><t>B</t></si>' });
+    expect(await parseXlsx(book, {}, 'book.xlsx')).toEqual([{ fields: { A: '1', B: '2' }, provenance: { file: 'book.xlsx', line: 2, lineEnd: 2 } }]);
+  });
+
+  it('a cell referring to a shared string the workbook lacks is XLSX_DAMAGED_WORKBOOK naming the cell', async () => {
+    const error = await intakeErrorOf(parseXlsx(oneCell('<c r="A2" t="s"><v>9</v></c>'), {}, 'book.xlsx'));
+    expect(error.code).toBe('XLSX_DAMAGED_WORKBOOK');
+    expect(error.value.place).toEqual({ file: 'book.xlsx', line: 2 });
+    expect(error.message).toContain('cell A2');
+  });
+});
