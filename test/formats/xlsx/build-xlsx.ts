@@ -1,9 +1,22 @@
-import { crc32, deflateRawSync } from 'node:zlib';
+import { deflateRawSync } from 'node:zlib';
 
 /**
  * Workbooks written by hand, part by part, for the shapes exceljs's writer never produces: other programs'
  * XML (inline rich text, phonetic runs, `t="d"` cells, indentation, 18-digit numbers) and other zip orders.
  */
+
+// zlib.crc32 needs Node 20.15; package.json allows any Node 20.
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(data: Buffer): number {
+  let c = 0xffffffff;
+  for (const byte of data) c = CRC_TABLE[(c ^ byte) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
 
 /** A zip of deflated entries (as Excel writes them), in the order given. */
 export function zipOf(entries: Array<[path: string, content: string | Buffer]>): Buffer {
