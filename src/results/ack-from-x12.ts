@@ -7,17 +7,21 @@ import type { Ack997Input } from './ack-997.ts';
  * learns what was received.
  */
 export function ack997InputsFrom(acks: readonly X12Ack[]): Ack997Input[] {
-  const groups = new Map<string, { group?: X12Ack; sets: X12Ack[] }>();
-  const keyOf = (ack: X12Ack) => `${ack.interchange}/${ack.group ?? ''}`;
+  // Acks come in file order, a group's sets before the group itself. Grouping by stream position rather than by
+  // control numbers: a second group or interchange repeating GS06/ISA13 is answered on its own, not merged.
+  const groups: { key: string; group?: X12Ack; sets: X12Ack[] }[] = [];
+  let open: (typeof groups)[number] | undefined;
   for (const ack of acks) {
     if (ack.level !== 'group' && ack.level !== 'transaction') continue;
-    const entry = groups.get(keyOf(ack)) ?? { sets: [] };
-    if (ack.level === 'group') entry.group = ack;
-    else entry.sets.push(ack);
-    groups.set(keyOf(ack), entry);
+    const key = `${ack.interchange}/${ack.group ?? ''}`;
+    if (open?.key !== key) groups.push((open = { key, sets: [] }));
+    if (ack.level === 'group') {
+      open.group = ack;
+      open = undefined;
+    } else open.sets.push(ack);
   }
   const inputs: Ack997Input[] = [];
-  for (const { group, sets } of groups.values()) {
+  for (const { group, sets } of groups) {
     const head = group ?? sets[0];
     if (!head?.functionalId || !head.group || !head.version) continue; // no GS was read: nothing a 997 can answer
     inputs.push({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openRecords } from '../../../src/formats/read-records.ts';
+import { ack997InputsFrom } from '../../../src/results/ack-from-x12.ts';
 import { events, isa, records, rejections } from './build-x12.ts';
 
 /** An 856 set: its first item's record streams out before the SE is checked (the last waits for SE). */
@@ -60,5 +61,23 @@ describe('refusing one set, group or interchange voids exactly that one', () => 
     expect(evs.flatMap((e) => (e.kind !== 'record' && e.ack.level === 'interchange' ? [e.ack.ta1?.status] : []))).toEqual(['A', 'R']);
     // Second interchange: ISA 16, its items HL 23 to LIN 27.
     expect(await voidedOf(text)).toEqual([{ first: 23, last: 27, code: 'X12_IEA_COUNT_MISMATCH' }]);
+  });
+
+  it('the 997 answers each group on its own when GS06 or ISA13 repeat: the accepted one A, the repeat R', () => {
+    const text = file([
+      { control: '000000318', groups: [group('7', [set856('0001', 'PO-A')], '005010'), group('7', [set856('0002', 'PO-B')], '005010')] },
+      { control: '000000318', groups: [group('7', [set856('0001', 'PO-C')], '005010')] },
+    ]);
+    const acks = events(text).flatMap((e) => (e.kind === 'record' ? [] : [e.ack]));
+    const answered = ack997InputsFrom(acks).map((input) => ({
+      group: input.group.controlNumber,
+      codes: input.group.codes ?? [],
+      sets: input.transactionSets.map((set) => `${set.controlNumber} ${set.status}`),
+    }));
+    expect(answered).toEqual([
+      { group: '7', codes: [], sets: ['0001 A'] },
+      { group: '7', codes: ['19'], sets: ['0002 R'] },
+      { group: '7', codes: [], sets: ['0001 A'] },
+    ]);
   });
 });
