@@ -54,8 +54,10 @@ describe('the README walk-through', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('prints the demo SFTP command at start', () => {
-    expect(output).toMatch(/sftp -P \d+ northwind@127\.0\.0\.1/);
+  it('prints the demo SFTP command at start', async () => {
+    // The demo accounts are announced once the SFTP server has them, which may come after /readyz answers.
+    await waitFor('the demo SFTP command', () => (/sftp -P \d+ northwind@127\.0\.0\.1/.test(output) ? true : undefined), 30_000, 100);
+    expect(output).toMatch(/sftp -P \d+ bluefin@127\.0\.0\.1/);
   });
 
   it('turns a sample dropped into a customer folder into a result in outbound/', async () => {
