@@ -147,6 +147,12 @@ export const REQUIRED_ITEM_FIELDS: Record<Strategy, readonly (keyof Item)[]> = {
   OVERWRITE: ['lpn', 'sku', 'quantity', 'quantityUnit'],
 };
 
+/** Whether an item lacks a field its strategy requires (guide, section 12): absent, "" or only blanks. */
+export function lacksItemField(item: Item, field: keyof Item): boolean {
+  const value = item[field];
+  return value === undefined || (typeof value === 'string' && value.trim() === '');
+}
+
 /** The strategy a document is applied with: as given, else OVERWRITE when items are present (guide, section 6). */
 export function effectiveStrategy(doc: Pick<Document, 'orderItemUpdateStrategy' | 'items'>): Strategy | undefined {
   if (!doc.items || doc.items.length === 0) return undefined;

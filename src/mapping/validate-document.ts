@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { DocumentSchema, effectiveStrategy, REQUIRED_ITEM_FIELDS, type Document } from '../documents/document.ts';
+import { DocumentSchema, effectiveStrategy, lacksItemField, REQUIRED_ITEM_FIELDS, type Document } from '../documents/document.ts';
 import type { IntakeErrorValue, Place } from '../errors/intake-error.ts';
 
 /** Where each part of an assembled document came from, to place validation errors. */
@@ -35,7 +35,7 @@ export function validateDocument(candidate: Record<string, unknown>, trace: Docu
     const required = REQUIRED_ITEM_FIELDS[strategy];
     items.forEach((item, i) => {
       for (const name of required) {
-        if (item[name] === undefined || item[name] === '') {
+        if (lacksItemField(item, name)) {
           errors.push({
             code: 'MAPPING_MISSING_ITEM_FIELD',
             message: `${name} is required for every item with strategy ${strategy}, and this item has none`,

@@ -79,6 +79,12 @@ describe('value sources', () => {
       'in.csv line 2, field items.quantityUnit: quantityUnit is required for every item with strategy OVERWRITE, and this item has none',
     ]);
   });
+
+  it('a required item field holding only blanks is missing, as the engine says (no trimming in the mapping)', async () => {
+    const yaml = 'document:\n  orderNumber: PO\nitems:\n  lpn: L\n  sku: S\n  quantity: 1\n  quantityUnit: { const: EA }\n';
+    const [bad] = await map(yaml, [{ PO: '1', L: '   ', S: 'S' }]);
+    expect(bad?.kind === 'rejected-document' && bad.errors.map((e) => e.code)).toEqual(['MAPPING_MISSING_ITEM_FIELD']);
+  });
 });
 
 describe('when conditions', () => {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { DocumentSchema, REQUIRED_ITEM_FIELDS, effectiveStrategy, itemKey, type Document } from '../../documents/document.ts';
+import { DocumentSchema, REQUIRED_ITEM_FIELDS, effectiveStrategy, itemKey, lacksItemField, type Document } from '../../documents/document.ts';
 import { EngineProblem } from '../problem.ts';
 
 type Issue = z.core.$ZodIssue;
@@ -23,13 +23,13 @@ export function validateDocument(input: unknown): Document {
   return doc;
 }
 
-/** Fields the document's strategy requires on every item (guide, section 12); "" counts as missing. */
+/** Fields the document's strategy requires on every item (guide, section 12); "" and blanks count as missing. */
 function missingItemFields(doc: Document): Finding[] {
   const strategy = effectiveStrategy(doc);
   if (!strategy) return [];
   return (doc.items ?? []).flatMap((item, index) =>
     REQUIRED_ITEM_FIELDS[strategy]
-      .filter((field) => item[field] === undefined || item[field] === '')
+      .filter((field) => lacksItemField(item, field))
       .map((field) => ({
         status: 422,
         code: 'MISSING_ITEM_FIELD',

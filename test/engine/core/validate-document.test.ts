@@ -138,6 +138,11 @@ describe('validateDocument', () => {
     expect(problem.errors?.map((e) => e.path)).toEqual(paths);
   });
 
+  it('a required item field holding only blanks counts as missing', () => {
+    const problem = problemOf({ ...base, orderItemUpdateStrategy: 'MERGE', items: [{ lpn: '   ', sku: 'S' }] });
+    expect(problem).toMatchObject({ status: 422, code: 'MISSING_ITEM_FIELD', errors: [{ path: 'items[0].lpn' }] });
+  });
+
   it('MERGE and DELETE need only lpn and sku', () => {
     expect(validateDocument({ ...base, orderItemUpdateStrategy: 'MERGE', items: [{ lpn: 'A', sku: 'B' }] }).items).toHaveLength(1);
     expect(validateDocument({ ...base, orderItemUpdateStrategy: 'DELETE', items: [{ lpn: 'A', sku: 'B' }] }).items).toHaveLength(1);
