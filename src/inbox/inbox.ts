@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log/logger.ts';
 import { getFile, recordReceivedFile, setFileState, type FileRow } from '../ledger/files-repo.ts';
 import type { Db } from '../store/db.ts';
-import { sanitizeFileName } from './sanitize-file-name.ts';
+import { sanitizeFileName } from '../file-names/sanitize-file-name.ts';
 import { scanSpool, spoolFile, spoolPaths } from './spool.ts';
 
 /** How a file reached us; `replyTo` says where its result goes back (the channel's own shape). */

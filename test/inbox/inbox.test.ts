@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Inbox } from '../../src/inbox/inbox.ts';
-import { sanitizeFileName } from '../../src/inbox/sanitize-file-name.ts';
+import { sanitizeFileName } from '../../src/file-names/sanitize-file-name.ts';
 import { fileEvents, getFile } from '../../src/ledger/files-repo.ts';
 import { migrateLedger } from '../../src/ledger/migrations.ts';
 import { silentLogger } from '../../src/log/logger.ts';
@@ -24,8 +24,14 @@ describe('sanitizeFileName', () => {
     expect(sanitizeFileName(input)).toBe(expected);
   });
 
-  it('cuts a 300-character name to 200 characters', () => {
-    expect(sanitizeFileName('x'.repeat(300) + '.csv')).toHaveLength(200);
+  it('cuts a 300-character name to 200 bytes and keeps its extension', () => {
+    expect(sanitizeFileName('x'.repeat(300) + '.csv')).toBe('x'.repeat(196) + '.csv');
+  });
+
+  it('cuts a long non-ASCII name by UTF-8 bytes, between characters, keeping `.csv` (the mapping is chosen by it)', () => {
+    const name = sanitizeFileName(`orders_${'日'.repeat(195)}.csv`);
+    expect(name).toBe(`orders_${'日'.repeat(63)}.csv`);
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(200);
   });
 });
 

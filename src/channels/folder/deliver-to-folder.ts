@@ -3,11 +3,14 @@ import { copyFile, rename, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { FileRow } from '../../ledger/files-repo.ts';
 import type { ResultDeliverer, ResultFile } from '../../pipeline/deliver-stage.ts';
+import { deliveredResultNames } from '../../results/result-file-names.ts';
+import { localNameTakenByAnother } from '../local-result-name.ts';
 import type { FolderReplyTo } from './drop-folder.ts';
 
 /**
  * Results of a drop-folder file go to the customer's `outbound/` (temporary name, then rename, so a reader never
- * sees half a file); a file that ended REJECTED or FAILED is first moved from `processed/` to `failed/`.
+ * sees half a file); a file that ended REJECTED or FAILED is first moved from `processed/` to `failed/`. A result
+ * never replaces another file's: see deliveredResultNames.
  */
 export function folderDeliverer(): ResultDeliverer {
   return {
@@ -26,8 +29,9 @@ export function folderDeliverer(): ResultDeliverer {
         await writeFile(`${target}.error.txt`, `${file.error?.message ?? `the file ended ${file.state}; see ${results.find((r) => r.name.endsWith('.csv'))?.name ?? 'the result'}`}\n`);
       }
       // Results last: once a customer sees one, the file it answers is already where it will stay.
-      for (const result of results) {
-        const target = join(outbound, result.name);
+      const names = await deliveredResultNames(results, file.id, (result) => localNameTakenByAnother(join(outbound, result.name), result.path));
+      for (const [result, name] of names) {
+        const target = join(outbound, name);
         await copyFile(result.path, `${target}.partial`);
         await rename(`${target}.partial`, target);
       }

@@ -1,7 +1,9 @@
-import { createReadStream, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { constants as fsConstants, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { open, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_HOLD_NAME_PATTERN } from '../../channels/sftp-server/sftp-server-options.ts';
 import type { Inbox } from '../../inbox/inbox.ts';
+import { MAX_FILE_NAME_BYTES, fitFileName } from '../../file-names/sanitize-file-name.ts';
 import type { Logger } from '../../log/logger.ts';
 
 /** Where a drop-folder file's result goes: the customer's `outbound/`, and the consumed copy's place. */
@@ -24,8 +26,9 @@ export interface DropFolderSettings {
   minAgeMs: number;
 }
 
-/** Names writers use while a file is still being written (WinSCP, rsync, our own temp files): never taken. */
-const IN_PROGRESS = /(^\.|\.(tmp|part|partial|filepart|crdownload)$|~$)/i;
+/** Names writers use while a file is still being written (WinSCP, rsync, our own temp files): never taken. One
+ * convention with the SFTP server, so a customer's tool behaves the same on both. */
+const IN_PROGRESS = new RegExp(DEFAULT_HOLD_NAME_PATTERN, 'i');
 const SUBFOLDERS = ['inbound', 'processed', 'failed', 'outbound'] as const;
 
 export function ensureCustomerFolders(root: string, customer: string): string {
@@ -34,14 +37,30 @@ export function ensureCustomerFolders(root: string, customer: string): string {
   return dir;
 }
 
+interface Sighting {
+  size: number;
+  mtimeMs: number;
+}
+
+const sameSighting = (a: Sighting | undefined, b: Sighting) => a !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs;
+
 /**
  * The local drop folder: a file is consumed only when complete (size and mtime stable across polls, and old
  * enough), handed to the inbox, then moved out of `inbound/` into `processed/` (or `failed/` when the inbox
  * refuses it). Results are written to `outbound/` by the delivery stage.
+ *
+ * Only regular files are taken. A symbolic link (to /etc/passwd, to a token) or any other entry is left where it
+ * is and logged once: following it would read a file the customer has no right to; moving it would be guessing.
  */
 export class DropFolder {
   private timer: NodeJS.Timeout | undefined;
-  private readonly seen = new Map<string, { size: number; mtimeMs: number }>();
+  private readonly seen = new Map<string, Sighting>();
+  /**
+   * Files taken (or refused) whose move out of `inbound/` failed, as they were then: never received again while
+   * they stay so, or every poll would receive them anew. A file changed since is a new file. Also the entries
+   * left alone (not regular files), so they are logged once.
+   */
+  private readonly leftInInbound = new Map<string, Sighting>();
   private polling: Promise<void> | undefined;
 
   constructor(private readonly settings: DropFolderSettings) {}
@@ -83,53 +102,94 @@ export class DropFolder {
         const path = join(inbound, name);
         let stat;
         try {
-          stat = statSync(path);
+          stat = lstatSync(path);
         } catch {
           continue;
         }
-        if (!stat.isFile()) continue;
         present.add(path);
-        const before = this.seen.get(path);
-        this.seen.set(path, { size: stat.size, mtimeMs: stat.mtimeMs });
-        const stable = before && before.size === stat.size && before.mtimeMs === stat.mtimeMs;
+        const now: Sighting = { size: stat.size, mtimeMs: stat.mtimeMs };
+        if (sameSighting(this.leftInInbound.get(path), now)) continue;
+        if (!stat.isFile()) {
+          this.leaveInInbound(path, now, { customer, file: name }, 'drop folder entry is not a regular file (a link, folder or device): left alone');
+          continue;
+        }
+        const stable = sameSighting(this.seen.get(path), now);
+        this.seen.set(path, now);
         if (!stable || Date.now() - stat.mtimeMs < this.settings.minAgeMs) continue;
-        await this.consume(customer, name, path);
         this.seen.delete(path);
+        await this.consume(customer, name, path, now);
       }
     }
-    for (const path of this.seen.keys()) if (!present.has(path)) this.seen.delete(path);
+    for (const known of [this.seen, this.leftInInbound]) for (const path of known.keys()) if (!present.has(path)) known.delete(path);
   }
 
-  private async consume(customer: string, name: string, path: string): Promise<void> {
+  private leaveInInbound(path: string, sighting: Sighting, context: object, message: string): void {
+    this.leftInInbound.set(path, sighting);
+    this.settings.logger.error({ ...context, path }, message);
+  }
+
+  private async consume(customer: string, name: string, path: string, sighting: Sighting): Promise<void> {
     const { root, logger } = this.settings;
     const customerDir = ensureCustomerFolders(root, customer);
     if (!/^[a-z0-9][a-z0-9_-]*$/.test(customer)) {
       logger.warn({ customer, file: name }, 'drop folder name is not a customer id: file moved to failed/');
-      await this.moveToFailed(customerDir, name, path, `"${customer}" is not a valid customer folder name`);
+      await this.moveToFailed(customerDir, name, path, sighting, `"${customer}" is not a valid customer folder name`);
       return;
     }
-    const stamp = Date.now().toString(36);
-    const consumedPath = join(customerDir, 'processed', `${stamp}-${name}`);
+    // O_NOFOLLOW: a link swapped in after the lstat is refused all the same (ELOOP); O_NONBLOCK: so is a FIFO,
+    // which would otherwise block the poll until a writer comes.
+    let handle: FileHandle;
     try {
-      const receipt = await this.settings.inbox.receive({
+      handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+    } catch (error) {
+      this.leaveInInbound(path, sighting, { customer, file: name, err: error }, 'drop folder file cannot be opened as a regular file: left alone');
+      return;
+    }
+    const consumedPath = join(customerDir, 'processed', movedName(name));
+    let receipt;
+    try {
+      if (!(await handle.stat()).isFile()) {
+        this.leaveInInbound(path, sighting, { customer, file: name }, 'drop folder entry is not a regular file (a link, folder or device): left alone');
+        return;
+      }
+      receipt = await this.settings.inbox.receive({
         customer,
         channel: 'folder',
         originalName: name,
         sender: `folder:${customer}`,
         replyTo: { channel: 'folder', customerDir, consumedPath } satisfies FolderReplyTo,
-        content: createReadStream(path),
+        content: handle.createReadStream({ autoClose: false }),
       });
+    } catch (error) {
+      logger.error({ err: error, customer, file: name }, 'drop folder file refused by the inbox');
+      await this.moveToFailed(customerDir, name, path, sighting, (error as Error).message);
+      return;
+    } finally {
+      await handle.close();
+    }
+    try {
       await rename(path, consumedPath);
       logger.info({ fileId: receipt.fileId, customer, file: name }, 'drop folder file consumed');
     } catch (error) {
-      logger.error({ err: error, customer, file: name }, 'drop folder file refused by the inbox');
-      await this.moveToFailed(customerDir, name, path, (error as Error).message);
+      this.leaveInInbound(path, sighting, { fileId: receipt.fileId, customer, file: name, err: error }, 'drop folder file received but not moved to processed/: left in inbound/, not received again');
     }
   }
 
-  private async moveToFailed(customerDir: string, name: string, path: string, reason: string): Promise<void> {
-    const target = join(customerDir, 'failed', `${Date.now().toString(36)}-${name}`);
-    await rename(path, target);
-    await writeFile(`${target}.error.txt`, `${reason}\n`);
+  private async moveToFailed(customerDir: string, name: string, path: string, sighting: Sighting, reason: string): Promise<void> {
+    const target = join(customerDir, 'failed', movedName(name));
+    try {
+      await rename(path, target);
+      await writeFile(`${target}.error.txt`, `${reason}\n`);
+    } catch (error) {
+      this.leaveInInbound(path, sighting, { file: name, reason, err: error }, 'drop folder file could not be moved to failed/: left in inbound/, not received again');
+    }
   }
+}
+
+/**
+ * `processed/` and `failed/` names: a stamp keeps a name sent twice apart, and the name is cut (extension kept) so
+ * that stamp + name + `.error.txt` fits the 255-byte limit of file names even for a name that filled it in inbound/.
+ */
+function movedName(name: string): string {
+  return `${Date.now().toString(36)}-${fitFileName(name, MAX_FILE_NAME_BYTES)}`;
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
 import type { Client, ConnectConfig } from 'ssh2';
@@ -160,6 +161,20 @@ export class RemoteSession {
   /** `false` when nothing is there, else the type (`-`, `d`, `l`). */
   exists(path: string): Promise<false | string> {
     return this.call('exists', path, () => this.sftp.exists(path));
+  }
+
+  /**
+   * Whether `remotePath` exists with other bytes than the local file's: a result delivered by an earlier attempt
+   * of the same delivery holds ours, another file's result does not. Sizes first, so a collision costs one call.
+   */
+  async holdsOtherBytes(remotePath: string, localPath: string): Promise<boolean> {
+    if (!(await this.exists(remotePath))) return false;
+    const ours = await readFile(localPath);
+    const { size } = await this.call('stat', remotePath, () => this.sftp.stat(remotePath));
+    if (size !== ours.byteLength) return true;
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of this.download(remotePath, size)) chunks.push(chunk);
+    return !Buffer.concat(chunks).equals(ours);
   }
 
   async mkdirs(dir: string): Promise<void> {

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import type { FileRow } from '../../ledger/files-repo.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { ResultDeliverer, ResultFile } from '../../pipeline/deliver-stage.ts';
+import { deliveredResultNames } from '../../results/result-file-names.ts';
 import { RemoteSession } from './remote-session.ts';
 import { SftpPollError } from './sftp-poll-errors.ts';
 import { SftpPollSchema, SftpPollTimingSchema, type SftpPollConfigInput, type SftpPollTimingInput } from './sftp-poll-schema.ts';
@@ -18,6 +19,8 @@ export interface SftpPollDelivererSettings {
 /**
  * Results of a polled file go back to the customer's own server, into its outbound directory: each under a
  * temporary dot-name first, then renamed into place, so the customer's own poller never picks up half a file.
+ * Another file's result under the same name is never replaced (see deliveredResultNames): a name that exists is
+ * compared with our bytes first, so only a retried delivery of this same file rewrites it.
  * One connection per delivery: deliveries are rare next to polls, and a fresh connection has no state to go stale.
  * A failure throws; the deliver stage records it and retries with backoff.
  */
@@ -34,9 +37,11 @@ export function sftpPollDeliverer(settings: SftpPollDelivererSettings): ResultDe
       const session = await RemoteSession.open({ config, timing, logger: log, ...(settings.env ? { env: settings.env } : {}) });
       try {
         await session.mkdirs(outboundDir);
-        for (const result of results) {
-          // Our own names, but reduced to one segment all the same: nothing may land outside outboundDir.
-          const remotePath = posix.join(outboundDir, posix.basename(result.name));
+        // Our own names, but reduced to one segment all the same: nothing may land outside outboundDir.
+        const remotePathOf = (name: string) => posix.join(outboundDir, posix.basename(name));
+        const names = await deliveredResultNames(results, file.id, (result) => session.holdsOtherBytes(remotePathOf(result.name), result.path));
+        for (const [result, name] of names) {
+          const remotePath = remotePathOf(name);
           try {
             await session.upload(result.path, remotePath);
           } catch (error) {

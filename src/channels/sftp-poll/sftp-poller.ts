@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { Inbox } from '../../inbox/inbox.ts';
-import { sanitizeFileName } from '../../inbox/sanitize-file-name.ts';
+import { sanitizeFileName } from '../../file-names/sanitize-file-name.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Queryable } from '../../store/db.ts';
 import { fileNameGlob } from './file-name-glob.ts';

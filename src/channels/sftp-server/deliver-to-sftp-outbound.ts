@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { copyFile, open, rename, rm } from 'node:fs/promises';
 import type { FileRow } from '../../ledger/files-repo.ts';
 import type { ResultDeliverer, ResultFile } from '../../pipeline/deliver-stage.ts';
+import { deliveredResultNames } from '../../results/result-file-names.ts';
+import { localNameTakenByAnother } from '../local-result-name.ts';
 import { diskPathInside } from './jail-path.ts';
 import type { SftpReplyTo } from './sftp-jail-session.ts';
 import { SftpServerError } from './sftp-server-errors.ts';
@@ -20,7 +22,8 @@ async function fsyncPath(path: string): Promise<void> {
  * Results of a file that came through our SFTP server go to the customer's `/outbound`. Each is written under a
  * leading-dot temporary name (the server never shows or serves dot names), fsynced, then renamed, so a customer
  * listing the folder never sees half a file, and a file once listed survives a crash. Re-delivery (a retried
- * job) overwrites the same names: idempotent.
+ * job) rewrites the same names: idempotent. Another file's result under the same name is never replaced: see
+ * deliveredResultNames.
  */
 export function sftpServerDeliverer(settings: { dataDir: string }): ResultDeliverer {
   return {
@@ -32,10 +35,14 @@ export function sftpServerDeliverer(settings: { dataDir: string }): ResultDelive
       // The customer of record, not the reply address, picks the folder: a reply address is data from the past.
       const outbound = sftpOutboundDir(settings.dataDir, file.customer);
       mkdirSync(outbound, { recursive: true });
-      for (const result of results) {
+      const names = await deliveredResultNames(results, file.id, async (result) => {
         const target = diskPathInside(outbound, result.name);
-        const temp = diskPathInside(outbound, `.${result.name}.partial`);
-        if (!target || !temp || result.name.startsWith('.')) throw new Error(`result name ${JSON.stringify(result.name)} is not a plain file name`);
+        return target !== undefined && (await localNameTakenByAnother(target, result.path));
+      });
+      for (const [result, name] of names) {
+        const target = diskPathInside(outbound, name);
+        const temp = diskPathInside(outbound, `.${name}.partial`);
+        if (!target || !temp || name.startsWith('.')) throw new Error(`result name ${JSON.stringify(name)} is not a plain file name`);
         try {
           await copyFile(result.path, temp);
           await fsyncPath(temp);

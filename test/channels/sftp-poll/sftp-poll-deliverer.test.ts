@@ -52,14 +52,22 @@ describe('sftp-poll: results uploaded to the customer outbound directory', () =>
     expect(f.logs.some((l) => l.msg === 'result uploaded' && l.customer === 'acme' && l.remotePath === final)).toBe(true);
   });
 
-  it('a re-delivery replaces the earlier result instead of failing on it', async () => {
+  it('a re-delivery of the same file rewrites its own result instead of failing on it or adding another', async () => {
     const outbound = join(f.dir, 'remote', 'redo', 'outbound');
+    writeFileSync(join(results, 'r.csv.result.csv'), 'same\n');
+    const redo = deliverer({ redo: f.config({ outboundDir: outbound }) });
+    for (let i = 0; i < 2; i++) await redo.deliver(fileRow('redo'), [{ name: 'r.csv.result.csv', path: join(results, 'r.csv.result.csv') }]);
+    expect(readdirSync(outbound)).toEqual(['r.csv.result.csv']);
+  });
+
+  it("another file's result under the same name is kept: this file's results carry its id", async () => {
+    const outbound = join(f.dir, 'remote', 'dup', 'outbound');
     mkdirSync(outbound, { recursive: true });
-    writeFileSync(join(outbound, 'r.csv'), 'old\n');
-    writeFileSync(join(results, 'r.csv'), 'new\n');
-    await deliverer({ redo: f.config({ outboundDir: outbound }) }).deliver(fileRow('redo'), [{ name: 'r.csv', path: join(results, 'r.csv') }]);
-    expect(readFileSync(join(outbound, 'r.csv'), 'utf8')).toBe('new\n');
-    expect(readdirSync(outbound)).toEqual(['r.csv']);
+    writeFileSync(join(outbound, 'orders_dup.csv.result.csv'), 'PARTIAL: line 7 expected a number\n');
+    writeFileSync(join(results, 'orders_dup.csv.result.csv'), 'DUPLICATE\n');
+    await deliverer({ dup: f.config({ outboundDir: outbound }) }).deliver(fileRow('dup'), [{ name: 'orders_dup.csv.result.csv', path: join(results, 'orders_dup.csv.result.csv') }]);
+    expect(readdirSync(outbound).sort()).toEqual(['orders_dup.csv.file-dup.result.csv', 'orders_dup.csv.result.csv']);
+    expect(readFileSync(join(outbound, 'orders_dup.csv.result.csv'), 'utf8')).toBe('PARTIAL: line 7 expected a number\n');
   });
 
   it('a result name with directories lands in outboundDir by its base name', async () => {

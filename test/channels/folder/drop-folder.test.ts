@@ -1,0 +1,102 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DropFolder } from '../../../src/channels/folder/drop-folder.ts';
+import type { IncomingFile } from '../../../src/inbox/inbox.ts';
+import { createLogger } from '../../../src/log/logger.ts';
+
+describe('drop folder', () => {
+  let root: string;
+  let received: Array<{ name: string; content: string }>;
+  let logs: Array<Record<string, unknown>>;
+  let onReceive: () => void;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'intake-drop-'));
+    received = [];
+    logs = [];
+    onReceive = () => undefined;
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  const folder = () =>
+    new DropFolder({
+      root,
+      customers: ['acme'],
+      pollIntervalMs: 1000,
+      minAgeMs: 0,
+      inbox: {
+        async receive(file: IncomingFile) {
+          const chunks: Buffer[] = [];
+          for await (const chunk of file.content as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
+          received.push({ name: file.originalName, content: Buffer.concat(chunks).toString('utf8') });
+          onReceive();
+          return { fileId: `f${received.length}`, state: 'QUEUED', sha256: '', sizeBytes: 0 };
+        },
+      },
+      logger: createLogger({
+        level: 'debug',
+        destination: new Writable({
+          write(chunk, _encoding, callback) {
+            for (const line of String(chunk).split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
+            callback();
+          },
+        }),
+      }),
+    });
+  const dirs = () => {
+    const customerDir = join(root, 'acme');
+    for (const sub of ['inbound', 'processed', 'failed', 'outbound']) mkdirSync(join(customerDir, sub), { recursive: true });
+    return { inbound: join(customerDir, 'inbound'), processed: join(customerDir, 'processed'), customerDir };
+  };
+  const pollTimes = async (drop: DropFolder, n: number) => {
+    for (let i = 0; i < n; i++) await drop.poll();
+  };
+
+  it('takes a name that fills the 255-byte limit once, and moves it to processed/ under a name that fits, extension kept', async () => {
+    const { inbound, processed } = dirs();
+    const name = `orders_${'é'.repeat(122)}.csv`; // 255 bytes
+    expect(Buffer.byteLength(name)).toBe(255);
+    writeFileSync(join(inbound, name), 'a,b\n');
+    await pollTimes(folder(), 4);
+    expect(received).toHaveLength(1);
+    expect(readdirSync(inbound)).toEqual([]);
+    const [moved] = readdirSync(processed);
+    expect(moved).toMatch(/^[0-9a-z]+-orders_é+\.csv$/);
+    expect(Buffer.byteLength(`${moved}.error.txt`)).toBeLessThanOrEqual(255);
+  });
+
+  it('a file whose move out of inbound/ fails is received once, not at every poll, and the failure is logged', async () => {
+    const { inbound, processed } = dirs();
+    writeFileSync(join(inbound, 'orders.csv'), 'a,b\n');
+    // processed/ turns into a plain file while the inbox has the file: the rename then fails (ENOTDIR).
+    onReceive = () => {
+      rmSync(processed, { recursive: true });
+      writeFileSync(processed, '');
+    };
+    await pollTimes(folder(), 6);
+    expect(received).toHaveLength(1);
+    expect(existsSync(join(inbound, 'orders.csv'))).toBe(true);
+    expect(logs.filter((l) => String(l.msg).includes('not moved to processed/'))).toHaveLength(1);
+  });
+
+  it('never follows a symbolic link: a link to a secret is left alone, logged once, and its target never read', async () => {
+    const { inbound } = dirs();
+    const secret = join(root, 'ops.token');
+    writeFileSync(secret, 'secret-token\n');
+    symlinkSync(secret, join(inbound, 'token.csv'));
+    symlinkSync('/etc/passwd', join(inbound, 'passwd.csv'));
+    await pollTimes(folder(), 4);
+    expect(received).toEqual([]);
+    expect(readdirSync(inbound).sort()).toEqual(['passwd.csv', 'token.csv']);
+    expect(logs.filter((l) => String(l.msg).includes('not a regular file'))).toHaveLength(2);
+  });
+
+  it('leaves files being written under the SFTP server\'s temporary names alone, `.temp` included', async () => {
+    const { inbound } = dirs();
+    for (const name of ['a.csv.temp', 'b.csv.TMP', 'c.csv.filepart', '.d.csv', 'e.csv~']) writeFileSync(join(inbound, name), 'x\n');
+    await pollTimes(folder(), 3);
+    expect(received).toEqual([]);
+  });
+});
