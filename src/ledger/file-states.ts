@@ -11,7 +11,9 @@ export type FileState = z.infer<typeof FileStateSchema>;
 /**
  * A document's life: WAITING (an earlier document for the same order is not final yet) → QUEUED (submit job
  * enqueued) → one final state. INVALID: the mapping rejected it, so it was never sent. TEST_ONLY: from an
- * ISA15 = T interchange, validated but not submitted. SKIPPED: a row the mapping's policy dropped.
+ * ISA15 = T interchange, validated but not submitted. A row the mapping skipped because of an error (onError:
+ * skipRow, an empty group key) is recorded INVALID too, after the documents, so it is reported and counts against
+ * the file; rows left out by design (`when`, the format's skipWhen and header/trailer rows) are not recorded.
  */
 export const FINAL_DOCUMENT_STATES = ['ACCEPTED', 'REJECTED', 'FAILED', 'INVALID', 'TEST_ONLY'] as const;
 export const DocumentStateSchema = z.enum(['WAITING', 'QUEUED', ...FINAL_DOCUMENT_STATES]);

@@ -29,8 +29,17 @@ export interface FileRow {
 }
 
 /**
- * Records a spooled file. A file whose bytes match one received from the same customer within the window is
- * recorded as DUPLICATE of the first. Idempotent: recording the same file id twice returns the first record
+ * Files that count as the original of later files with the same bytes: those whose documents are being or were
+ * applied. A refused file (REJECTED, FAILED, DUPLICATE, or on its way there: FINALIZING, or any state with a
+ * file-level error) applied nothing, so the customer may send the same bytes again under a corrected name. A file
+ * still being received or parsed counts, so two copies arriving together still give one original and one DUPLICATE.
+ */
+const ORIGINAL_FILE = `state IN ('RECEIVED', 'QUEUED', 'PARSING', 'SUBMITTING', 'COMPLETED', 'PARTIAL') AND error IS NULL`;
+
+/**
+ * Records a spooled file. A file whose bytes match an original (see ORIGINAL_FILE) received from the same
+ * customer within the window is recorded as DUPLICATE of the first. An empty file is never a duplicate: it has
+ * nothing to apply, and its own result (EMPTY_FILE) says more. Idempotent: recording the same file id twice returns the first record
  * (start-up reconciliation may meet files the ledger already has).
  */
 export async function recordReceivedFile(
@@ -44,12 +53,12 @@ export async function recordReceivedFile(
     const existing = await getFile(tx, meta.fileId);
     if (existing) return existing;
     const duplicate =
-      options.replayOf || options.duplicateWindowHours <= 0
+      options.replayOf || options.duplicateWindowHours <= 0 || meta.sizeBytes === 0
         ? undefined
         : (
             await tx.query<{ id: string }>(
               `SELECT id FROM gateway.files
-                WHERE customer = $1 AND sha256 = $2 AND duplicate_of IS NULL
+                WHERE customer = $1 AND sha256 = $2 AND ${ORIGINAL_FILE}
                   AND received_at > $3::timestamptz - make_interval(hours => $4::int)
                 ORDER BY seq LIMIT 1`,
               [meta.customer, meta.sha256, meta.receivedAt, options.duplicateWindowHours],

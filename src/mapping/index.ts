@@ -4,7 +4,7 @@ export { CustomerSchema, type Customer } from './customer-schema.ts';
 export { loadCustomer, type LoadedCustomer } from './load-customer.ts';
 export { loadMappings, type MappingsLoad } from './load-mappings.ts';
 export { parseLookupTable, type LookupTable } from './lookup-table.ts';
-export { mapRecords, type MappingContext, type MappingOutput, type Sources } from './map-records.ts';
+export { mapRecords, type MappingContext, type MappingOutput, type MappingSummary, type Sources } from './map-records.ts';
 export { MAPPING_ERROR_CODES, type MappingErrorCode } from './mapping-error-codes.ts';
 export { FORMAT_TYPES, MappingSchema, type FormatType, type Mapping } from './mapping-schema.ts';
 export { formatConfigError } from './parse-yaml-config.ts';

@@ -46,6 +46,15 @@ export type MappingOutput =
       sources: Sources;
     };
 
+/** What mapRecords tells once every record is read (the generator's return value). */
+export interface MappingSummary {
+  /**
+   * Records the mapping's `when` left out: excluded by design (other record types, cancelled lines), not errors,
+   * so they are counted rather than reported one by one.
+   */
+  excludedRecords: number;
+}
+
 export interface MappingContext {
   /** The file's name, for messages when a record's provenance has none. */
   file: string;
@@ -66,12 +75,13 @@ export async function* mapRecords(
   compiled: CompiledMapping,
   records: AsyncIterable<SourceRecord> | Iterable<SourceRecord>,
   context: MappingContext,
-): AsyncGenerator<MappingOutput> {
+): AsyncGenerator<MappingOutput, MappingSummary> {
   const grouping = compiled.grouping;
   const grouper = new RecordGrouper(grouping);
   const evaluator = new GroupEvaluator(compiled, context);
   const keyParts = grouping.key;
   let lastKey: string | undefined;
+  let excludedRecords = 0;
 
   for await (const record of records) {
     if (compiled.filter) {
@@ -83,7 +93,10 @@ export async function* mapRecords(
         yield* evaluator.rowFailure(record, [evaluator.errorOf(e, record, undefined, 'when')]);
         continue;
       }
-      if (!keep) continue;
+      if (!keep) {
+        excludedRecords++;
+        continue;
+      }
     }
 
     let key: string;
@@ -121,6 +134,7 @@ export async function* mapRecords(
     for (const group of closed) yield* evaluator.evaluate(group);
   }
   for (const group of grouper.finish()) yield* evaluator.evaluate(group);
+  return { excludedRecords };
 }
 
 /** Evaluates groups; holds the document counter and everything compiled once for the file. */

@@ -8,7 +8,7 @@ import { finalFileState, isFinalFileState } from '../ledger/file-states.ts';
 import { getFile, setFileState, type FileRow } from '../ledger/files-repo.ts';
 import { render997, type Ack997Input } from '../results/ack-997.ts';
 import { SourceRangeSchema, type DocumentRowInput, type FileOutcomeInput } from '../results/file-outcome.ts';
-import { renderResultCsv } from '../results/result-csv.ts';
+import { duplicateFileError, renderResultCsv } from '../results/result-csv.ts';
 import { resultFileNames } from '../results/result-file-names.ts';
 import { renderResultJson } from '../results/result-json.ts';
 import type { Db } from '../store/db.ts';
@@ -66,14 +66,6 @@ function documentRow(row: DocumentRow): DocumentRowInput {
   }
 }
 
-function duplicateError(file: FileRow): IntakeErrorValue {
-  return {
-    code: 'DUPLICATE_FILE',
-    message: `this file has the same content as file ${file.duplicate_of} received earlier; it was not processed again. Send it under a replay if it must be applied again.`,
-    place: { file: file.original_name },
-  };
-}
-
 /**
  * All outcomes in: the file's one final state, its result files (CSV, JSON, and a 997 per functional group for
  * X12 input), then delivery the way the file came. Safe to run twice: a file already final is only re-delivered.
@@ -94,7 +86,7 @@ export async function runFinalizeJob(deps: FinalizeStageDeps, job: { fileId: str
     const counts = await documentCounts(db, file.id);
     const state =
       file.state === 'DUPLICATE' ? 'DUPLICATE' : file.error ? (INTERNAL_ERROR_CODES.has(file.error.code) ? 'FAILED' : 'REJECTED') : finalFileState(counts);
-    const error = file.state === 'DUPLICATE' ? duplicateError(file) : (file.error ?? undefined);
+    const error = file.state === 'DUPLICATE' ? duplicateFileError(file.duplicate_of ?? '', file.original_name) : (file.error ?? undefined);
     const outcome: FileOutcomeInput = {
       fileId: file.id,
       originalName: file.original_name,

@@ -47,15 +47,29 @@ export function createFileMapper(settings: { mappingsDir: string; logger: Logger
       const mapping = selection.mapping;
       const stream = openRecords(mapping.format, createReadStream(file.spool_path, { highWaterMark: 256 * 1024 }), file.original_name);
       const mapped = mapRecords(mapping, stream.records, { file: file.original_name, customer: file.customer });
+      let excludedRecords = 0;
       async function* outputs(): AsyncIterable<MappedOutput> {
-        for await (const output of mapped) {
-          if (output.kind === 'skipped-row') {
-            yield { kind: 'skipped-row', error: output.error };
-          } else if (output.kind === 'document') {
-            yield { kind: 'document', index: output.index, document: output.document, sources: sourceRange(output.sources), mappingHash: output.mappingHash, ...(output.test ? { test: true } : {}) };
-          } else {
-            yield { kind: 'rejected-document', index: output.index, errors: output.errors, sources: sourceRange(output.sources), ...(output.partial ? { partial: output.partial } : {}) };
+        // Stepped by hand rather than with for-await, which drops the generator's return value (the count of
+        // records the mapping's `when` excluded).
+        try {
+          for (let step = await mapped.next(); ; step = await mapped.next()) {
+            if (step.done) {
+              excludedRecords = step.value.excludedRecords;
+              return;
+            }
+            const output = step.value;
+            if (output.kind === 'skipped-row') {
+              yield { kind: 'skipped-row', errors: output.errors, sources: sourceRange(output.sources) };
+            } else if (output.kind === 'document') {
+              yield { kind: 'document', index: output.index, document: output.document, sources: sourceRange(output.sources), mappingHash: output.mappingHash, ...(output.test ? { test: true } : {}) };
+            } else {
+              yield { kind: 'rejected-document', index: output.index, errors: output.errors, sources: sourceRange(output.sources), ...(output.partial ? { partial: output.partial } : {}) };
+            }
           }
+        } finally {
+          // A consumer that stops early (the file refused part-way) closes the mapping and its read stream, as
+          // for-await would; on a finished generator this does nothing.
+          await mapped.return({ excludedRecords });
         }
       }
       return {
@@ -70,6 +84,7 @@ export function createFileMapper(settings: { mappingsDir: string; logger: Logger
           // A file that is not X12 at all (garbage, EBCDIC, trimmed ISA) is refused as a whole.
           fileRejection: stream.rejections.find((rejection) => rejection.ack.level === 'file')?.errors[0],
           voided: stream.voided,
+          excludedRecords,
         }),
       };
     },

@@ -1,4 +1,4 @@
-import { IntakeError, type IntakeErrorValue } from '../errors/intake-error.ts';
+import { describePlace, IntakeError, type IntakeErrorValue } from '../errors/intake-error.ts';
 import type { Logger } from '../log/logger.ts';
 import { activateHeads, insertDocuments, type NewDocumentRow } from '../ledger/documents-repo.ts';
 import { getFile, setFileState, type FileRow } from '../ledger/files-repo.ts';
@@ -12,7 +12,7 @@ import { finalizeWhenDone } from './submit-stage.ts';
 export type MappedOutput =
   | { kind: 'document'; index: number; document: Record<string, unknown>; sources: SourceRange | undefined; mappingHash: string; test?: boolean }
   | { kind: 'rejected-document'; index: number; errors: IntakeErrorValue[]; sources: SourceRange | undefined; partial?: unknown }
-  | { kind: 'skipped-row'; error: IntakeErrorValue };
+  | { kind: 'skipped-row'; errors: IntakeErrorValue[]; sources: SourceRange | undefined };
 
 /** What the format said once every record was read (X12: the envelope analysis behind the 997). */
 export interface MappedFileEnd {
@@ -23,6 +23,8 @@ export interface MappedFileEnd {
   fileRejection?: IntakeErrorValue | undefined;
   /** Segment ranges refused after their records were mapped: documents made from them are voided. */
   voided?: { first: number; last: number; errors: IntakeErrorValue[] }[];
+  /** Records the mapping's `when` excluded by design: counted, not errors. */
+  excludedRecords?: number;
 }
 
 /** Opens a received file through its customer's mapping; throws IntakeError when the file itself is refused. */
@@ -83,6 +85,7 @@ export async function runParseJob(
     let batch: NewDocumentRow[] = [];
     let count = 0;
     let skipped = 0;
+    let firstSkipErrors: IntakeErrorValue[] | undefined;
     let testMode = false;
     const flush = async () => {
       await insertDocuments(db, file.id, file.seq, batch);
@@ -91,12 +94,24 @@ export async function runParseJob(
     };
     for await (const output of opened.outputs) {
       if (output.kind === 'skipped-row') {
+        // A row skipped because of an error is reported like a document the mapping could not build (INVALID,
+        // with its errors and lines), so it reaches the result files and the status and the file cannot end
+        // COMPLETED. Its index is not known yet (documents after it keep the indexes mapRecords gave them, the
+        // ones in their Idempotency-Keys): it waits under a negative one and moves after the documents below.
         skipped++;
-        log.info({ error: output.error }, 'row skipped by the mapping');
-        continue;
-      }
-      count++;
-      if (output.kind === 'document') {
+        firstSkipErrors ??= output.errors;
+        batch.push({
+          idx: -skipped,
+          orderKey: '',
+          orderNumber: '',
+          payload: null,
+          sources: output.sources,
+          mappingHash: opened.mappingHash,
+          state: 'INVALID',
+          error: output.errors,
+        });
+      } else if (output.kind === 'document') {
+        count++;
         const orderKey = orderKeyOf(output.document);
         testMode ||= output.test === true;
         if (!output.test) keys.add(orderKey);
@@ -110,6 +125,7 @@ export async function runParseJob(
           state: output.test ? 'TEST_ONLY' : 'WAITING',
         });
       } else {
+        count++;
         const partial = (output.partial ?? {}) as Record<string, unknown>;
         batch.push({
           idx: output.index,
@@ -141,6 +157,10 @@ export async function runParseJob(
       });
     }
     await flush();
+    if (skipped > 0) {
+      // Skipped rows (negative indexes while mapping) go after the documents, in the order they were found.
+      await db.query('UPDATE gateway.documents SET idx = $2 - 1 - idx WHERE file_id = $1 AND idx < 0', [file.id, count]);
+    }
     // Nothing is submitted before the whole file is mapped, so documents built from an envelope refused later
     // in the file are voided here, before any of them can go out.
     for (const range of end?.voided ?? []) {
@@ -159,9 +179,10 @@ export async function runParseJob(
       mappingHash: opened.mappingHash,
       documentCount: count,
       testMode,
-      detail: { documents: count, skippedRows: skipped, mapping: opened.mappingName },
+      ...(count === 0 ? { error: noDocumentsError(file.original_name, skipped, firstSkipErrors, end?.excludedRecords ?? 0) } : {}),
+      detail: { documents: count, skippedRows: skipped, excludedRecords: end?.excludedRecords ?? 0, mapping: opened.mappingName },
     });
-    log.info({ documents: count, skippedRows: skipped, mapping: opened.mappingName }, 'file mapped');
+    log.info({ documents: count, skippedRows: skipped, excludedRecords: end?.excludedRecords ?? 0, mapping: opened.mappingName }, 'file mapped');
     const all = [...keys];
     for (let i = 0; i < all.length; i += 5000) await deps.enqueueSubmits(await activateHeads(db, all.slice(i, i + 5000)));
     await finalizeWhenDone(deps, file.id);
@@ -179,4 +200,30 @@ export async function refuseFile(deps: Pick<ParseStageDeps, 'db' | 'enqueueFinal
   await deps.db.query('DELETE FROM gateway.documents WHERE file_id = $1', [fileId]);
   await setFileState(deps.db, fileId, 'FINALIZING', { error, documentCount: 0 });
   await deps.enqueueFinalize({ fileId });
+}
+
+/**
+ * Why a file that was read produced no document at all: its skipped rows (the first errors, with their places),
+ * or the records its `when` excluded by design. The file then ends REJECTED saying so, never with a bare
+ * "the file was rejected".
+ */
+export function noDocumentsError(fileName: string, skippedRows: number, firstSkipErrors: IntakeErrorValue[] | undefined, excludedRecords: number): IntakeErrorValue {
+  const place = { file: fileName };
+  const rows = (n: number) => (n === 1 ? '1 row' : `${n} rows`);
+  const excluded = excludedRecords > 0 ? `; ${rows(excludedRecords)} excluded by the mapping's when` : '';
+  if (skippedRows > 0 && firstSkipErrors) {
+    const first = firstSkipErrors
+      .slice(0, 3)
+      .map((e) => [describePlace({ ...e.place, file: undefined }), e.message].filter(Boolean).join(': '))
+      .join('; ');
+    return {
+      code: 'NO_DOCUMENTS',
+      message: `no row produced a document: ${rows(skippedRows)} skipped because of errors${excluded}; the first: ${first}`,
+      place: { ...firstSkipErrors[0]!.place, ...place },
+    };
+  }
+  if (excludedRecords > 0) {
+    return { code: 'NO_DOCUMENTS', message: `no row produced a document: ${rows(excludedRecords)} excluded by the mapping's when`, place };
+  }
+  return { code: 'NO_DOCUMENTS', message: 'no row produced a document: the file has no data rows the mapping reads', place };
 }

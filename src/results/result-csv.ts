@@ -63,6 +63,17 @@ export function renderResultCsv(input: FileOutcomeInput, options: ResultCsvOptio
   return (options.bom ?? true) ? BOM + text : text;
 }
 
+/** Why a DUPLICATE file was not processed, and what its sender can do about it. */
+export function duplicateFileError(duplicateOf: string, fileName?: string): IntakeErrorValue {
+  return {
+    code: 'DUPLICATE_FILE',
+    message:
+      `this file has the same content as file ${duplicateOf} received earlier and applied; it was not processed again. ` +
+      `If this file was meant to be different, correct its content and send it again; if the same content must be applied again, ask your onboarding contact to replay file ${duplicateOf}.`,
+    place: fileName === undefined ? {} : { file: fileName },
+  };
+}
+
 /**
  * The file-level row: the recorded error, or for a file that ended REJECTED/FAILED/DUPLICATE without one, a
  * stated reason, so no customer ever receives a result that is only a header.

@@ -114,6 +114,17 @@ describe('when conditions', () => {
   it('a JSONata expr', async () => {
     expect(await kept('{ expr: "$number(Qty) > 0 and Type != \'T\'" }')).toEqual(['1', '3']);
   });
+  it('records left out are counted in what mapRecords returns, not reported as skipped rows', async () => {
+    const compiled = compileMapping('format: { type: csv }\nwhen: { column: Type, equals: D }\ndocument:\n  orderNumber: PO\n', { file: 'm.yaml', customer });
+    if (!compiled.ok) throw new Error(JSON.stringify(compiled.errors));
+    const records: SourceRecord[] = rows.map((fields, i) => ({ fields, provenance: { file: 'in.csv', line: i + 2 } }));
+    const mapped = mapRecords(compiled.mapping, records, { file: 'in.csv', customer: 'c' });
+    const kinds: string[] = [];
+    let step = await mapped.next();
+    for (; !step.done; step = await mapped.next()) kinds.push(step.value.kind);
+    expect(kinds).toEqual(['document', 'document']);
+    expect(step.value).toEqual({ excludedRecords: 2 });
+  });
   it('items.when: other records still give the document fields', async () => {
     const doc = await documentOf(
       'document:\n  orderNumber: PO\n  consigneeName: Name\nitems:\n  when: { column: Type, equals: D }\n  lpn: L\n  sku: S\n  quantity: Q | number\n  quantityUnit: { const: EA }\n',

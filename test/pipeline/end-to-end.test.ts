@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getFile } from '../../src/ledger/files-repo.ts';
+import { fileStatus } from '../../src/channels/http/file-status.ts';
 import { gatewayPaths } from '../../src/gateway/start-gateway.ts';
 import { startProduct, type RunningProduct } from '../support/running-product.ts';
 
@@ -29,6 +30,10 @@ describe('a file dropped in a customer folder ends with one final state and a re
     mkdirSync(join(mappingsDir, 'strict'));
     writeFileSync(join(mappingsDir, 'strict', 'customer.yaml'), CUSTOMER);
     writeFileSync(join(mappingsDir, 'strict', 'orders.yaml'), `onError: rejectFile\n${MAPPING}`);
+    // A customer whose export keeps closed lines, left out by design (`when`).
+    mkdirSync(join(mappingsDir, 'picky'));
+    writeFileSync(join(mappingsDir, 'picky', 'customer.yaml'), CUSTOMER);
+    writeFileSync(join(mappingsDir, 'picky', 'orders.yaml'), `when: { column: status, equals: OPEN }\n${MAPPING}`);
     product = await startProduct({ mappingsDir });
     dropDir = gatewayPaths(product.env).dropDir;
   }, 120_000);
@@ -37,7 +42,8 @@ describe('a file dropped in a customer folder ends with one final state and a re
     rmSync(mappingsDir, { recursive: true, force: true });
   });
 
-  async function drop(customer: string, name: string, content: string): Promise<{ csv: string; json: { file: { state: string; error: { code: string; message: string } | null }; documents: { outcome: string; error: { code: string; message: string } | null }[] } }> {
+  type ResultError = { code: string; message: string; place: { line: number | null; column: string | null } };
+  async function drop(customer: string, name: string, content: string): Promise<{ csv: string; json: { file: { id: string; state: string; error: ResultError | null }; documents: { outcome: string; source: string | null; error: ResultError | null }[] } }> {
     const inbound = join(dropDir, customer, 'inbound');
     mkdirSync(inbound, { recursive: true });
     writeFileSync(join(inbound, name), content);
@@ -101,6 +107,47 @@ describe('a file dropped in a customer folder ends with one final state and a re
     expect(first.json.file.state).toBe('COMPLETED');
     expect(second.json.file.state).toBe('DUPLICATE');
     expect(second.json.file.error?.message).toMatch(/same content/);
+    // What a customer can do: change the file, or ask for a replay (only operators can replay).
+    expect(second.json.file.error?.message).toMatch(/correct its content and send it again; .* ask your onboarding contact to replay file/);
+    expect(second.json.file.error?.message).not.toMatch(/send it under a replay/i);
+  });
+
+  it('reports a row skipped because of an error in the results and the status, with its place, and ends PARTIAL', async () => {
+    const result = await drop('shipper', 'skipped-row.csv', 'order,shipment,lpn,sku,qty,unit\nSKIP-1,S-SK,L1,SKU1,1,CASE\n,S-SK,L2,SKU2,1,CASE\n');
+    expect(result.json.file.state).toBe('PARTIAL');
+    expect(result.json.documents.map((d) => d.outcome)).toEqual(['ACCEPTED', 'REJECTED']);
+    expect(result.json.documents[1]).toMatchObject({ source: 'line 3', error: { code: 'MAPPING_EMPTY_GROUP_KEY', place: { line: 3, column: 'order' } } });
+    expect(result.csv).toMatch(/line 3,,REJECTED,.*MAPPING_EMPTY_GROUP_KEY/);
+    const status = await fileStatus(product.db, gatewayPaths(product.env).resultsDir, (await getFile(product.db, result.json.file.id))!);
+    expect(status.documents[1]).toMatchObject({ outcome: 'REJECTED', source: 'line 3', error: { code: 'MAPPING_EMPTY_GROUP_KEY', place: { line: 3, column: 'order' } } });
+  });
+
+  it('ends a file whose every row is skipped REJECTED, saying why and where the first error is', async () => {
+    const result = await drop('shipper', 'wrong-header.csv', 'OrderNumber,PO,Qty\nX-1,P-1,1\n');
+    expect(result.json.file.state).toBe('REJECTED');
+    expect(result.json.file.error).toMatchObject({ code: 'NO_DOCUMENTS', place: { line: 2, column: 'order' } });
+    expect(result.json.file.error?.message).toMatch(/^no row produced a document: 1 row skipped because of errors; the first: line 2, column "order", field groupBy: the grouping key/);
+    expect(result.json.documents).toMatchObject([{ outcome: 'REJECTED', error: { code: 'MAPPING_EMPTY_GROUP_KEY' } }]);
+  });
+
+  it('leaves rows excluded by `when` out without making the file PARTIAL, and says so when they are all excluded', async () => {
+    const header = 'order,shipment,lpn,sku,qty,unit,status\n';
+    const some = await drop('picky', 'some-closed.csv', `${header}W-1,S-W,L1,SKU1,1,CASE,OPEN\nW-2,S-W,L2,SKU2,1,CASE,CLOSED\n`);
+    expect(some.json.file.state).toBe('COMPLETED');
+    expect(some.json.documents.map((d) => d.outcome)).toEqual(['ACCEPTED']);
+    const all = await drop('picky', 'all-closed.csv', `${header}W-3,S-W,L1,SKU1,1,CASE,CLOSED\nW-4,S-W,L2,SKU2,1,CASE,CLOSED\n`);
+    expect(all.json.file.state).toBe('REJECTED');
+    expect(all.json.file.error).toMatchObject({ code: 'NO_DOCUMENTS', message: "no row produced a document: 2 rows excluded by the mapping's when" });
+  });
+
+  it('processes the same bytes sent again after a refusal (corrected name), and a second empty file is EMPTY_FILE', async () => {
+    const content = 'order,shipment,lpn,sku,qty,unit\nRESEND-1,S-RS,L1,SKU1,1,CASE\n';
+    const typo = await drop('shipper', 'ordrs_typo.txt', content);
+    expect(typo.json.file.error?.code).toBe('NO_MAPPING');
+    const fixed = await drop('shipper', 'orders_fixed.csv', content);
+    expect(fixed.json.file.state).toBe('COMPLETED');
+    const again = await drop('shipper', 'empty-again.csv', '');
+    expect(again.json.file).toMatchObject({ state: 'REJECTED', error: { code: 'EMPTY_FILE' } });
   });
 
   it('records the whole story in the ledger', async () => {

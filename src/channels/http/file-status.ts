@@ -6,6 +6,7 @@ import { isFinalFileState } from '../../ledger/file-states.ts';
 import type { FileRow } from '../../ledger/files-repo.ts';
 import { resultDir } from '../../pipeline/finalize-stage.ts';
 import { describeSource, SourceRangeSchema } from '../../results/file-outcome.ts';
+import { duplicateFileError } from '../../results/result-csv.ts';
 import type { Queryable } from '../../store/db.ts';
 import type { DocumentOutcomeView, FileStatus } from './http-intake-schemas.ts';
 
@@ -111,7 +112,7 @@ export function countOutcomes(documents: readonly DocumentOutcomeView[]): FileSt
 export async function fileStatus(db: Queryable, resultsDir: string, file: FileRow): Promise<FileStatus> {
   const documents = (await listDocuments(db, file.id)).map(documentOutcomeView);
   const error: IntakeErrorValue | null =
-    file.error ?? (file.state === 'DUPLICATE' && file.duplicate_of ? { code: 'DUPLICATE_FILE', message: `this file has the same content as file ${file.duplicate_of} received earlier; it was not processed again`, place: {} } : null);
+    file.error ?? (file.state === 'DUPLICATE' && file.duplicate_of ? duplicateFileError(file.duplicate_of, file.original_name) : null);
   return {
     fileId: file.id,
     customer: file.customer,
