@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOpsToken } from '../../src/gateway/ops-token.ts';
 import type { FileStory } from '../../src/ledger/file-story.ts';
@@ -83,6 +84,50 @@ describe('the gateway operations API and health', () => {
   it('refuses an upload for a customer that is not set up, and one without a name', async () => {
     expect((await ops('POST', '/ops/customers/nobody/files', { body: 'x', headers: { 'content-type': 'text/csv', 'x-file-name': 'a.csv' } })).statusCode).toBe(404);
     expect((await ops('POST', '/ops/customers/opsco/files', { body: 'x', headers: { 'content-type': 'text/csv' } })).statusCode).toBe(400);
+  });
+
+  it('answers 400 to an upload whose X-File-Name does not decode, naming the header, and to an empty one (Content-Length 0 or chunked)', async () => {
+    const badName = await ops('POST', '/ops/customers/opsco/files', { body: 'x', headers: { 'content-type': 'text/csv', 'x-file-name': '%E0%A4%A' } });
+    expect(badName.statusCode).toBe(400);
+    expect(badName.json()).toMatchObject({ code: 'INVALID_FILE_NAME', detail: expect.stringContaining('X-File-Name') });
+    const empty = await ops('POST', '/ops/customers/opsco/files', { body: '', headers: { 'content-type': 'text/csv', 'content-length': '0', 'x-file-name': 'empty.csv' } });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json()).toMatchObject({ code: 'EMPTY_BODY' });
+    const chunked = await product.gateway.app!.inject({
+      method: 'POST',
+      url: '/ops/customers/opsco/files',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv', 'x-file-name': 'empty.csv' },
+      payload: Readable.from([]),
+    });
+    expect(chunked.statusCode).toBe(400);
+    expect(chunked.json()).toMatchObject({ code: 'EMPTY_BODY' });
+  });
+
+  it('answers 404 FILE_NOT_FOUND to a replay of an unknown file id, dry run or not', async () => {
+    for (const url of ['/ops/files/nope/replay', '/ops/files/nope/replay?dryRun=1']) {
+      const response = await ops('POST', url);
+      expect(response.statusCode).toBe(404);
+      expect(response.json()).toMatchObject({ code: 'FILE_NOT_FOUND', detail: expect.stringContaining('"nope"') });
+    }
+  });
+
+  it('answers 400 INVALID_QUERY naming the parameter to a bad limit, state or last, instead of a database error', async () => {
+    for (const [url, parameter] of [
+      ['/ops/files?limit=-5', 'limit'],
+      ['/ops/files?limit=1.5', 'limit'],
+      ['/ops/files?limit=ten', 'limit'],
+      ['/ops/files?state=nope', 'state'],
+      ['/ops/files?state=QUEUED&state=COMPLETED', 'state'],
+      ['/ops/files?customer=a&customer=b', 'customer'],
+    ] as const) {
+      const response = await ops('GET', url);
+      expect(response.statusCode, url).toBe(400);
+      expect(response.json(), url).toMatchObject({ code: 'INVALID_QUERY', detail: expect.stringContaining(`${parameter}:`) });
+    }
+    const regress = await ops('POST', '/ops/customers/opsco/regress?last=0.5');
+    expect(regress.statusCode).toBe(400);
+    expect(regress.json()).toMatchObject({ code: 'INVALID_QUERY', detail: expect.stringContaining('last:') });
+    expect((await ops('GET', '/ops/files?limit=5000&state=completed')).statusCode).toBe(200);
   });
 
   it('replays with --dry-run: reports how the documents would differ under the current mapping, changing nothing', async () => {

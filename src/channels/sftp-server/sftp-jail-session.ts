@@ -7,7 +7,7 @@ import type { Inbox } from '../../inbox/inbox.ts';
 import { SpoolLimitError } from '../../inbox/spool.ts';
 import type { Logger } from '../../log/logger.ts';
 import { diskPathInside, resolveJailPath, type JailPath, type JailPathRefusal } from './jail-path.ts';
-import { QuotaExceededError, UploadFile } from './upload-file.ts';
+import { UploadFile, UploadRefusedError } from './upload-file.ts';
 
 const { STATUS_CODE, OPEN_MODE } = ssh2.utils.sftp;
 
@@ -297,9 +297,9 @@ export class SftpJailSession {
       await upload.file.write(offset, data);
       this.status(id, STATUS_CODE.OK);
     } catch (error) {
-      if (error instanceof QuotaExceededError) {
+      if (error instanceof UploadRefusedError) {
         if (this.writing.get(upload.name) === upload) {
-          this.log.warn({ file: upload.name, maxFileBytes: error.maxBytes }, 'upload over quota: discarded');
+          this.log.warn({ file: upload.name, offset, sizeBytes: upload.file.size, reason: error.message }, 'upload write refused: discarded');
           this.writing.delete(upload.name);
           await upload.file.discard();
         }
@@ -337,7 +337,7 @@ export class SftpJailSession {
       size = await upload.file.finish();
     } catch (error) {
       await upload.file.discard();
-      const message = error instanceof QuotaExceededError ? error.message : 'the upload could not be written; please send the file again';
+      const message = error instanceof UploadRefusedError ? error.message : 'the upload could not be written; please send the file again';
       return this.status(id, STATUS_CODE.FAILURE, message);
     }
     if (this.settings.holdNamePattern.test(upload.name)) {

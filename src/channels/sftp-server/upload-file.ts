@@ -1,12 +1,25 @@
 import { open, rm, type FileHandle } from 'node:fs/promises';
 
-/** The upload passed its size limit; the client gets FAILURE "quota exceeded" and the bytes are discarded. */
-export class QuotaExceededError extends Error {
-  override readonly name = 'QuotaExceededError';
+/**
+ * A write the upload refuses for good: the client gets FAILURE with this message (it says what to do instead),
+ * and the upload's bytes are discarded.
+ */
+export class UploadRefusedError extends Error {
+  override readonly name = 'UploadRefusedError';
+}
+
+/** The upload passed its size limit. */
+export class QuotaExceededError extends UploadRefusedError {
   constructor(readonly maxBytes: number) {
     super(`quota exceeded: files may be at most ${maxBytes} bytes`);
   }
 }
+
+/**
+ * Bytes of the upload that never arrived: a write too far past the first missing byte, or a close with a gap
+ * left. Honouring them would store the hole as zeros (a 1-byte write at 1 GiB would cost the spool 1 GiB).
+ */
+class UploadGapError extends UploadRefusedError {}
 
 interface PendingWrite {
   offset: number;
@@ -19,12 +32,24 @@ interface PendingWrite {
 const MAX_IOVECS = 512;
 
 /**
+ * How far past the first missing byte a write may start. ssh2's fastPut (ssh2-sftp-client) issues its writes
+ * as its local reads complete, so they arrive out of order within its window (64 requests of 32 KiB by default);
+ * OpenSSH and WinSCP write in order. 16 MiB is eight such windows; a write beyond it is refused at once.
+ */
+const MAX_WRITE_AHEAD_BYTES = 16 * 1024 * 1024;
+/** Out-of-order pieces remembered at most: a legitimate window leaves a few dozen, an attack millions. */
+const MAX_PIECES_AHEAD = 1024;
+
+/**
  * One upload's bytes in a temporary file outside the customer's view.
  *
  * WRITE requests arrive pipelined (OpenSSH keeps up to 64 of 32 KiB in flight). Each is answered once its bytes
  * are written, which bounds memory by the client's window; writes that arrive while one is on disk are
- * coalesced, and contiguous ones go out in a single writev, so a fast client costs few system calls. Writes
- * at arbitrary offsets (resumed uploads, clients writing chunks in parallel) are honoured as positional writes.
+ * coalesced, and contiguous ones go out in a single writev, so a fast client costs few system calls.
+ *
+ * Every byte of the file must have been sent: a write may start anywhere up to MAX_WRITE_AHEAD_BYTES past the
+ * first byte not yet received (a resumed upload continues at the size it stat'ed), and the close refuses a file
+ * with a gap left. So the size is always bytes actually received, and a hole never reaches the spool.
  * The file is not fsynced here: the inbox spools and fsyncs the complete file before the client hears OK.
  */
 export class UploadFile {
@@ -34,6 +59,10 @@ export class UploadFile {
   private closed = false;
   /** Highest byte written + 1: the file's size. */
   private end = 0;
+  /** Bytes 0..received-1 have all arrived. */
+  private received = 0;
+  /** Pieces that arrived past `received`, as [start, end): sorted, neither overlapping nor touching. */
+  private readonly ahead: [number, number][] = [];
 
   private constructor(
     readonly tempPath: string,
@@ -42,6 +71,7 @@ export class UploadFile {
     initialSize: number,
   ) {
     this.end = initialSize;
+    this.received = initialSize;
   }
 
   /** A new temporary file, or (resume) an existing one kept as it is. */
@@ -67,6 +97,10 @@ export class UploadFile {
       this.fail(new QuotaExceededError(this.maxBytes));
       return Promise.reject(this.failure);
     }
+    if (offset > this.received + MAX_WRITE_AHEAD_BYTES || !this.recordReceived(offset, offset + data.length)) {
+      this.fail(new UploadGapError(`write at offset ${offset} refused: bytes from ${this.received} on have not arrived yet; send the file from its start, in order`));
+      return Promise.reject(this.failure);
+    }
     if (offset + data.length > this.end) this.end = offset + data.length;
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ offset, data, resolve, reject });
@@ -79,8 +113,32 @@ export class UploadFile {
     this.closed = true;
     await this.drain();
     await this.handle.close().catch(() => undefined);
+    if (!this.failure && this.ahead.length > 0) {
+      this.failure = new UploadGapError(`the upload has a gap: bytes ${this.received} to ${this.ahead[0]![0] - 1} never arrived; send the file again`);
+    }
     if (this.failure) throw this.failure;
     return this.end;
+  }
+
+  /** Marks [start, end) as received; false when that would leave too many pieces out of order. */
+  private recordReceived(start: number, end: number): boolean {
+    if (end <= this.received || start === end) return true;
+    if (start <= this.received) {
+      this.received = end;
+      while (this.ahead.length > 0 && this.ahead[0]![0] <= this.received) this.received = Math.max(this.received, this.ahead.shift()![1]);
+      return true;
+    }
+    let at = 0;
+    while (at < this.ahead.length && this.ahead[at]![1] < start) at++;
+    let merged: [number, number] = [start, end];
+    let count = 0;
+    while (at + count < this.ahead.length && this.ahead[at + count]![0] <= end) {
+      const piece = this.ahead[at + count]!;
+      merged = [Math.min(merged[0], piece[0]), Math.max(merged[1], piece[1])];
+      count++;
+    }
+    this.ahead.splice(at, count, merged);
+    return this.ahead.length <= MAX_PIECES_AHEAD;
   }
 
   /** Closes and removes the temporary file. Safe to call more than once, and after `finish`. */

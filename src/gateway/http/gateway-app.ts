@@ -1,9 +1,13 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
 import type { Inbox } from '../../inbox/inbox.ts';
 import type { Logger } from '../../log/logger.ts';
 import { loadFileStory } from '../../ledger/file-story.ts';
+import { FileStateSchema } from '../../ledger/file-states.ts';
 import { listFiles } from '../../ledger/files-repo.ts';
+import { SpoolLimitError } from '../../inbox/spool.ts';
+import { IntakeError } from '../../errors/intake-error.ts';
 import type { Db } from '../../store/db.ts';
 import { EngineProblem } from '../../engine/problem.ts';
 import { sendProblem, toEngineProblem } from '../../engine/http/problem-reply.ts';
@@ -13,6 +17,31 @@ import { opsTokenMatches } from '../ops-token.ts';
 import type { ReplayResult } from '../../pipeline/replay.ts';
 import type { RegressionReport } from '../../pipeline/regress-mapping.ts';
 import { httpIntakeRoutes, type HttpIntakeOptions } from '../../channels/http/http-intake-routes.ts';
+import { openRequestBody } from '../../channels/http/request-body.ts';
+import { uploadFileName } from '../../channels/http/upload-file-name.ts';
+
+/** A repeated parameter (`?state=a&state=b`) arrives as an array: refused by `z.string()` like any other bad value. */
+const FilesQuerySchema = z.object({
+  customer: z.string().min(1).optional(),
+  state: z
+    .string()
+    .transform((state) => state.toUpperCase())
+    .pipe(z.enum(FileStateSchema.options, { error: `must be one of ${FileStateSchema.options.join(', ')}` }))
+    .optional(),
+  limit: z.coerce.number({ error: 'must be a whole number from 1' }).int('must be a whole number from 1').min(1, 'must be a whole number from 1').default(50).transform((n) => Math.min(n, 1000)),
+});
+
+const RegressQuerySchema = z.object({
+  last: z.coerce.number({ error: 'must be a whole number from 1' }).int('must be a whole number from 1').min(1, 'must be a whole number from 1').default(20).transform((n) => Math.min(n, 1000)),
+});
+
+/** The query string checked against `schema`: a 400 naming the parameter, never a database error. */
+function parseQuery<T>(schema: z.ZodType<T>, query: unknown): T {
+  const parsed = schema.safeParse(query);
+  if (parsed.success) return parsed.data;
+  const errors = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+  throw new EngineProblem(400, 'INVALID_QUERY', errors.map((e) => `${e.path}: ${e.message}`).join('; ') + '.', errors);
+}
 
 export interface ReadinessCheck {
   ok: boolean;
@@ -78,11 +107,11 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
       if (!opsTokenMatches(options.opsToken, token)) throw new EngineProblem(401, 'INVALID_OPS_TOKEN', 'Missing or invalid operations token (see DATA_DIR/ops.token).');
     });
     ops.get('/ops/files', async (request) => {
-      const query = request.query as { customer?: string; state?: string; limit?: string };
+      const query = parseQuery(FilesQuerySchema, request.query);
       const files = await listFiles(options.db, {
         ...(query.customer ? { customer: query.customer } : {}),
-        ...(query.state ? { state: query.state.toUpperCase() } : {}),
-        limit: Math.min(Number(query.limit ?? 50) || 50, 1000),
+        ...(query.state ? { state: query.state } : {}),
+        limit: query.limit,
       });
       return {
         files: files.map((f) => ({
@@ -104,27 +133,37 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     });
     ops.post('/ops/files/:id/replay', async (request) => {
       const dryRun = ['1', 'true'].includes(String((request.query as { dryRun?: string }).dryRun ?? ''));
-      return options.replay((request.params as { id: string }).id, { dryRun });
+      const { id } = request.params as { id: string };
+      try {
+        return await options.replay(id, { dryRun });
+      } catch (error) {
+        if (error instanceof IntakeError && error.value.code === 'FILE_NOT_FOUND') throw new EngineProblem(404, 'FILE_NOT_FOUND', `No file with id "${id.slice(0, 100)}" (see \`intake files list\`).`);
+        throw error;
+      }
     });
     ops.post('/ops/customers/:customer/regress', async (request) => {
       const customer = (request.params as { customer: string }).customer;
       if (!options.customers().includes(customer)) throw new EngineProblem(404, 'UNKNOWN_CUSTOMER', `No customer "${customer}" in the mappings.`);
-      const last = Math.min(Math.max(Number((request.query as { last?: string }).last ?? 20) || 20, 1), 1000);
-      return options.regress(customer, last);
+      return options.regress(customer, parseQuery(RegressQuerySchema, request.query).last);
     });
     ops.post('/ops/customers/:customer/files', async (request, reply: FastifyReply) => {
       const customer = (request.params as { customer: string }).customer;
-      const name = request.headers['x-file-name'];
-      if (typeof name !== 'string' || name.trim() === '') throw new EngineProblem(400, 'MISSING_FILE_NAME', 'Send the file name in the X-File-Name header.');
+      // Named and checked as the HTTP channel's uploads are: a bad name or an empty body is a 400 naming the fix.
+      const name = uploadFileName(request.headers);
+      if (!name) throw new EngineProblem(400, 'MISSING_FILE_NAME', 'Send the file name in the X-File-Name header (percent-encoded UTF-8).');
+      if ('error' in name) throw new EngineProblem(400, 'INVALID_FILE_NAME', name.error);
       if (!options.customers().includes(customer)) throw new EngineProblem(404, 'UNKNOWN_CUSTOMER', `No customer "${customer}" in the mappings.`);
-      const receipt = await options.inbox.receive({
-        customer,
-        channel: 'cli',
-        originalName: decodeURIComponent(name),
-        sender: 'intake submit',
-        content: request.body as IncomingMessage,
-      });
-      return reply.code(202).send(receipt);
+      // fastify leaves the body undefined when Content-Length is 0; a chunked empty body is found by reading it.
+      // The size limit is the inbox's own (SpoolLimitError below), so the body is not counted here.
+      const body = request.body === undefined ? undefined : await openRequestBody((request.body as Readable).iterator({ destroyOnReturn: false }), Number.POSITIVE_INFINITY);
+      if (!body) throw new EngineProblem(400, 'EMPTY_BODY', "The request body is empty: send the file's bytes as the body.");
+      try {
+        const receipt = await options.inbox.receive({ customer, channel: 'cli', originalName: name.name, sender: 'intake submit', content: body });
+        return reply.code(202).send(receipt);
+      } catch (error) {
+        if (error instanceof SpoolLimitError) throw new EngineProblem(413, 'PAYLOAD_TOO_LARGE', `The file is larger than the limit of ${error.maxBytes} bytes.`);
+        throw error;
+      }
     });
   });
   if (options.httpIntake) {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sftpServerDeliverer } from '../../../src/channels/sftp-server/deliver-to-sftp-outbound.ts';
 import { SftpServer, sftpOutboundDir } from '../../../src/channels/sftp-server/sftp-server.ts';
@@ -10,6 +11,7 @@ import { getFile, type FileRow } from '../../../src/ledger/files-repo.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
 import { ACME_PASSWORD, connectClient, connectRaw, eventually, runSftpBatch, startTestServer, type TestServer } from './sftp-test-peers.ts';
 
+const { STATUS_CODE } = ssh2.utils.sftp;
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 describe('sftp server with real clients', () => {
@@ -237,6 +239,72 @@ describe('sftp server limits', () => {
       expect(batch.code).not.toBe(0);
       await eventually(() => readdirSync(t.uploadsDir).length === 0);
       expect(t.parsed).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('refuses a write that would leave a hole (1 byte at 30 MiB) with FAILURE, and spools and queues nothing', async () => {
+    const t = await startTestServer();
+    try {
+      const raw = await connectRaw(t.port, 'acme', { password: ACME_PASSWORD });
+      const handle = (await raw.call<Buffer>((cb) => raw.sftp.open('/inbound/orders_sparse.csv', 'w', cb))).value!;
+      const write = await raw.call((cb) => raw.sftp.write(handle, Buffer.from('x'), 0, 1, 30 * 1024 * 1024, cb));
+      expect(write).toMatchObject({ code: STATUS_CODE.FAILURE, message: expect.stringContaining('bytes from 0 on have not arrived yet') });
+      expect((await raw.call((cb) => raw.sftp.close(handle, cb))).code).toBe(STATUS_CODE.FAILURE);
+      raw.end();
+      expect(t.parsed).toEqual([]);
+      expect(readdirSync(t.uploadsDir)).toEqual([]);
+      expect(existsSync(t.spoolDir) ? readdirSync(t.spoolDir, { recursive: true }).filter((f) => statSync(join(t.spoolDir, String(f))).isFile()) : []).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('refuses at the close an upload whose out-of-order writes left a gap, naming the missing bytes', async () => {
+    const t = await startTestServer();
+    try {
+      const raw = await connectRaw(t.port, 'acme', { password: ACME_PASSWORD });
+      const handle = (await raw.call<Buffer>((cb) => raw.sftp.open('/inbound/gappy.csv', 'w', cb))).value!;
+      expect((await raw.call((cb) => raw.sftp.write(handle, Buffer.from('abc'), 0, 3, 0, cb))).code).toBe(0);
+      // Within the reordering window fastPut needs, so the write itself is taken; the gap is what the close refuses.
+      expect((await raw.call((cb) => raw.sftp.write(handle, Buffer.from('xyz'), 0, 3, 1024 * 1024, cb))).code).toBe(0);
+      const close = await raw.call((cb) => raw.sftp.close(handle, cb));
+      expect(close).toMatchObject({ code: STATUS_CODE.FAILURE, message: expect.stringContaining(`bytes 3 to ${1024 * 1024 - 1} never arrived`) });
+      raw.end();
+      expect(t.parsed).toEqual([]);
+      await eventually(() => readdirSync(t.uploadsDir).length === 0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('continues a held upload at its end within the session: OpenSSH reput and ssh2-sftp-client append', async () => {
+    const t = await startTestServer();
+    try {
+      const whole = randomBytes(3 * 1024 * 1024 + 17);
+      writeFileSync(join(t.dir, 'resume.bin'), whole);
+      writeFileSync(join(t.dir, 'resume-start.bin'), whole.subarray(0, 1024 * 1024 + 5));
+      const batch = await runSftpBatch(
+        t.port,
+        'acme',
+        t.acmeKey.path,
+        ['put resume-start.bin /inbound/reput.bin.filepart', 'reput resume.bin /inbound/reput.bin.filepart', 'rename /inbound/reput.bin.filepart /inbound/reput.bin'],
+        { cwd: t.dir },
+      );
+      expect(batch).toMatchObject({ code: 0 });
+      const client = await connectClient(t.port, 'acme', { password: ACME_PASSWORD });
+      try {
+        await client.put(whole.subarray(0, 2 * 1024 * 1024), '/inbound/append.bin.part');
+        await client.append(whole.subarray(2 * 1024 * 1024), '/inbound/append.bin.part');
+        await client.rename('/inbound/append.bin.part', '/inbound/append.bin');
+      } finally {
+        await client.end();
+      }
+      const rows = await Promise.all(t.parsed.map((id) => getFile(t.db.db, id)));
+      expect(rows.map((r) => ({ name: r!.original_name, size: r!.size_bytes, sha256: r!.sha256 }))).toEqual(
+        ['reput.bin', 'append.bin'].map((name) => ({ name, size: whole.length, sha256: sha256(whole) })),
+      );
     } finally {
       await t.close();
     }
