@@ -109,7 +109,7 @@ export async function httpIntakeRoutes(app: FastifyInstance, options: HttpIntake
     const { id } = request.params as { id: string };
     const file = FILE_ID.test(id) ? await getFile(options.db, id) : undefined;
     if (file && (await verifier.verify(file.customer, token))) return file;
-    if ((await verifier.identify(token, file ? { skip: file.customer } : {})) === undefined) throw unauthorized(reply);
+    if ((await verifier.knownCustomerOf(token, file ? { skip: file.customer } : {})) === undefined) throw unauthorized(reply);
     throw new EngineProblem(404, 'FILE_NOT_FOUND', 'No file with that id for this customer.');
   };
 

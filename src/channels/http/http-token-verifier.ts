@@ -22,7 +22,7 @@ const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8
  * token removed from customer.yaml stops working with the next reload.
  */
 export class HttpTokenVerifier {
-  private readonly cache = new Map<string, { customer: string; expires: number; fingerprint: string }>();
+  private readonly cache = new Map<string, { expires: number; fingerprint: string }>();
   private readonly ttlMs: number;
 
   constructor(private readonly options: HttpTokenVerifierOptions) {
@@ -42,46 +42,49 @@ export class HttpTokenVerifier {
   }
 
   /**
-   * The customer a token belongs to, or undefined when it is nobody's. `skip` names a customer already checked
-   * (the owner of the file asked about), so the usual case costs no second scrypt.
+   * The customer a token is known to belong to without running scrypt: one of its tokens in clear, or a hashed
+   * one that verified within `cacheTtlMs`; undefined otherwise. `skip` names a customer already checked (the owner
+   * of the file asked about). The status URL uses it to tell another customer's file (404) from a token that is
+   * nobody's (401): trying a wrong token against every customer's scrypt hashes cost ~100 ms of CPU per customer
+   * for each such request, a cheap way to load the gateway. A customer with hashed tokens that asks for another
+   * customer's file before using its token anywhere else is answered 401.
    */
-  async identify(token: string | undefined, options: { skip?: string } = {}): Promise<string | undefined> {
+  async knownCustomerOf(token: string | undefined, options: { skip?: string } = {}): Promise<string | undefined> {
     if (!token) return undefined;
     const customers = await this.options.httpCustomers();
-    const candidates = Object.keys(customers).filter((customer) => customer !== options.skip);
-    for (const customer of candidates) {
-      if (await this.matches(customers[customer]!, token)) return customer;
-    }
-    if (candidates.length === 0) await verifyClientSecret(token, await dummySecretHash());
-    return undefined;
+    const digest = sha256(token);
+    return Object.keys(customers).find((customer) => customer !== options.skip && this.matchesWithoutScrypt(customers[customer]!, digest));
   }
 
   private async matches(config: HttpCustomer, token: string): Promise<boolean> {
     const digest = sha256(token);
-    const key = `${config.customer}:${digest.toString('base64url')}`;
-    const fingerprint = fingerprintOf(config);
-    const cached = this.cache.get(key);
-    if (cached && cached.expires > Date.now() && cached.fingerprint === fingerprint) return true;
-    this.cache.delete(key);
-    let ok = false;
-    for (const clear of config.tokens) {
-      // Every token is compared (no early exit), each in constant time.
-      if (timingSafeEqual(sha256(clear), digest)) ok = true;
-    }
-    if (!ok) {
-      for (const hash of config.tokenHashes) {
-        if (await verifyClientSecret(token, hash)) {
-          ok = true;
-          break;
-        }
+    if (this.matchesWithoutScrypt(config, digest)) return true;
+    for (const hash of config.tokenHashes) {
+      if (await verifyClientSecret(token, hash)) {
+        if (this.cache.size > 10_000) this.cache.clear();
+        this.cache.set(cacheKey(config, digest), { expires: Date.now() + this.ttlMs, fingerprint: fingerprintOf(config) });
+        return true;
       }
     }
-    if (ok) {
-      if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(key, { customer: config.customer, expires: Date.now() + this.ttlMs, fingerprint });
+    return false;
+  }
+
+  /** A clear token (every one compared, each in constant time), or a hashed one remembered from its last check. */
+  private matchesWithoutScrypt(config: HttpCustomer, digest: Buffer): boolean {
+    const key = cacheKey(config, digest);
+    const cached = this.cache.get(key);
+    if (cached && cached.expires > Date.now() && cached.fingerprint === fingerprintOf(config)) return true;
+    if (cached) this.cache.delete(key);
+    let ok = false;
+    for (const clear of config.tokens) {
+      if (timingSafeEqual(sha256(clear), digest)) ok = true;
     }
     return ok;
   }
+}
+
+function cacheKey(config: HttpCustomer, digest: Buffer): string {
+  return `${config.customer}:${digest.toString('base64url')}`;
 }
 
 function fingerprintOf(config: HttpCustomer): string {

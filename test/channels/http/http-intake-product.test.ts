@@ -137,7 +137,13 @@ channels:
     const traversal = await fetch(`${product.url}${status.statusUrl}/results/..%2F..%2Fetc%2Fpasswd`, { headers: bearer() });
     expect(traversal.status).toBe(404);
 
-    // Another customer's valid token sees nothing of it.
+    // Another customer's valid token sees nothing of it: 401 while the gateway cannot tell whose it is without
+    // running scrypt for every customer, 404 once that token has been used.
+    const unused = await fetch(`${product.url}${receipt.statusUrl}`, { headers: bearer(NEIGHBOUR_TOKEN) });
+    expect(unused.status).toBe(401);
+    expect(await unused.text()).not.toContain('H-1');
+    const own = await fetch(`${product.url}/v1/inbound/neighbour/files`, { method: 'POST', headers: { ...bearer(NEIGHBOUR_TOKEN), 'x-file-name': 'empty.csv' }, body: '' });
+    expect(own.status).toBe(400);
     const neighbour = await fetch(`${product.url}${receipt.statusUrl}`, { headers: bearer(NEIGHBOUR_TOKEN) });
     expect(neighbour.status).toBe(404);
     const neighbourResult = await fetch(`${product.url}${status.results[0]!.url}`, { headers: bearer(NEIGHBOUR_TOKEN) });

@@ -136,11 +136,23 @@ describe('channels.http configuration and tokens', () => {
     expect(await verifier.verify('beta', hashed)).toBe(false);
     expect(await verifier.verify('beta', 'clear-token-0123456789')).toBe(true);
     expect(await verifier.verify('nobody', hashed)).toBe(false);
-    expect(await verifier.identify('clear-token-0123456789')).toBe('beta');
-    expect(await verifier.identify('wrong-token-0123456789')).toBeUndefined();
+    expect(await verifier.knownCustomerOf('clear-token-0123456789')).toBe('beta');
+    expect(await verifier.knownCustomerOf(hashed)).toBe('acme'); // verified above, so remembered
+    expect(await verifier.knownCustomerOf('wrong-token-0123456789')).toBeUndefined();
     // A token removed from the configuration stops working even while cached.
     customers.acme.tokenHashes = [];
     expect(await verifier.verify('acme', hashed)).toBe(false);
+    expect(await verifier.knownCustomerOf(hashed)).toBeUndefined();
+  });
+
+  it('tells whose a token is only from clear tokens and recent checks, never by running scrypt against every customer', async () => {
+    const hashed = 'hashed-token-0123456789';
+    const customers = { acme: { customer: 'acme', tokenHashes: [await hashClientSecret(hashed)], tokens: [] } };
+    const verifier = new HttpTokenVerifier({ httpCustomers: () => customers });
+    // Not checked yet: finding its owner would take scrypt, which a wrong token must not cost per customer.
+    expect(await verifier.knownCustomerOf(hashed)).toBeUndefined();
+    expect(await verifier.verify('acme', hashed)).toBe(true);
+    expect(await verifier.knownCustomerOf(hashed)).toBe('acme');
   });
 
   it('reads only Bearer authorization', () => {
