@@ -56,7 +56,11 @@ export function renderEntry(entry: RunEntry): string[] {
     case 'file-rejected':
       return [`✗ FILE REJECTED: ${describeError(entry.error)}`];
     case 'x12-rejected':
-      return [`✗ X12 ${entry.level}${entry.transactionSet ? ` ${entry.transactionSet}` : ''}${entry.transaction ? ` #${entry.transaction}` : ''} rejected`, ...entry.errors.map((e) => `      ${describeError(e)}`)];
+      return [
+        `✗ X12 ${entry.level}${entry.transactionSet ? ` ${entry.transactionSet}` : ''}${entry.transaction ? ` #${entry.transaction}` : ''} rejected`,
+        ...entry.errors.map((e) => `      ${describeError(e)}`),
+        ...(entry.voidedDocuments ? [`      documents ${entry.voidedDocuments.map((index) => `#${index}`).join(', ')} above were made from it: the gateway voids them (never submitted)`] : []),
+      ];
   }
 }
 
@@ -67,10 +71,12 @@ export interface EntryTally {
   skipped: number;
   fileRejected: boolean;
   x12Rejected: number;
+  /** Documents counted above that a refused X12 unit voids. */
+  voided: number;
 }
 
 export function emptyTally(): EntryTally {
-  return { documents: 0, rejected: 0, skipped: 0, fileRejected: false, x12Rejected: 0 };
+  return { documents: 0, rejected: 0, skipped: 0, fileRejected: false, x12Rejected: 0, voided: 0 };
 }
 
 export function tally(t: EntryTally, entry: RunEntry): void {
@@ -78,5 +84,8 @@ export function tally(t: EntryTally, entry: RunEntry): void {
   else if (entry.kind === 'rejected-document') t.rejected++;
   else if (entry.kind === 'skipped-row') t.skipped++;
   else if (entry.kind === 'file-rejected') t.fileRejected = true;
-  else t.x12Rejected++;
+  else {
+    t.x12Rejected++;
+    t.voided += entry.voidedDocuments?.length ?? 0;
+  }
 }

@@ -8,7 +8,9 @@ import type { CompiledMapping } from '../mapping/compile-mapping.ts';
 import { loadMappings } from '../mapping/load-mappings.ts';
 import { mapRecords, type MappingOutput } from '../mapping/map-records.ts';
 import { selectMapping } from '../mapping/select-mapping.ts';
+import { sourceRange } from '../pipeline/map-file.ts';
 import { sniffFileFormat } from '../pipeline/sniff-format.ts';
+import type { SourceRange } from '../results/file-outcome.ts';
 
 /** What a mapping run has read so far, for progress lines. */
 export interface RunStats {
@@ -90,7 +92,15 @@ export type RunEntry =
   | { kind: 'rejected-document'; index: number; errors: IntakeErrorValue[]; sources: unknown; partial?: unknown; test?: boolean }
   | { kind: 'skipped-row'; errors: IntakeErrorValue[]; sources: unknown }
   | { kind: 'file-rejected'; error: IntakeErrorValue }
-  | { kind: 'x12-rejected'; level: string; transactionSet?: string; transaction?: string; errors: IntakeErrorValue[] };
+  | {
+      kind: 'x12-rejected';
+      level: string;
+      transactionSet?: string;
+      transaction?: string;
+      errors: IntakeErrorValue[];
+      /** Documents already shown that were made from the refused unit: the gateway voids them (never submitted). */
+      voidedDocuments?: number[];
+    };
 
 /** Places name the file by its base name only, so a golden file reads the same on every machine. */
 function stripPlace(error: IntakeErrorValue): IntakeErrorValue {
@@ -130,9 +140,14 @@ export function toRunEntry(output: MappingOutput): RunEntry {
  */
 export async function* runEntries(run: MappingRun, limit = Infinity): AsyncGenerator<RunEntry> {
   let given = 0;
+  const segmentRanges = new Map<number, SourceRange>();
   try {
     if (limit <= 0) return;
     for await (const output of run.outputs) {
+      if (output.kind === 'document') {
+        const range = sourceRange(output.sources);
+        if (range?.unit === 'segment') segmentRanges.set(output.index, range);
+      }
       yield toRunEntry(output);
       // Leaving the loop closes the generators down to the file stream: a preview of a huge file stops reading.
       if (++given >= limit) return;
@@ -142,12 +157,18 @@ export async function* runEntries(run: MappingRun, limit = Infinity): AsyncGener
     yield { kind: 'file-rejected', error: stripPlace(e.value) };
   }
   for (const rejection of run.stream.rejections) {
+    // What a unit refused later in the file had released is voided by the parse stage, by this same overlap.
+    const released = run.stream.voided.find((span) => span.errors === rejection.errors);
+    const voidedDocuments = released
+      ? [...segmentRanges].filter(([, range]) => range.first <= released.last && range.last >= released.first).map(([index]) => index)
+      : [];
     yield {
       kind: 'x12-rejected',
       level: rejection.ack.level,
       ...(rejection.ack.transactionSet ? { transactionSet: rejection.ack.transactionSet } : {}),
       ...(rejection.ack.transaction ? { transaction: rejection.ack.transaction } : {}),
       errors: rejection.errors.map(stripPlace),
+      ...(voidedDocuments.length > 0 ? { voidedDocuments } : {}),
     };
   }
 }

@@ -47,6 +47,16 @@ describe('intake mapping preview', () => {
     expect(code).toBe(1);
   });
 
+  it('says which documents shown a refused X12 set voids, as the gateway will', async () => {
+    const sample = join(samples, 'bluefin', 'ASN_250303_01.edi');
+    writeFileSync(sample, readFileSync(sample, 'latin1').replace('SE*49*0001', 'SE*48*0001'), 'latin1');
+    const { out, code } = await runMappingCli(['preview', sample, ...folders()]);
+    expect(out).toMatch(/✗ X12 transaction 856 #0001 rejected/);
+    expect(out).toMatch(/documents #0, #1 above were made from it: the gateway voids them \(never submitted\)/);
+    expect(out).toContain('1 X12 envelopes rejected (voiding 2 of the documents)');
+    expect(code).toBe(1);
+  });
+
   it('prints JSON and stops at --limit', async () => {
     const { out, err } = await runMappingCli(['preview', join(samples, 'harbor', 'Manifest_2025-03-12.xlsx'), '--format', 'json', '--limit', '1', ...folders()]);
     const entries = JSON.parse(out) as { kind: string; document: { orderNumber: string } }[];

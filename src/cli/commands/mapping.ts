@@ -125,7 +125,7 @@ export function registerMappingCommands(program: Command): void {
       }
       if (json) process.stdout.write(first ? ']\n' : '\n]\n');
       const stopped = counts.documents + counts.rejected + counts.skipped >= limit ? ` (stopped at --limit ${limit})` : '';
-      const summary = `${counts.documents} documents, ${counts.rejected} rejected, ${counts.skipped} skipped rows${counts.x12Rejected ? `, ${counts.x12Rejected} X12 envelopes rejected` : ''}${counts.fileRejected ? ', FILE REJECTED' : ''} from ${run.stats.records} records${stopped}`;
+      const summary = `${counts.documents} documents, ${counts.rejected} rejected, ${counts.skipped} skipped rows${counts.x12Rejected ? `, ${counts.x12Rejected} X12 envelopes rejected${counts.voided ? ` (voiding ${counts.voided} of the documents)` : ''}` : ''}${counts.fileRejected ? ', FILE REJECTED' : ''} from ${run.stats.records} records${stopped}`;
       if (json) process.stderr.write(`${summary}\n`);
       else console.log(summary);
       if (counts.rejected + counts.skipped + counts.x12Rejected > 0 || counts.fileRejected) process.exitCode = 1;
