@@ -3,7 +3,7 @@ import ExcelJS from 'exceljs';
 import { IntakeError, type Place } from '../../errors/intake-error.ts';
 import type { SourceRecord } from '../record.ts';
 import { cellText } from './cell-text.ts';
-import { columnLetter, readSharedStrings, readStoredRows, type StoredRow } from './stored-cells.ts';
+import { columnLetter, MAX_SHARED_STRINGS_BYTES, readSharedStrings, readStoredRows, type StoredRow } from './stored-cells.ts';
 import type { XlsxErrorCode } from './xlsx-error-codes.ts';
 import { XlsxOptionsSchema, type XlsxOptions, type XlsxOptionsInput } from './xlsx-options.ts';
 
@@ -36,7 +36,12 @@ export async function* readXlsx(input: AsyncIterable<Uint8Array> | Uint8Array, o
   checkSignature(head, fail);
 
   const source = Readable.from(chunks);
-  const reader = openWorkbook(source);
+  const reader = openWorkbook(source, () =>
+    fail(
+      'XLSX_TOO_MANY_STRINGS',
+      `the workbook's table of texts (xl/sharedStrings.xml) needs more than ${MAX_SHARED_STRINGS_BYTES / 1024 / 1024} MiB of memory: split the workbook, or send the sheet as CSV`,
+    ),
+  );
 
   let target: string | undefined;
   let found = false;
@@ -102,7 +107,7 @@ interface StreamingSheet {
   iterator: AsyncIterable<Uint8Array>;
 }
 
-function openWorkbook(source: Readable): StreamingWorkbook {
+function openWorkbook(source: Readable, stringsTooLarge: () => never): StreamingWorkbook {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(source, {
     sharedStrings: 'cache',
     // Styles are needed to tell a date from a number: Excel stores both as numbers and only the format differs.
@@ -113,7 +118,7 @@ function openWorkbook(source: Readable): StreamingWorkbook {
     entries: 'ignore',
   }) as unknown as StreamingWorkbook;
   reader._parseSharedStrings = async function* (entry) {
-    reader.sharedStrings = await readSharedStrings(entry);
+    reader.sharedStrings = await readSharedStrings(entry, { maxBytes: MAX_SHARED_STRINGS_BYTES, tooLarge: stringsTooLarge });
   };
   // exceljs reads a sheet as it streams by once it has the shared strings and the relationships, and spools it to
   // a temporary file otherwise; but naming the sheet also needs workbook.xml, and a zip that stores workbook.xml

@@ -38,9 +38,18 @@ export interface StoredRow {
 
 type Chunks = AsyncIterable<Uint8Array>;
 
-/** The shared-strings table (`xl/sharedStrings.xml`), in index order. */
-export async function readSharedStrings(chunks: Chunks): Promise<string[]> {
+/**
+ * How much memory the shared-strings table may take, estimated as V8 holds it (two bytes a character, and about
+ * 40 for each string and its slot). The table must be held whole (cells refer to it by index), and it compresses
+ * extremely well: a 90 KB workbook of empty strings held 50 MB, so a few MB could exhaust the heap. 256 MiB is
+ * millions of real strings (a sheet of 1,048,576 rows with a couple of unique text columns).
+ */
+export const MAX_SHARED_STRINGS_BYTES = 256 * 1024 * 1024;
+
+/** The shared-strings table (`xl/sharedStrings.xml`), in index order; `tooLarge` is called past `maxBytes`. */
+export async function readSharedStrings(chunks: Chunks, limit: { maxBytes: number; tooLarge: () => never }): Promise<string[]> {
   const strings: string[] = [];
+  let bytes = 0;
   let string: RichString | undefined;
   const parser = xmlParser();
   parser.on('opentag', ({ name }) => {
@@ -51,7 +60,10 @@ export async function readSharedStrings(chunks: Chunks): Promise<string[]> {
   parser.on('closetag', ({ name }) => {
     const tag = localName(name);
     if (tag === 'si' && string) {
-      strings.push(string.text);
+      const text = string.text;
+      bytes += 40 + 2 * text.length;
+      if (bytes > limit.maxBytes) limit.tooLarge();
+      strings.push(text);
       string = undefined;
     } else string?.close(tag);
   });

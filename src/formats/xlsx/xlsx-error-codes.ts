@@ -6,6 +6,7 @@ export const XLSX_ERROR_CODES = {
   XLSX_NOT_A_WORKBOOK: 'The file is not an .xlsx workbook (a CSV, an HTML page, an OpenDocument file, another zip).',
   XLSX_DAMAGED_WORKBOOK: 'The file starts like an .xlsx workbook but cannot be read to the end (truncated or damaged).',
   XLSX_UNSUPPORTED_PART_ORDER: 'A workbook whose zip stores its list of sheets (xl/workbook.xml) last, after the sheets: saving it again in Excel fixes it.',
+  XLSX_TOO_MANY_STRINGS: "The workbook's table of texts needs more memory than a file may take (a few MB can hold millions of empty texts): split it, or send CSV.",
   XLSX_SHEET_NOT_FOUND: 'The sheet named in the mapping is not in the workbook.',
   XLSX_MISSING_HEADER: 'The header row named in the mapping is empty or missing.',
   XLSX_DUPLICATE_COLUMN: 'Two columns of the header row have the same name.',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseXlsx, readXlsx } from '../../../src/formats/xlsx/read-xlsx.ts';
+import { MAX_SHARED_STRINGS_BYTES, readSharedStrings } from '../../../src/formats/xlsx/stored-cells.ts';
 import { xlsxOf } from './build-xlsx.ts';
 import { intakeErrorOf } from '../../support/intake-error-of.ts';
 
@@ -87,5 +88,26 @@ describe('cells as the file stores them', () => {
     expect(error.code).toBe('XLSX_DAMAGED_WORKBOOK');
     expect(error.value.place).toEqual({ file: 'book.xlsx', line: 2 });
     expect(error.message).toContain('cell A2');
+  });
+});
+
+describe('the shared-strings table', () => {
+  it('stops past its memory bound, so a small workbook of millions of empty texts cannot exhaust the heap', async () => {
+    const xml = `<sst>${'<si><t>abc</t></si>'.repeat(100)}</sst>`;
+    async function* chunks(): AsyncIterable<Uint8Array> {
+      yield Buffer.from(xml);
+    }
+    const tooLarge = (): never => {
+      throw new Error('too large');
+    };
+    await expect(readSharedStrings(chunks(), { maxBytes: 100 * 46, tooLarge })).resolves.toHaveLength(100);
+    await expect(readSharedStrings(chunks(), { maxBytes: 100 * 46 - 1, tooLarge })).rejects.toThrow('too large');
+  });
+
+  it('refuses a workbook whose table needs more than MAX_SHARED_STRINGS_BYTES (XLSX_TOO_MANY_STRINGS)', async () => {
+    const count = Math.ceil(MAX_SHARED_STRINGS_BYTES / 40) + 1;
+    const error = await intakeErrorOf(parseXlsx(oneCell('<c r="A2" t="s"><v>1</v></c>', '<si/>'.repeat(count)), {}, 'bomb.xlsx'));
+    expect(error.code).toBe('XLSX_TOO_MANY_STRINGS');
+    expect(error.value.place.file).toBe('bomb.xlsx');
   });
 });
