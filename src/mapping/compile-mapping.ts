@@ -179,6 +179,18 @@ export function compileMapping(source: string, options: CompileOptions): Compile
     items = { fields, ...(itemFilter ? { filter: itemFilter } : {}) };
   }
 
+  const fileNameGlobs = config.match?.fileName === undefined ? [] : [config.match.fileName].flat();
+  const fileNames = fileNameGlobs.flatMap((glob, i) => {
+    try {
+      return [{ glob, regex: globToRegExp(glob) }];
+    } catch (e) {
+      // An unbalanced brace or a reversed range ([z-a]) makes no regular expression.
+      const path = Array.isArray(config.match?.fileName) ? ['match', 'fileName', i] : ['match', 'fileName'];
+      context.report({ code: 'MAPPING_INVALID_CONFIG', message: `file-name pattern ${JSON.stringify(glob)} is not a valid glob: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`, path });
+      return [];
+    }
+  });
+
   const grouping = compileGrouping(config, documentFields.find((f) => f.name === 'orderNumber'), context);
   if (errors.length > 0 || !grouping || !format) {
     // In file order, as an editor lists them; the compiler visits fields in schema order.
@@ -186,7 +198,6 @@ export function compileMapping(source: string, options: CompileOptions): Compile
     return { ok: false, errors };
   }
 
-  const fileNames = config.match?.fileName === undefined ? [] : [config.match.fileName].flat();
   const transactionSets = config.match?.transactionSet === undefined ? undefined : [config.match.transactionSet].flat();
   return {
     ok: true,
@@ -197,7 +208,7 @@ export function compileMapping(source: string, options: CompileOptions): Compile
       config,
       format,
       match: {
-        fileName: fileNames.map((glob) => ({ glob, regex: globToRegExp(glob) })),
+        fileName: fileNames,
         ...(transactionSets ? { transactionSet: transactionSets } : {}),
         priority: config.match?.priority ?? 0,
       },

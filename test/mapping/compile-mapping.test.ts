@@ -47,6 +47,17 @@ items:
     expect(errorsOf(yaml)).toEqual(['mappings/acme/orders.yaml:13:9 items.quantity: unknown transform "nubmer" (did you mean "number"?)']);
   });
 
+  it('a file-name glob that makes no regular expression is placed, not a crash', () => {
+    const yaml = `${head}match: { fileName: ["orders_*.csv", "NW-[z-a]*.csv"] }
+document:
+  orderNumber: PO#
+`;
+    const errors = errorsOf(yaml);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(new RegExp(`^mappings/acme/orders\\.yaml:${at(yaml, '"NW-')} match\\.fileName\\[1\\]: file-name pattern "NW-\\[z-a\\]\\*\\.csv" is not a valid glob`));
+    expect(errorsOf(`${head}match: { fileName: "orders_{2025,2026.csv" }\ndocument:\n  orderNumber: PO#\n`)[0]).toMatch(/match\.fileName: file-name pattern "orders_\{2025,2026\.csv" is not a valid glob/);
+  });
+
   it('unknown transform written with options points at its name', () => {
     const yaml = `${head}document:
   orderNumber: { column: PO#, transforms: [{ dat: yyyyMMdd }] }
