@@ -266,6 +266,13 @@ function templateSource(
 }
 
 /** A compiled JSONata expression; shared by values and `when` conditions. */
+/**
+ * Bounds on one evaluation of an `expr` (JSONata's own guardrails): a recursive function without an end, or a
+ * loop, must fail that record (MAPPING_EXPR_FAILED), not hold the parse worker that serves every customer.
+ */
+const EXPR_TIMEOUT_MS = 1000;
+const EXPR_MAX_DEPTH = 2000;
+
 export function compileExpr(
   expr: string,
   path: ConfigPath,
@@ -273,7 +280,7 @@ export function compileExpr(
 ): ((record: SourceRecord) => Promise<unknown>) | undefined {
   let expression: jsonata.Expression;
   try {
-    expression = jsonata(expr);
+    expression = jsonata(expr, { timeout: EXPR_TIMEOUT_MS, stack: EXPR_MAX_DEPTH });
   } catch (e) {
     const err = e as { message?: string; position?: number };
     context.report({

@@ -55,6 +55,13 @@ describe('value sources', () => {
     ]);
   });
 
+  it('a JSONata expr that never ends (recursion without a base case) fails its record, not the whole run', async () => {
+    const yaml = 'document:\n  orderNumber: PO\n  carrier: { expr: "($f := function($x){ $f($x + 1) }; $f(0))" }\n';
+    const [rejected] = await map(yaml, [{ PO: '1' }]);
+    expect(rejected?.kind === 'rejected-document' && rejected.errors.map((e) => e.code)).toEqual(['MAPPING_EXPR_FAILED']);
+    expect(rejected?.kind === 'rejected-document' && rejected.errors[0]!.message).toMatch(/timeout|too deep/i);
+  });
+
   it('additionalFields take values of any kind', async () => {
     const doc = await documentOf('document:\n  orderNumber: PO\n  additionalFields:\n    door: Door\n    pallets: Pallets | integer\n    empty: Nothing\n', [
       { PO: '1', Door: 'D1', Pallets: '3', Nothing: '' },
