@@ -11,6 +11,7 @@ export const MAPPING_ERROR_CODES = {
   MAPPING_BAD_EXPR: 'A JSONata `expr` does not compile.',
   MAPPING_BAD_TIME_ZONE: 'A time zone is not an IANA zone name (for example Europe/Berlin).',
   MAPPING_TABLE_NOT_FOUND: 'A lookup table file is missing from the customer folder.',
+  MAPPING_TABLE_INVALID: 'A lookup table file is in the customer folder but is not a readable CSV.',
   MAPPING_TABLE_COLUMN: 'A lookup table has no column with the given name.',
   MAPPING_FIELD_NOT_SET: 'A field the document needs (orderNumber, business, ...) has no value in the mapping or customer.yaml.',
   CUSTOMER_INVALID_CONFIG: 'customer.yaml does not fit the customer schema.',

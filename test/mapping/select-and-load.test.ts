@@ -31,6 +31,10 @@ describe('loading a customer folder', () => {
       await writeFile(join(dir, 'two', 'customer.yaml'), 'business: b\nfacility: f\ndirection: INBOUND\n');
       await writeFile(join(dir, 'two', 'good.yaml'), 'format: { type: csv }\ndocument:\n  orderNumber: PO\n');
       await writeFile(join(dir, 'two', 'typo.yml'), 'format: { type: csv }\ndocument:\n  orderNumber: PO | nubmer\n');
+      await mkdir(join(dir, 'table'));
+      await writeFile(join(dir, 'table', 'customer.yaml'), 'business: b\nfacility: f\ndirection: INBOUND\n');
+      await writeFile(join(dir, 'table', 'skus.csv'), 'customer_sku,sku\n"W-100,SKU-100\n');
+      await writeFile(join(dir, 'table', 'orders.yaml'), 'format: { type: csv }\ndocument:\n  orderNumber: PO\nitems:\n  sku: { column: Item, transforms: [{ lookup: { table: skus.csv, key: customer_sku, value: sku } }] }\n');
     });
     afterAll(async () => {
       await rm(dir, { recursive: true, force: true });
@@ -41,6 +45,14 @@ describe('loading a customer folder', () => {
       expect(!loaded.ok && loaded.errors.map(formatConfigError)).toEqual([
         `${join(dir, 'bad', 'customer.yaml')}:3:12 direction: expected one of "INBOUND", "OUTBOUND", got "SIDEWAYS"`,
       ]);
+    });
+
+    it('says a lookup table that does not parse cannot be read, rather than that it is missing', async () => {
+      const loaded = await loadMappings(join(dir, 'table'));
+      const errors = (loaded.ok ? [] : loaded.errors).filter((e) => e.code.startsWith('MAPPING_TABLE'));
+      expect(errors.map((e) => e.code)).toEqual(['MAPPING_TABLE_INVALID']);
+      expect(errors[0]!.message).toMatch(/^lookup table "skus\.csv" is not a readable CSV: /);
+      expect(errors[0]!.place).toMatchObject({ file: join(dir, 'table', 'orders.yaml'), line: 5 });
     });
 
     it('fails the whole folder when one mapping is broken, so no file falls through to another mapping', async () => {
