@@ -41,7 +41,8 @@ describe('an X12 file with one bad transaction set', () => {
     writeFileSync(join(inbound, 'ASN_two_sets.edi'), twoSetFile());
     const outbound = join(gatewayPaths(product.env).dropDir, 'bluefin', 'outbound');
     const ack = join(outbound, 'ASN_two_sets.edi.997.x12');
-    for (let i = 0; i < 300 && !existsSync(ack); i++) await new Promise((r) => setTimeout(r, 100));
+    // Results are delivered one by one (the 997 sorts first): wait for the last of them, the JSON.
+    for (let i = 0; i < 300 && !(existsSync(ack) && existsSync(ack.replace(/\.997\.x12$/, '.result.json'))); i++) await new Promise((r) => setTimeout(r, 100));
     const result = JSON.parse(readFileSync(join(outbound, 'ASN_two_sets.edi.result.json'), 'utf8')) as {
       file: { state: string };
       documents: { orderNumber: string; outcome: string; error: { code: string } | null }[];
@@ -63,7 +64,8 @@ describe('an X12 file with one bad transaction set', () => {
     writeFileSync(join(inbound, 'ASN_repeated_st02.edi'), repeatedControlNumberFile().replace(/PO-(550|660|880)/g, 'PO-9$1'));
     const outbound = join(gatewayPaths(product.env).dropDir, 'bluefin', 'outbound');
     const ack = join(outbound, 'ASN_repeated_st02.edi.997.x12');
-    for (let i = 0; i < 300 && !existsSync(ack); i++) await new Promise((r) => setTimeout(r, 100));
+    // Results are delivered one by one (the 997 sorts first): wait for the last of them, the JSON.
+    for (let i = 0; i < 300 && !(existsSync(ack) && existsSync(ack.replace(/\.997\.x12$/, '.result.json'))); i++) await new Promise((r) => setTimeout(r, 100));
     const result = JSON.parse(readFileSync(join(outbound, 'ASN_repeated_st02.edi.result.json'), 'utf8')) as {
       documents: { orderNumber: string; outcome: string; error: { code: string }[] | { code: string } | null }[];
     };
