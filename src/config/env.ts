@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /** Booleans from the environment: `1`, `true`, `yes` (any case) are true; `0`, `false`, `no`, empty are false. */
@@ -19,6 +20,12 @@ export const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** A PostgreSQL server for the engine's store (and later the ledger). Unset: embedded PGlite under DATA_DIR. */
   DATABASE_URL: z.string().url().optional(),
+  /**
+   * Connections this process opens to DATABASE_URL. Default: twice this machine's cores, the usual sizing for a
+   * server on the same machine (PostgreSQL wiki, "Number of Database Connections"): more connections than the
+   * server's cores can run only add contention (measured in docs/engine.md). Set it from the server's cores.
+   */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(() => 2 * availableParallelism()),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   HOST: z.string().min(1).default('127.0.0.1'),
   /** The engine's HTTP port. */

@@ -18,7 +18,7 @@ export interface EngineServer {
 
 /** The store a process runs on: PostgreSQL with DATABASE_URL, else PGlite under DATA_DIR (one instance per process). */
 export function openProcessDb(env: Env): Promise<Db> {
-  return openDb(env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL } : { kind: 'pglite', dataDir: join(env.DATA_DIR, 'pglite') });
+  return openDb(env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE } : { kind: 'pglite', dataDir: join(env.DATA_DIR, 'pglite') });
 }
 
 /**
