@@ -124,7 +124,31 @@ function coerce(value: unknown, kind: FieldKind, name: string): unknown {
   }
 }
 
+/**
+ * fast-xml-parser renames elements it deems dangerous (`<toString>` becomes "__toString", `<valueOf>` "__valueOf")
+ * and throws on `<constructor>` and `<prototype>`: a customer's additional field with such a name would be stored
+ * renamed, or its document refused, where the same document in JSON is accepted. So every element name goes
+ * through the parser behind a prefix no XML name can start with, and `withElementNames` takes it off again.
+ */
+const NAME_MARK = '\u0000';
+const MARKS = /^\u0000+/;
+
+/** The parsed tree with its element names as written; `__proto__` is refused as in JSON (body-text.ts). */
+function withElementNames(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withElementNames);
+  if (!isPlainRecord(value)) return value;
+  const named: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    // A self-closing element's name is transformed twice (fast-xml-parser 5.12).
+    const name = key.replace(MARKS, '');
+    if (name === '__proto__') throw new EngineProblem(400, 'MALFORMED_BODY', 'The element name "__proto__" is not accepted.');
+    named[name] = withElementNames(child);
+  }
+  return named;
+}
+
 const parser = new XMLParser({
+  transformTagName: (name) => NAME_MARK + name,
   ignoreAttributes: true,
   // Text stays text; coerce() types it by the schema, so "00123" stays a string where the schema wants one.
   parseTagValue: false,
@@ -162,6 +186,7 @@ export function parseXmlDocument(text: string): unknown {
   } catch (error) {
     throw new EngineProblem(400, 'MALFORMED_BODY', `The request body is not a usable XML document: ${(error as Error).message}`);
   }
+  parsed = withElementNames(parsed);
   const roots = isPlainRecord(parsed) ? Object.keys(parsed) : [];
   if (roots.length !== 1 || roots[0] !== 'document' || !isPlainRecord(parsed)) {
     throw new EngineProblem(400, 'MALFORMED_BODY', 'An XML document must have exactly one root element, <document>.');

@@ -161,6 +161,17 @@ describe.each(STORE_KINDS)('POST /v1/documents on %s', (kind) => {
       ]);
     });
 
+    it('additional fields named like JavaScript\'s own properties (constructor, toString, ...) are stored as named, as in JSON', async () => {
+      const names = ['constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '__lookupGetter__'];
+      const fields = Object.fromEntries(names.map((name, index) => [name, `v${index}`]));
+      const json = await f.postDocument(exampleOneDocument({ orderNumber: 'XML-NAMES-J', shipmentNumber: 'XML-NAMES-J', additionalFields: fields }));
+      const xml = await xmlPost(renderDocumentXml(exampleOneDocument({ orderNumber: 'XML-NAMES-X', shipmentNumber: 'XML-NAMES-X', additionalFields: fields })));
+      expect(json.statusCode).toBe(201);
+      expect(xml.statusCode).toBe(201);
+      expect(json.json().shipment.additionalFields).toMatchObject(fields);
+      expect(xml.json().shipment.additionalFields).toEqual(json.json().shipment.additionalFields);
+    });
+
     it('one <item> is still a list, and typed fields are coerced', async () => {
       const xml = `<?xml version="1.0"?>
         <document>

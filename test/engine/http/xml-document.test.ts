@@ -94,6 +94,20 @@ describe('XML documents', () => {
     expect(problem.detail).toMatch(/line 2, column \d+/);
   });
 
+  it('keeps element names that are JavaScript\'s own properties as written, at any depth; refuses __proto__', () => {
+    const xml =
+      '<document><orderNumber>1</orderNumber><additionalFields><constructor>a</constructor><prototype>b</prototype>' +
+      '<toString>c</toString><valueOf>d</valueOf><x><hasOwnProperty>e</hasOwnProperty></x></additionalFields></document>';
+    expect(parseXmlDocument(xml)).toEqual({
+      orderNumber: '1',
+      additionalFields: { constructor: 'a', prototype: 'b', toString: 'c', valueOf: 'd', x: { hasOwnProperty: 'e' } },
+    });
+    const nested = problemOf(() => parseXmlDocument('<document><additionalFields><x><__proto__>1</__proto__></x></additionalFields></document>'));
+    expect([nested.status, nested.code]).toEqual([400, 'MALFORMED_BODY']);
+    expect(nested.message).toMatch(/__proto__/);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
   it('refuses text beside elements in additionalFields, items and an item (it would become a field named #text)', () => {
     for (const xml of [
       '<additionalFields>x<gate>7</gate></additionalFields>',
