@@ -34,3 +34,12 @@ export const SourceRecordSchema = z.object({
   provenance: ProvenanceSchema,
 });
 export type SourceRecord = z.infer<typeof SourceRecordSchema>;
+
+/**
+ * Sets a field whose name came from the customer's file. Plain assignment of `__proto__` would set the object's
+ * prototype instead (and the column would vanish), so a name from a header is always defined as its own field.
+ */
+export function setField(fields: Record<string, string>, name: string, value: string): void {
+  if (name === '__proto__') Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true });
+  else fields[name] = value;
+}

@@ -1,6 +1,6 @@
 import { Parser, type Info } from 'csv-parse';
 import { IntakeError, type Place } from '../../errors/intake-error.ts';
-import type { SourceRecord } from '../record.ts';
+import { setField, type SourceRecord } from '../record.ts';
 import { Utf8Transcoder, bomEncoding, detectEncoding, isUtf8Sample, type SingleByteEncoding, type TextEncoding, type Utf8Chunk } from '../text-encoding.ts';
 import type { CsvErrorCode } from './csv-error-codes.ts';
 import type { CsvDelimiter, ResolvedCsvOptions } from './csv-options.ts';
@@ -250,7 +250,7 @@ export class CsvReader {
     }
     const fields: Record<string, string> = {};
     for (let i = 0; i < names.length; i++) {
-      if (this.hasProtoName && names[i] === '__proto__') defineField(fields, names[i]!, row[i] ?? '');
+      if (this.hasProtoName) setField(fields, names[i]!, row[i] ?? '');
       else fields[names[i]!] = row[i] ?? '';
     }
     for (let i = names.length; i < row.length; i++) fields[this.extraName(names, i)] = row[i]!;
@@ -393,8 +393,4 @@ function chooseEncoding(sample: Buffer, declared: ResolvedCsvOptions['encoding']
 function isBlank(row: string[]): boolean {
   for (const field of row) if (field.length > 0 && field.trim() !== '') return false;
   return true;
-}
-
-function defineField(fields: Record<string, string>, name: string, value: string): void {
-  Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true });
 }

@@ -1,11 +1,12 @@
 import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { IntakeError, type Place } from '../../errors/intake-error.ts';
-import type { SourceRecord } from '../record.ts';
+import { setField, type SourceRecord } from '../record.ts';
 import { cellText } from './cell-text.ts';
 import { columnLetter, MAX_SHARED_STRINGS_BYTES, readSharedStrings, readStoredRows, type StoredRow } from './stored-cells.ts';
 import type { XlsxErrorCode } from './xlsx-error-codes.ts';
 import { XlsxOptionsSchema, type XlsxOptions, type XlsxOptionsInput } from './xlsx-options.ts';
+import { endZipWithItsEntries } from './zip-stream-end.ts';
 
 export type { XlsxOptions, XlsxOptionsInput } from './xlsx-options.ts';
 export { XlsxOptionsSchema } from './xlsx-options.ts';
@@ -49,14 +50,11 @@ export async function* readXlsx(input: AsyncIterable<Uint8Array> | Uint8Array, o
   try {
     for await (const sheet of reader) {
       sawWorkbook = true;
-      // exceljs ends its walk through the zip when the input ends, so the last entry is lost when it arrives
-      // while a sheet is being spooled: a workbook.xml stored last (after the sheets) is never read.
+      // A sheet arrives here before the model only when the zip has no workbook.xml at all: while the model is
+      // missing, sheets are spooled and read after the whole zip (openWorkbook).
       const model =
         reader.model ??
-        fail(
-          'XLSX_UNSUPPORTED_PART_ORDER',
-          'the list of sheets (xl/workbook.xml) is missing, or stored at the very end of the file after the sheets, which this reader cannot read: open the file in Excel and save it again as .xlsx',
-        );
+        fail('XLSX_NO_SHEET_LIST', 'the workbook has no list of sheets (xl/workbook.xml): it may be damaged; open it in Excel and save it again as .xlsx');
       const sheets = model.sheets ?? [];
       target ??= chooseSheet(sheets, settings, fail);
       if (sheet.name !== target) continue;
@@ -108,6 +106,7 @@ interface StreamingSheet {
 }
 
 function openWorkbook(source: Readable, stringsTooLarge: () => never): StreamingWorkbook {
+  endZipWithItsEntries();
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(source, {
     sharedStrings: 'cache',
     // Styles are needed to tell a date from a number: Excel stores both as numbers and only the format differs.
@@ -123,8 +122,8 @@ function openWorkbook(source: Readable, stringsTooLarge: () => never): Streaming
   // exceljs reads a sheet as it streams by once it has the shared strings and the relationships, and spools it to
   // a temporary file otherwise; but naming the sheet also needs workbook.xml, and a zip that stores workbook.xml
   // after the sheets (valid, if unusual: exceljs issue #3064) made it fail on the missing model. The
-  // relationships count as known only once the workbook is too, so such a sheet is spooled until then
-  // (workbook.xml as the very last entry stays out of reach: XLSX_UNSUPPORTED_PART_ORDER).
+  // relationships count as known only once the workbook is too, so such a sheet is spooled until then, and
+  // endZipWithItsEntries keeps the parts stored after it from being lost.
   let rels: unknown;
   Object.defineProperty(reader, 'workbookRels', {
     get: () => (reader.model ? rels : undefined),
@@ -216,7 +215,7 @@ function headerNames(texts: string[], rowNumber: number, fail: Fail): string[] {
 function record(columns: string[], texts: string[], file: string, line: number): SourceRecord {
   const fields: Record<string, string> = {};
   columns.forEach((name, index) => {
-    if (name !== '') fields[name] = texts[index] ?? '';
+    if (name !== '') setField(fields, name, texts[index] ?? '');
   });
   // A value under no column name (a column without header, or a file without header row) keeps the
   // positional name CSV uses, so it is neither lost nor confused with a named column.

@@ -5,7 +5,7 @@ export const XLSX_ERROR_CODES = {
   XLSX_OLD_XLS_FORMAT: 'An Excel 97-2003 .xls file (or a password-protected workbook): save it as .xlsx.',
   XLSX_NOT_A_WORKBOOK: 'The file is not an .xlsx workbook (a CSV, an HTML page, an OpenDocument file, another zip).',
   XLSX_DAMAGED_WORKBOOK: 'The file starts like an .xlsx workbook but cannot be read to the end (truncated or damaged).',
-  XLSX_UNSUPPORTED_PART_ORDER: 'A workbook whose zip stores its list of sheets (xl/workbook.xml) last, after the sheets: saving it again in Excel fixes it.',
+  XLSX_NO_SHEET_LIST: 'A workbook without its list of sheets (xl/workbook.xml): damaged, or not written by a spreadsheet program; saving it again in Excel fixes it.',
   XLSX_TOO_MANY_STRINGS: "The workbook's table of texts needs more memory than a file may take (a few MB can hold millions of empty texts): split it, or send CSV.",
   XLSX_SHEET_NOT_FOUND: 'The sheet named in the mapping is not in the workbook.',
   XLSX_MISSING_HEADER: 'The header row named in the mapping is empty or missing.',

@@ -3,6 +3,7 @@ import { parseXlsx, readXlsx } from '../../../src/formats/xlsx/read-xlsx.ts';
 import { MAX_SHARED_STRINGS_BYTES, readSharedStrings } from '../../../src/formats/xlsx/stored-cells.ts';
 import { xlsxOf } from './build-xlsx.ts';
 import { intakeErrorOf } from '../../support/intake-error-of.ts';
+import { IntakeError } from '../../../src/errors/intake-error.ts';
 
 /** A header row (`Value`, from shared string 0) and one data row holding `cell` in A2. */
 function oneCell(cell: string, sharedStrings = ''): Buffer {
@@ -16,6 +17,19 @@ async function valueOf(book: Uint8Array | AsyncIterable<Uint8Array>): Promise<st
 }
 
 describe('cells as the file stores them', () => {
+  it('a column headed __proto__ is a field like any other, not lost to the record\'s prototype', async () => {
+    const book = xlsxOf({
+      sheetData: '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row><row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2"><v>7</v></c></row>',
+      sharedStrings: '<si><t>__proto__</t></si><si><t>Qty</t></si><si><t>x</t></si>',
+    });
+    const records = [];
+    for await (const record of readXlsx(book, {}, 'book.xlsx')) records.push(record);
+    expect(Object.entries(records[0]!.fields)).toEqual([
+      ['__proto__', 'x'],
+      ['Qty', '7'],
+    ]);
+  });
+
   it('a number stored with 18 digits (an SSCC) keeps every digit', async () => {
     expect(await valueOf(oneCell('<c r="A2"><v>106141411234567897</v></c>'))).toBe('106141411234567897');
   });
@@ -70,13 +84,40 @@ describe('cells as the file stores them', () => {
     expect(await parseXlsx(book, { sheet: 'Data' }, 'late.xlsx')).toEqual([{ fields: { Value: '7' }, provenance: { file: 'late.xlsx', line: 2, lineEnd: 2 } }]);
   });
 
-  it('workbook.xml as the very last zip entry is XLSX_UNSUPPORTED_PART_ORDER asking to save it again, not "damaged"', async () => {
+  it('reads a workbook whose zip stores workbook.xml as its very last entry, every time (the parts after a spooled sheet were lost, or raced)', async () => {
     const order = ['[Content_Types].xml', '_rels/.rels', 'xl/_rels/workbook.xml.rels', 'xl/sharedStrings.xml', 'xl/worksheets/sheet1.xml', 'xl/workbook.xml'];
+    const book = xlsxOf({ sheetData: '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2"><v>7</v></c></row>', sharedStrings: '<si><t>Value</t></si>', order });
+    const secondToLast = xlsxOf({
+      sheetData: '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2"><v>7</v></c></row>',
+      sharedStrings: '<si><t>Value</t></si>',
+      order: ['_rels/.rels', 'xl/_rels/workbook.xml.rels', 'xl/sharedStrings.xml', 'xl/worksheets/sheet1.xml', 'xl/workbook.xml', '[Content_Types].xml'],
+    });
+    const expected = [{ fields: { Value: '7' }, provenance: { file: 'late.xlsx', line: 2, lineEnd: 2 } }];
+    const reads = await Promise.all(Array.from({ length: 40 }, (_, i) => parseXlsx(i % 2 === 0 ? book : secondToLast, { sheet: 'Data' }, 'late.xlsx').catch(String)));
+    expect(reads.filter((read) => JSON.stringify(read) !== JSON.stringify(expected))).toEqual([]);
+  });
+
+  it('a zip with a sheet but no workbook.xml is XLSX_NO_SHEET_LIST', async () => {
+    const order = ['[Content_Types].xml', '_rels/.rels', 'xl/_rels/workbook.xml.rels', 'xl/sharedStrings.xml', 'xl/worksheets/sheet1.xml'];
     const book = xlsxOf({ sheetData: '<row r="1"><c r="A1" t="s"><v>0</v></c></row>', sharedStrings: '<si><t>Value</t></si>', order });
-    const error = await intakeErrorOf(parseXlsx(book, {}, 'last.xlsx'));
-    expect(error.code).toBe('XLSX_UNSUPPORTED_PART_ORDER');
+    const error = await intakeErrorOf(parseXlsx(book, {}, 'nolist.xlsx'));
+    expect(error.code).toBe('XLSX_NO_SHEET_LIST');
     expect(error.message).toContain('save it again');
   });
+
+  it('a workbook cut at any byte is refused or read whole, never cut short and never left hanging', async () => {
+    const rows = Array.from({ length: 30 }, (_, i) => `<row r="${i + 2}"><c r="A${i + 2}"><v>${i}</v></c></row>`).join('');
+    for (const order of [undefined, ['[Content_Types].xml', '_rels/.rels', 'xl/_rels/workbook.xml.rels', 'xl/sharedStrings.xml', 'xl/worksheets/sheet1.xml', 'xl/workbook.xml']]) {
+      const book = xlsxOf({ sheetData: `<row r="1"><c r="A1" t="s"><v>0</v></c></row>${rows}`, sharedStrings: '<si><t>Value</t></si>', ...(order ? { order } : {}) });
+      for (let cut = 1; cut < book.length; cut += 7) {
+        const read = await parseXlsx(book.subarray(0, cut), {}, 'cut.xlsx').then(
+          (records) => records.length,
+          (error: unknown) => (error instanceof IntakeError ? error.code : String(error)),
+        );
+        expect([30, 'XLSX_DAMAGED_WORKBOOK', 'XLSX_NOT_A_WORKBOOK', 'XLSX_NO_SHEET_LIST', 'XLSX_SHEET_NOT_FOUND']).toContain(read);
+      }
+    }
+  }, 60_000);
 
   it('cells and rows without an address follow the previous ones', async () => {
     const book = xlsxOf({ sheetData: '<row><c t="s"><v>0</v></c><c t="s"><v>1</v></c></row><row><c><v>1</v></c><c><v>2</v></c></row>', sharedStrings: '<si><t>A</t></si><si><t>B</t></si>' });
