@@ -103,16 +103,18 @@ export function problemFromBody(status: number, body: string): Problem {
   const title = STATUS_CODES[status] ?? `HTTP ${status}`;
   const isProblem = isRecord(json) && (typeof json['title'] === 'string' || typeof json['detail'] === 'string' || typeof json['type'] === 'string');
   if (isRecord(json) && isProblem) {
-    const detail = typeof json['detail'] === 'string' ? json['detail'] : '';
-    const prefixed = /^([A-Z][A-Z0-9_]{2,}):/.exec(detail)?.[1];
+    const given = typeof json['detail'] === 'string' ? json['detail'] : '';
+    const prefixed = /^([A-Z][A-Z0-9_]{2,}):/.exec(given)?.[1];
     const code = typeof json['code'] === 'string' && json['code'] !== '' ? json['code'] : (prefixed ?? `ENGINE_${status}`);
     const errors = ProblemSchema.shape.errors.safeParse(json['errors']);
+    const problemTitle = typeof json['title'] === 'string' ? json['title'] : title;
+    const fieldErrors = errors.success ? (errors.data ?? []) : [];
     return {
       type: typeof json['type'] === 'string' ? json['type'] : 'about:blank',
-      title: typeof json['title'] === 'string' ? json['title'] : title,
+      title: problemTitle,
       // The HTTP status is what the client acted on; a body that disagrees does not change that.
       status,
-      detail,
+      detail: given.trim() !== '' ? given : reasonWithoutDetail(json, fieldErrors, `${problemTitle} (HTTP ${status})`),
       code,
       ...(errors.success && errors.data ? { errors: errors.data } : {}),
     };
@@ -125,6 +127,16 @@ export function problemFromBody(status: number, body: string): Problem {
   }
   if (detail.length > DETAIL_LIMIT) detail = `${detail.slice(0, DETAIL_LIMIT)}…`;
   return { type: 'about:blank', title, status, detail, code: `ENGINE_${status}` };
+}
+
+/**
+ * RFC 9457 makes `detail` optional, but a result row shows it as the reason its line was refused: a problem that
+ * leaves it out still says why, from its field errors, a `message` (Spring's habit), or at least its title.
+ */
+function reasonWithoutDetail(json: Record<string, unknown>, fieldErrors: NonNullable<Problem['errors']>, fallback: string): string {
+  if (fieldErrors.length > 0) return fieldErrors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ');
+  const message = json['message'];
+  return typeof message === 'string' && message.trim() !== '' ? message : fallback;
 }
 
 function parseJson(text: string): unknown {

@@ -208,6 +208,30 @@ describe('engine client: outcomes', () => {
     expect(outcome).toMatchObject({ kind: 'rejected', status: 422, problem });
   });
 
+  it('a problem without a detail still says why the row was refused: its field errors, a message, else its title', async () => {
+    const answers: [number, object][] = [
+      [422, { type: 'about:blank', title: 'Unprocessable Entity', status: 422, errors: [{ path: 'items.0.sku', message: 'is required' }, { path: 'direction', message: 'must be INBOUND or OUTBOUND' }] }],
+      [409, { title: 'Conflict', status: 409, message: 'shipment SHIP-1 has arrived' }],
+      [403, { type: 'about:blank', title: 'Forbidden', status: 403, detail: '' }],
+    ];
+    documents = (_request, reply) => {
+      const [status, body] = answers[documentRequests.length - 1]!;
+      return reply.code(status).type('application/problem+json').send(body);
+    };
+    const engine = client();
+    const details: [number, string, string][] = [];
+    for (const n of [1, 2, 3]) {
+      const outcome = await engine.submitDocument(GUIDE_DOCUMENT, ids(n));
+      if (outcome.kind !== 'rejected') throw new Error(`expected a rejection, got ${outcome.kind}`);
+      details.push([outcome.status, outcome.problem.code, outcome.problem.detail]);
+    }
+    expect(details).toEqual([
+      [422, 'ENGINE_422', 'items.0.sku: is required; direction: must be INBOUND or OUTBOUND'],
+      [409, 'ENGINE_409', 'shipment SHIP-1 has arrived'],
+      [403, 'ENGINE_403', 'Forbidden (HTTP 403)'],
+    ]);
+  });
+
   it.each([400, 403, 404, 413, 415])('%i is final', async (status) => {
     documents = (_request, reply) => reply.code(status).type('text/plain').send('nope');
     const outcome = await client().submitDocument(GUIDE_DOCUMENT, ids());

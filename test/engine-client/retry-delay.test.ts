@@ -14,6 +14,15 @@ describe('retryDelayMs', () => {
     expect(retryDelayMs(10, { retryAfterMs: 1_000 }, { random: () => 0.5, baseMs: 1_000, maxMs: 60_000 })).toBe(30_000);
   });
 
+  it('waits at most an hour for an absurd Retry-After (10^9 seconds, a date in 9999), not 31 years', () => {
+    const now = Date.parse('2025-01-01T00:00:00Z');
+    const options = { random: () => 0.5, baseMs: 1_000, maxMs: 60_000 };
+    expect(retryDelayMs(1, { retryAfterMs: parseRetryAfter('1000000000', now) }, options)).toBe(3_600_000);
+    expect(retryDelayMs(1, { retryAfterMs: parseRetryAfter('Fri, 31 Dec 9999 23:59:59 GMT', now) }, options)).toBe(3_600_000);
+    expect(retryDelayMs(1, { retryAfterMs: parseRetryAfter('9'.repeat(400), now) }, options)).toBe(3_600_000);
+    expect(retryDelayMs(1, { retryAfterMs: 7_200_000 }, { ...options, retryAfterMaxMs: 600_000 })).toBe(600_000);
+  });
+
   it('stays finite for absurd attempt numbers', () => {
     expect(retryDelayMs(10_000, {}, { random: () => 0.5 })).toBe(150_000);
   });
@@ -29,5 +38,6 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(undefined, now)).toBeUndefined();
     expect(parseRetryAfter(['3', '9'], now)).toBe(3_000);
+    expect(Number.isSafeInteger(parseRetryAfter('9'.repeat(400), now))).toBe(true);
   });
 });
