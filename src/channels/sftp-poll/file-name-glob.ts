@@ -29,5 +29,7 @@ export function fileNameGlob(pattern: string): RegExp {
     } else if (char === ',' && inBraces) source += '|';
     else source += char.replace(/[.+^$()|\\/{}]/g, '\\$&');
   }
-  return new RegExp(`^${source}$`, 'u');
+  // `s`: a name may hold a newline (POSIX allows it), and `*` must match it as the shell's does, or such a file is
+  // neither taken nor refused, just never seen.
+  return new RegExp(`^${source}$`, 'su');
 }

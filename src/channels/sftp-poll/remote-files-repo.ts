@@ -32,7 +32,10 @@ export async function findRemoteFile(db: Queryable, key: RemoteFileKey): Promise
   return rows[0];
 }
 
-/** Remembers a file the inbox now holds (or refused). Idempotent: a second record of the same file keeps the first. */
+/**
+ * Remembers a file the inbox now holds (or refused). Idempotent: a second record of the same file keeps the first.
+ * A row already MOVED or DELETED is of an earlier upload that has left the directory: the new one replaces it.
+ */
 export async function rememberRemoteFile(
   db: Queryable,
   key: RemoteFileKey,
@@ -41,7 +44,10 @@ export async function rememberRemoteFile(
   await db.query(
     `INSERT INTO gateway.remote_files (customer, remote_path, size_bytes, remote_mtime, state, file_id, sha256, last_error)
      VALUES ($1, $2, $3, $4::timestamptz, $5, $6, $7, $8)
-     ON CONFLICT DO NOTHING`,
+     ON CONFLICT (customer, remote_path, size_bytes, remote_mtime) DO UPDATE
+       SET state = EXCLUDED.state, file_id = EXCLUDED.file_id, sha256 = EXCLUDED.sha256, last_error = EXCLUDED.last_error,
+           processed_path = NULL, taken_at = now(), updated_at = now()
+       WHERE gateway.remote_files.state IN ('MOVED', 'DELETED')`,
     [...keyParams(key), fields.state, fields.state === 'TAKEN' ? fields.fileId : null, fields.state === 'TAKEN' ? fields.sha256 : null, fields.state === 'REFUSED' ? fields.error : null],
   );
 }

@@ -153,8 +153,16 @@ export class RemoteSession {
     return this.withTimeout(op, path, this.settings.timing.callTimeoutMs, fn);
   }
 
+  /** A directory that cannot be listed is SFTP_POLL_LIST_FAILED, naming it: the customer (or our config) must act. */
   async list(dir: string): Promise<RemoteEntry[]> {
-    const entries = await this.call('list', dir, () => this.sftp.list(dir));
+    let entries;
+    try {
+      entries = await this.call('list', dir, () => this.sftp.list(dir));
+    } catch (error) {
+      if (error instanceof SftpPollError) throw error;
+      const { host, port } = this.settings.config;
+      throw new SftpPollError('SFTP_POLL_LIST_FAILED', `cannot list ${dir} on ${host}:${port}: ${(error as Error).message} (does the directory exist, and may ${this.settings.config.username} read it?)`, { cause: error });
+    }
     return entries.map((entry) => ({ name: entry.name, type: entry.type, sizeBytes: entry.size, mtimeMs: entry.modifyTime }));
   }
 
@@ -177,8 +185,13 @@ export class RemoteSession {
     return !Buffer.concat(chunks).equals(ours);
   }
 
+  /** Plain errors, as for one file: the caller says what the directory was for. */
   async mkdirs(dir: string): Promise<void> {
-    if (await this.exists(dir)) return;
+    const type = await this.exists(dir);
+    if (type === 'd') return;
+    // A file in its place would otherwise surface later as fastPut's "No such file Local: <our path>", which
+    // points at our disk instead of theirs.
+    if (type) throw new Error(`${dir} exists but is not a directory`);
     await this.call('mkdir', dir, () => this.sftp.mkdir(dir, true));
   }
 

@@ -42,14 +42,13 @@ export function sftpPollDeliverer(settings: SftpPollDelivererSettings): ResultDe
         const names = await deliveredResultNames(results, file.id, (result) => session.holdsOtherBytes(remotePathOf(result.name), result.path));
         for (const [result, name] of names) {
           const remotePath = remotePathOf(name);
-          try {
-            await session.upload(result.path, remotePath);
-          } catch (error) {
-            if (error instanceof SftpPollError) throw error;
-            throw new SftpPollError('SFTP_POLL_UPLOAD_FAILED', `uploading ${result.name} to ${remotePath} failed: ${(error as Error).message}`, { cause: error });
-          }
+          await session.upload(result.path, remotePath);
           log.info({ remotePath }, 'result uploaded');
         }
+      } catch (error) {
+        if (error instanceof SftpPollError) throw error;
+        // Preparing outboundDir fails as much as an upload does, and the operator needs the code and the place.
+        throw new SftpPollError('SFTP_POLL_UPLOAD_FAILED', `results of file ${file.id} could not be written to ${outboundDir} on ${config.host}:${config.port}: ${(error as Error).message}`, { cause: error });
       } finally {
         await session.end();
       }

@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { SecretRefSchema } from '../../config/secret-ref.ts';
 
@@ -28,6 +29,16 @@ const remoteDir = z
   .min(1)
   .refine((dir) => !dir.split('/').includes('..'), 'must not contain ".."')
   .refine((dir) => !/[\u0000-\u001f]/.test(dir), 'must not contain control characters');
+
+/** Where taken files are moved: `processedDir`, relative to `inboundDir` unless absolute. */
+export function processedDirOf(config: { inboundDir: string; processedDir: string }): string {
+  return config.processedDir.startsWith('/') ? config.processedDir : posix.join(config.inboundDir, config.processedDir);
+}
+
+function sameRemoteDir(a: string, b: string): boolean {
+  const normal = (dir: string) => posix.normalize(dir).replace(/(.)\/$/, '$1');
+  return normal(a) === normal(b);
+}
 
 /**
  * `channels.sftpPoll` in `mappings/<customer>/customer.yaml`: we poll the customer's OWN SFTP server for files,
@@ -76,6 +87,12 @@ export const SftpPollSchema = z
     afterDownload: z.enum(['move', 'delete']).default('move').describe('What happens to a taken file: `move` to processedDir, or `delete`. Default move.'),
     /** Where taken files are moved; relative to `inboundDir` unless absolute. Default `processed`. */
     processedDir: remoteDir.default('processed').describe('Where taken files are moved; relative to inboundDir unless absolute. Default `processed`.'),
+  })
+  // A taken file moved into the directory it came from is listed again under its new name and taken again,
+  // over and over (the move adds the file id when the name is in use).
+  .refine((config) => config.afterDownload !== 'move' || !sameRemoteDir(config.inboundDir, processedDirOf(config)), {
+    message: 'must not be inboundDir itself: taken files would be taken again',
+    path: ['processedDir'],
   })
   .describe("Poll the customer's own SFTP server for files and upload results to it.");
 export type SftpPollConfig = z.infer<typeof SftpPollSchema>;

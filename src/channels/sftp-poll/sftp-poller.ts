@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import type { Inbox } from '../../inbox/inbox.ts';
+import { SpoolLimitError } from '../../inbox/spool.ts';
 import { sanitizeFileName } from '../../file-names/sanitize-file-name.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Queryable } from '../../store/db.ts';
@@ -8,6 +9,7 @@ import { findRemoteFile, rememberRemoteFile, settleRemoteFile, type RemoteFileKe
 import { RemoteSession, type RemoteEntry } from './remote-session.ts';
 import { breaksConnection, SftpPollError } from './sftp-poll-errors.ts';
 import {
+  processedDirOf,
   SftpPollSchema,
   SftpPollTimingSchema,
   type SftpPollConfig,
@@ -56,6 +58,11 @@ const IN_PROGRESS = /(^\.|\.(tmp|part|partial|filepart|crdownload)$|~$)/i;
 /** A name as the server listed it is only used if it is one plain path segment (a hostile server could list `../x`). */
 function isPlainName(name: string): boolean {
   return name !== '' && name !== '.' && name !== '..' && !/[/\\\u0000]/.test(name);
+}
+
+/** Oldest mtime first; the name breaks ties (SFTP mtimes are whole seconds), so `orders_1` goes before `orders_2`. */
+function byAge(a: RemoteEntry, b: RemoteEntry): number {
+  return a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
 
 /**
@@ -141,7 +148,9 @@ export class SftpPoller {
     const outcome: PollOutcome = { taken: [], waiting: [] };
     try {
       const session = await this.connected();
-      const entries = await session.list(this.config.inboundDir);
+      // Oldest first: files of one order must reach the engine in the order the customer wrote them, and a listing
+      // comes in the server's directory order (hash order on ext4), not that.
+      const entries = (await session.list(this.config.inboundDir)).sort(byAge);
       const names = new Set(entries.map((entry) => entry.name));
       const present = new Set<string>();
       for (const entry of entries) {
@@ -159,11 +168,14 @@ export class SftpPoller {
         const remotePath = posix.join(this.config.inboundDir, entry.name);
         const key: RemoteFileKey = { customer: this.settings.customer, remotePath, sizeBytes: entry.sizeBytes, mtimeMs: entry.mtimeMs };
         const known = await findRemoteFile(this.settings.db, key);
-        if (known) {
+        if (known?.state === 'TAKEN') {
           // Taken before (by this or an earlier process) but still here: only the cleanup is left to do.
-          if (known.state === 'TAKEN') await this.cleanUp(session, key, entry, known.file_id ?? undefined, names);
+          await this.cleanUp(session, key, entry, known.file_id ?? undefined, names);
           continue;
         }
+        if (known?.state === 'REFUSED') continue;
+        // MOVED or DELETED, yet listed again: a new upload under the same name, size and mtime (WinSCP, `put -p` and
+        // rsync -t keep the sender's mtime), so it is taken like any other; the inbox calls same bytes a DUPLICATE.
         if (!this.isComplete(entry, names)) {
           outcome.waiting.push(remotePath);
           continue;
@@ -251,9 +263,15 @@ export class SftpPoller {
         fileLog.info({ code: 'SFTP_POLL_FILE_CHANGED', sizeBytes: entry.sizeBytes }, 'remote file changed during the download: taken again once stable');
         return false;
       }
-      // The inbox refused the file itself (too big, bad customer id): retrying the same bytes changes nothing.
-      await rememberRemoteFile(this.settings.db, key, { state: 'REFUSED', error: (error as Error).message });
-      fileLog.error({ err: error, sizeBytes: entry.sizeBytes }, 'remote file refused by the inbox: left on the server, not retried until it changes');
+      if (error instanceof SpoolLimitError) {
+        // Only the size is a verdict on the file itself: the same bytes would be refused again.
+        await rememberRemoteFile(this.settings.db, key, { state: 'REFUSED', error: error.message });
+        fileLog.error({ code: 'SFTP_POLL_FILE_REFUSED', err: error, sizeBytes: entry.sizeBytes }, `remote file refused: ${error.message}; left on the server, not retried until it changes`);
+        return false;
+      }
+      // Gone since the listing, not readable yet, our disk full: none of it says anything about the file, which
+      // must be taken once the cause is gone (a chmod or a freed disk changes neither its size nor its mtime).
+      fileLog.warn({ code: 'SFTP_POLL_DOWNLOAD_FAILED', err: error, sizeBytes: entry.sizeBytes }, `remote file not taken: ${(error as Error).message}; tried again once stable`);
       return false;
     }
     this.observed.delete(entry.name);
@@ -278,7 +296,7 @@ export class SftpPoller {
         await settleRemoteFile(this.settings.db, key, { state: 'DELETED' });
         fileLog.info('remote file deleted after download');
       } else {
-        const dir = this.config.processedDir.startsWith('/') ? this.config.processedDir : posix.join(this.config.inboundDir, this.config.processedDir);
+        const dir = processedDirOf(this.config);
         await session.mkdirs(dir);
         // Never overwrite an earlier file of the same name in processed/: it may be the only copy the customer has.
         let target = posix.join(dir, entry.name);

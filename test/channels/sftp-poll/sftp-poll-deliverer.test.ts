@@ -77,6 +77,26 @@ describe('sftp-poll: results uploaded to the customer outbound directory', () =>
     expect(readdirSync(outbound)).toEqual(['escape.csv']);
   });
 
+  it('an outboundDir that is a file on their server fails the delivery with SFTP_POLL_UPLOAD_FAILED naming that directory', async () => {
+    const notADir = join(f.dir, 'remote', 'filed', 'outbound');
+    mkdirSync(join(f.dir, 'remote', 'filed'), { recursive: true });
+    writeFileSync(notADir, 'a file where the directory should be');
+    writeFileSync(join(results, 'f.csv.result.csv'), 'r\n');
+    const failure = await deliverer({ filed: f.config({ outboundDir: notADir }) })
+      .deliver(fileRow('filed'), [{ name: 'f.csv.result.csv', path: join(results, 'f.csv.result.csv') }])
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'SFTP_POLL_UPLOAD_FAILED', message: expect.stringContaining(`${notADir} exists but is not a directory`) });
+    // The message points at their server, never at our local copy of the result.
+    expect((failure as Error).message).not.toContain(results);
+  });
+
+  it('an outboundDir that cannot be created fails the delivery with SFTP_POLL_UPLOAD_FAILED naming it', async () => {
+    const blocker = join(f.dir, 'remote', 'blocked');
+    writeFileSync(blocker, 'a file where a parent directory should be');
+    const failure = await deliverer({ blocked: f.config({ outboundDir: join(blocker, 'outbound') }) }).deliver(fileRow('blocked'), []).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'SFTP_POLL_UPLOAD_FAILED', message: expect.stringContaining(join(blocker, 'outbound')) });
+  });
+
   it('a customer without channels.sftpPoll fails the delivery (to be retried), and the pinned key applies here too', async () => {
     await expect(deliverer({}).deliver(fileRow('nobody'), [])).rejects.toMatchObject({ code: 'SFTP_POLL_UPLOAD_FAILED' });
     const wrongKey = 'SHA256:' + 'A'.repeat(43);

@@ -26,8 +26,14 @@ describe('channels.sftpPoll schema', () => {
     ['a directory walking up with ..', { inboundDir: '/outgoing/../etc' }],
     ['an unknown key', { hostKey: 'x' }],
     ['an unknown afterDownload', { afterDownload: 'keep' }],
+    ['a processedDir that is inboundDir itself (taken files would be taken again)', { processedDir: '.' }],
+    ['an absolute processedDir that is inboundDir itself', { processedDir: '/outgoing/' }],
   ])('refuses %s', (_, change) => {
     expect(SftpPollSchema.safeParse({ ...minimal, ...change }).success).toBe(false);
+  });
+
+  it('accepts processedDir equal to inboundDir when taken files are deleted, not moved', () => {
+    expect(SftpPollSchema.safeParse({ ...minimal, afterDownload: 'delete', processedDir: '.' }).success).toBe(true);
   });
 
   it('accepts a password by reference to a secrets file', () => {

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRemoteFiles } from '../../../src/channels/sftp-poll/remote-files-repo.ts';
 import type { SftpPollConfigInput } from '../../../src/channels/sftp-poll/sftp-poll-schema.ts';
 import { SftpPoller } from '../../../src/channels/sftp-poll/sftp-poller.ts';
+import { Inbox, type IncomingFile } from '../../../src/inbox/inbox.ts';
 import { getFile } from '../../../src/ledger/files-repo.ts';
 import { STORE_KINDS } from '../../support/stores.ts';
 import { createPollFixture, type PollFixture } from './poll-fixture.ts';
@@ -21,7 +22,7 @@ describe.each(STORE_KINDS)('sftp-poll on %s: taking complete files from a real O
   });
 
   /** Each test gets its own customer and remote directories. */
-  function setup(customer: string, overrides: Partial<SftpPollConfigInput> = {}) {
+  function setup(customer: string, overrides: Partial<SftpPollConfigInput> = {}, inbox: Pick<Inbox, 'receive'> = f.inbox) {
     const inbound = join(f.dir, 'remote', customer, 'inbound');
     const outbound = join(f.dir, 'remote', customer, 'outbound');
     mkdirSync(inbound, { recursive: true });
@@ -30,7 +31,7 @@ describe.each(STORE_KINDS)('sftp-poll on %s: taking complete files from a real O
       const poller = new SftpPoller({
         customer,
         config: f.config({ inboundDir: inbound, outboundDir: outbound, ...overrides }),
-        inbox: f.inbox,
+        inbox,
         db: f.t.db,
         logger: f.logger,
         env: f.env,
@@ -166,17 +167,124 @@ describe.each(STORE_KINDS)('sftp-poll on %s: taking complete files from a real O
     expect(readdirSync(inbound).sort()).toEqual(['.e.csv', 'c.txt', 'd.csv.tmp', 'f.csv.filepart', 'processed', 'sub.csv']);
   });
 
-  it('names with spaces, quotes and unicode are taken and keep their name', async () => {
-    const { inbound, processed, poller } = setup('hostile');
-    const names = ['order list (2).csv', 'commande été – n°5.csv', "it's \"quoted\".csv", '注文.csv'];
+  it('names with spaces, quotes, unicode and a newline are taken and keep their name', async () => {
+    const { inbound, processed, poller } = setup('hostile', { pattern: '*.csv' });
+    const names = ['order list (2).csv', 'commande été – n°5.csv', "it's \"quoted\".csv", '注文.csv', 'two\nlines.csv'];
     for (const name of names) writeFileSync(join(inbound, name), `${name}\n`);
     await poller.poll();
     expect((await poller.poll()).taken).toHaveLength(names.length);
     expect(readdirSync(processed).sort()).toEqual([...names].sort());
     for (const row of await listRemoteFiles(f.t.db, 'hostile')) {
       const file = await getFile(f.t.db, row.file_id!);
-      expect(names).toContain(file!.original_name);
-      expect(readFileSync(file!.spool_path, 'utf8')).toBe(`${file!.original_name}\n`);
+      const remoteName = row.remote_path.slice(inbound.length + 1);
+      // The kept name loses control characters only (results are named after it).
+      expect(file!.original_name).toBe(remoteName.replace('\n', ''));
+      expect(readFileSync(file!.spool_path, 'utf8')).toBe(`${remoteName}\n`);
     }
+  });
+
+  /** Writes `name` with `body` and an mtime `secondsAgo` in the past (whole seconds, as SFTP carries them). */
+  const writeAged = (path: string, body: string, secondsAgo: number) => {
+    writeFileSync(path, body);
+    const mtime = new Date(Math.floor(Date.now() / 1000) * 1000 - secondsAgo * 1000);
+    utimesSync(path, mtime, mtime);
+    return mtime;
+  };
+
+  it('the same bytes uploaded again under the same name with the same mtime (WinSCP, put -p) are taken again, as a DUPLICATE', async () => {
+    const { inbound, processed, poller } = setup('resend');
+    const mtime = writeAged(join(inbound, 'asn.csv'), 'po,sku\n1,A\n', 600);
+    await poller.poll();
+    expect((await poller.poll()).taken).toEqual([join(inbound, 'asn.csv')]);
+    writeFileSync(join(inbound, 'asn.csv'), 'po,sku\n1,A\n');
+    utimesSync(join(inbound, 'asn.csv'), mtime, mtime);
+    await poller.poll();
+    expect((await poller.poll()).taken).toEqual([join(inbound, 'asn.csv')]);
+    expect(readdirSync(inbound)).toEqual(['processed']);
+    expect(readdirSync(processed)).toHaveLength(2);
+    const { rows } = await f.t.db.query<{ state: string }>(`SELECT state FROM gateway.files WHERE customer = 'resend' ORDER BY received_at`);
+    expect(rows.map((r) => r.state)).toEqual(['QUEUED', 'DUPLICATE']);
+    const [row] = await listRemoteFiles(f.t.db, 'resend');
+    expect(row).toMatchObject({ state: 'MOVED', processed_path: expect.stringContaining('-asn.csv') });
+  });
+
+  it('files ready in the same pass are taken oldest first, whatever order the server lists them in', async () => {
+    const { inbound, poller } = setup('ordered');
+    // Names out of age order, so neither name order nor creation order passes by chance.
+    const byAge = ['m.csv', 'c.csv', 'x.csv', 'a.csv', 'q.csv', 'b.csv', 'z.csv', 'k.csv'];
+    for (const [i, name] of byAge.entries()) writeAged(join(inbound, name), name, 100 - i);
+    writeAged(join(inbound, 'k2.csv'), 'same second as k.csv', 100 - 7);
+    await poller.poll();
+    const taken = (await poller.poll()).taken.map((p) => p.slice(inbound.length + 1));
+    expect(taken).toEqual([...byAge, 'k2.csv']);
+    const { rows } = await f.t.db.query<{ original_name: string }>(`SELECT original_name FROM gateway.files WHERE customer = 'ordered' ORDER BY received_at`);
+    expect(rows.map((r) => r.original_name)).toEqual(taken);
+  });
+
+  it('a file deleted between the listing and its download is not marked refused: uploaded again as it was, it is taken', async () => {
+    let inbound = '';
+    let vanish = true;
+    const vanishing = {
+      receive: (file: IncomingFile) => {
+        if (vanish) unlinkSync(join(inbound, file.originalName));
+        vanish = false;
+        return f.inbox.receive(file);
+      },
+    };
+    const s = setup('vanished', {}, vanishing);
+    inbound = s.inbound;
+    const mtime = writeAged(join(inbound, 'late.csv'), 'x,y\n', 300);
+    await s.poller.poll();
+    expect((await s.poller.poll()).taken).toEqual([]);
+    expect(f.logs.find((l) => l.customer === 'vanished' && l.code === 'SFTP_POLL_DOWNLOAD_FAILED')).toMatchObject({ level: 40, remotePath: join(inbound, 'late.csv') });
+    expect(await listRemoteFiles(f.t.db, 'vanished')).toEqual([]);
+    writeFileSync(join(inbound, 'late.csv'), 'x,y\n');
+    utimesSync(join(inbound, 'late.csv'), mtime, mtime);
+    await s.poller.poll();
+    expect((await s.poller.poll()).taken).toEqual([join(inbound, 'late.csv')]);
+  });
+
+  it('a failure to store the file on our side (disk full) leaves it to be taken by a later pass', async () => {
+    let failures = 1;
+    const fullDisk = {
+      receive: (file: IncomingFile) => {
+        if (failures-- > 0) return Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+        return f.inbox.receive(file);
+      },
+    };
+    const { inbound, poller } = setup('diskfull', {}, fullDisk);
+    writeFileSync(join(inbound, 'po.csv'), 'a\n');
+    await poller.poll();
+    expect((await poller.poll()).taken).toEqual([]);
+    await poller.poll();
+    expect((await poller.poll()).taken).toEqual([join(inbound, 'po.csv')]);
+    expect((await listRemoteFiles(f.t.db, 'diskfull'))[0]).toMatchObject({ state: 'MOVED' });
+  });
+
+  it('a file over the size limit is refused for good with SFTP_POLL_FILE_REFUSED, and left on the server', async () => {
+    const small = new Inbox({ db: f.t.db, spoolDir: join(f.dir, 'spool-small'), queues: { enqueueParse: async () => undefined, enqueueFinalize: async () => undefined }, logger: f.logger, duplicateWindowHours: 24, maxFileBytes: 10 });
+    const { inbound, poller } = setup('toobig', {}, small);
+    writeFileSync(join(inbound, 'huge.csv'), 'x'.repeat(11));
+    await poller.poll();
+    expect((await poller.poll()).taken).toEqual([]);
+    for (let i = 0; i < 2; i++) expect(await poller.poll()).toEqual({ taken: [], waiting: [] });
+    expect((await listRemoteFiles(f.t.db, 'toobig'))[0]).toMatchObject({ state: 'REFUSED', last_error: expect.stringContaining('10 bytes') });
+    expect(f.logs.find((l) => l.customer === 'toobig' && l.code === 'SFTP_POLL_FILE_REFUSED')).toMatchObject({ level: 50 });
+    expect(existsSync(join(inbound, 'huge.csv'))).toBe(true);
+  });
+
+  it('an inbound directory that does not exist fails the pass with SFTP_POLL_LIST_FAILED naming it; once it exists, files are taken', async () => {
+    const { inbound, poller } = setup('nodir');
+    rmSync(inbound, { recursive: true });
+    const failure = await poller.poll().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toMatchObject({ code: 'SFTP_POLL_LIST_FAILED', message: expect.stringContaining(inbound) });
+    expect(f.logs.find((l) => l.customer === 'nodir' && l.code === 'SFTP_POLL_LIST_FAILED')).toMatchObject({ level: 40, remoteDir: inbound });
+    mkdirSync(inbound);
+    writeFileSync(join(inbound, 'now.csv'), 'n\n');
+    await poller.poll();
+    expect((await poller.poll()).taken).toEqual([join(inbound, 'now.csv')]);
   });
 });
