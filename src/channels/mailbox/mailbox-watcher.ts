@@ -6,7 +6,7 @@ import type { Db } from '../../store/db.ts';
 import { MAILBOX_ERRORS, quarantineReason } from './mailbox-errors.ts';
 import { findMessage, findReceivedPart, markMoved, readCursor, recordMessage, setReplyState, writeCursor, type MailboxCursor, type MailboxMessageRecord } from './mailbox-ledger.ts';
 import { MailboxSettingsSchema, type MailboxSettings, type MailboxSettingsInput } from './mailbox-settings.ts';
-import { readMessage, type MessageDecision, type MessageFacts } from './read-message.ts';
+import { automaticSignals, headerLookup, readMessage, type MessageDecision, type MessageFacts } from './read-message.ts';
 import type { EmailReplyTo, ReplyMailer } from './reply-mailer.ts';
 import type { MailboxCustomers } from './sender-directory.ts';
 
@@ -215,7 +215,7 @@ export class MailboxWatcher {
     const { db } = this.options;
     const { limits, folders } = this.settings;
     try {
-      const meta = await client.fetchOne(String(uid), { uid: true, size: true, envelope: true, internalDate: true }, { uid: true });
+      const meta = await client.fetchOne(String(uid), { uid: true, size: true, envelope: true, internalDate: true, headers: AUTOMATIC_HEADERS }, { uid: true });
       if (!meta) return true; // expunged by another client meanwhile
       let decision: MessageDecision;
       let key: string;
@@ -350,16 +350,20 @@ function sha256(bytes: Buffer | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Facts from the server's ENVELOPE, for a message we do not download. */
+/** The header fields that tell a bounce or an auto-reply, fetched with the ENVELOPE of every message. */
+const AUTOMATIC_HEADERS = ['return-path', 'auto-submitted', 'precedence', 'content-type'];
+
+/** Facts from the server's ENVELOPE and AUTOMATIC_HEADERS, for a message we do not download. */
 function envelopeFacts(meta: FetchMessageObject): MessageFacts {
   const envelope = meta.envelope;
   const messageId = envelope?.messageId && /^<[^<>\s]+>$/.test(envelope.messageId) ? envelope.messageId : undefined;
+  const sender = (envelope?.from?.[0]?.address ?? '').trim().toLowerCase();
   return {
-    sender: (envelope?.from?.[0]?.address ?? '').trim().toLowerCase(),
+    sender,
     subject: (envelope?.subject ?? '').slice(0, 500),
     messageId,
     references: [],
-    automatic: false,
+    automatic: automaticSignals(headerLookup(meta.headers ?? Buffer.alloc(0)), sender).automatic,
   };
 }
 

@@ -1,7 +1,8 @@
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { AddressObject } from 'mailparser';
 import { attachmentFileName } from './attachment-file-name.ts';
 import { quarantineReason, type QuarantineReason } from './mailbox-errors.ts';
 import type { MailboxLimits } from './mailbox-settings.ts';
+import { parseMessage, type ParsedMessage } from './parse-message.ts';
 import { scanMimeStructure } from './scan-mime-structure.ts';
 import type { MailboxCustomers } from './sender-directory.ts';
 
@@ -11,7 +12,7 @@ export interface MessageFacts {
   subject: string;
   messageId: string | undefined;
   references: string[];
-  /** Auto-responders, bounces, robots (RFC 3834 Auto-Submitted, Precedence bulk/junk): never answered. */
+  /** Auto-responders, bounces, robots (see `automaticSignals`): never answered. */
   automatic: boolean;
 }
 
@@ -35,29 +36,29 @@ const BODY_PART = 1_000_000;
  * message within the limits; a parser failure is a quarantine, never an exception.
  */
 export async function readMessage(raw: Buffer, limits: MailboxLimits, customers: MailboxCustomers): Promise<MessageDecision> {
-  const emptyFacts: MessageFacts = { sender: '', subject: '', messageId: undefined, references: [], automatic: false };
   const scan = scanMimeStructure(raw, limits);
-  if (!scan.ok) return { kind: 'quarantine', facts: { ...emptyFacts, ...headerFacts(raw) }, customer: undefined, reason: scan.reason, ignored: [] };
+  if (!scan.ok) return unreadMessage(raw, scan.reason, customers);
 
-  let parsed: ParsedMail;
+  let parsed: ParsedMessage;
   try {
-    parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, keepCidLinks: true, maxHtmlLengthToParse: 1024 * 1024 });
+    parsed = await parseMessage(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, maxHtmlLengthToParse: 1024 * 1024 });
   } catch (error) {
-    return { kind: 'quarantine', facts: { ...emptyFacts, ...headerFacts(raw) }, customer: undefined, reason: quarantineReason('MAILBOX_BAD_MIME', (error as Error).message.slice(0, 200)), ignored: [] };
+    return unreadMessage(raw, quarantineReason('MAILBOX_BAD_MIME', (error as Error).message.slice(0, 200)), customers);
   }
 
-  const facts = factsOf(parsed);
+  const { facts, bounce } = factsOf(parsed, raw);
   if (!facts.sender) return { kind: 'quarantine', facts, customer: undefined, reason: quarantineReason('MAILBOX_NO_SENDER'), ignored: [] };
   const customer = customers.customerForSender(facts.sender);
   if (customer === undefined) return { kind: 'quarantine', facts, customer: undefined, reason: quarantineReason('MAILBOX_UNKNOWN_SENDER', facts.sender), ignored: [] };
-  if (isBounceOrAutoReply(parsed)) return { kind: 'quarantine', facts: { ...facts, automatic: true }, customer, reason: quarantineReason('MAILBOX_AUTOMATIC_MESSAGE'), ignored: [] };
+  if (bounce) return { kind: 'quarantine', facts, customer, reason: quarantineReason('MAILBOX_AUTOMATIC_MESSAGE'), ignored: [] };
 
   const files: TakenFile[] = [];
   const ignored: string[] = [];
   parsed.attachments.forEach((attachment, index) => {
     const name = attachmentFileName(attachment.filename, `attachment-${index + 1}`);
-    // Inline parts referenced from the HTML (signature logos) are decoration, never a customer's file.
-    if (attachment.related) return;
+    // Inline parts referenced from the HTML (signature logos) are decoration, never a customer's file; a part its
+    // sender marked as an attachment is a file wherever it sits (some clients put every part in multipart/related).
+    if (attachment.related && attachment.contentDisposition !== 'attachment') return;
     if (attachment.content.length === 0) ignored.push(`${name} (empty)`);
     else if (customers.acceptsAttachment(customer, name)) files.push({ part: index, name, content: attachment.content });
     else ignored.push(name);
@@ -73,44 +74,80 @@ export async function readMessage(raw: Buffer, limits: MailboxLimits, customers:
   return { kind: 'take', facts, customer, files, ignored };
 }
 
-function factsOf(parsed: ParsedMail): MessageFacts {
-  const references = typeof parsed.references === 'string' ? parsed.references.split(/\s+/) : (parsed.references ?? []);
-  const autoSubmitted = String(parsed.headers.get('auto-submitted') ?? 'no').toLowerCase();
-  const precedence = String(parsed.headers.get('precedence') ?? '').toLowerCase();
-  return {
-    sender: (parsed.from?.value[0]?.address ?? '').trim().toLowerCase(),
-    subject: (parsed.subject ?? '').slice(0, 500),
-    messageId: parsed.messageId ? parsed.messageId.slice(0, 998) : undefined,
-    references: references.filter((r) => /^<[^<>\s]+>$/.test(r)).slice(-20),
-    automatic: !autoSubmitted.startsWith('no') || ['bulk', 'junk', 'auto_reply'].includes(precedence),
-  };
+/**
+ * A message refused before or by the parser: its sender is read from the raw header section, so a known sender
+ * is told what was wrong (it may be a broken export, not an attack); an unknown one never is.
+ */
+function unreadMessage(raw: Buffer, reason: QuarantineReason, customers: MailboxCustomers): MessageDecision {
+  const facts = headerFacts(raw);
+  return { kind: 'quarantine', facts, customer: facts.sender ? customers.customerForSender(facts.sender) : undefined, reason, ignored: [] };
 }
 
-/** Delivery reports and auto-replies carry no files worth taking, and must not start a reply loop. */
-function isBounceOrAutoReply(parsed: ParsedMail): boolean {
-  const contentType = parsed.headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined;
-  if (contentType?.value === 'multipart/report') return true;
-  const autoSubmitted = String(parsed.headers.get('auto-submitted') ?? '').toLowerCase();
-  return autoSubmitted.startsWith('auto-replied');
+function factsOf(parsed: ParsedMessage, raw: Buffer): { facts: MessageFacts; bounce: boolean } {
+  const header = (name: string) => parsed.headers.get(name);
+  const rawReferences = header('references');
+  const references = typeof rawReferences === 'string' ? rawReferences.split(/\s+/) : Array.isArray(rawReferences) ? rawReferences.map(String) : [];
+  const messageId = header('message-id');
+  const subject = header('subject');
+  const sender = ((header('from') as AddressObject | undefined)?.value[0]?.address ?? '').trim().toLowerCase();
+  const { automatic, bounce } = automaticSignals(headerLookup(raw), sender);
+  const facts: MessageFacts = {
+    sender,
+    subject: (typeof subject === 'string' ? subject : '').slice(0, 500),
+    messageId: typeof messageId === 'string' && messageId !== '' ? messageId.slice(0, 998) : undefined,
+    references: references.filter((r) => /^<[^<>\s]+>$/.test(r)).slice(-20),
+    automatic,
+  };
+  return { facts, bounce };
 }
 
 /**
- * The sender and subject of a message the parser never saw (refused by the scan), from the top header section
- * alone, so a known sender can still be told, and the ledger says who sent it.
+ * RFC 3834 §2: never answer a message that is itself automatic (Auto-Submitted other than `no`, Precedence
+ * bulk/junk/list), a delivery report, or anything from a mail system: a null Return-Path is only ever used by
+ * bounces and receipts (RFC 5321 §4.5.5), and MAILER-DAEMON / postmaster send bounces whatever their format.
+ * `bounce`: not a customer's message at all, quarantined whatever it carries (a bounce often carries our own
+ * reply back); `automatic`: a robot that may still send files (an ERP export), but is never answered.
  */
-export function headerFacts(raw: Buffer): Partial<MessageFacts> {
+export function automaticSignals(header: (name: string) => string | undefined, sender: string): { bounce: boolean; automatic: boolean } {
+  const autoSubmitted = (header('auto-submitted') ?? 'no').toLowerCase();
+  const precedence = (header('precedence') ?? '').toLowerCase();
+  const contentType = (header('content-type') ?? '').toLowerCase();
+  const returnPath = header('return-path');
+  const localPart = sender.slice(0, sender.lastIndexOf('@')).toLowerCase();
+  const bounce =
+    (returnPath !== undefined && /^<\s*>$/.test(returnPath)) ||
+    ['mailer-daemon', 'postmaster'].includes(localPart) ||
+    /^multipart\/report\b/.test(contentType) ||
+    autoSubmitted.startsWith('auto-replied');
+  const automatic = bounce || !autoSubmitted.startsWith('no') || ['bulk', 'junk', 'list', 'auto_reply'].includes(precedence);
+  return { bounce, automatic };
+}
+
+/**
+ * A case-insensitive lookup in a message's top header section (folded lines joined), from raw bytes: works on a
+ * message no parser accepted, and on the header fields IMAP returns alone.
+ */
+export function headerLookup(raw: Buffer): (name: string) => string | undefined {
   const head = raw.subarray(0, Math.min(raw.length, 64 * 1024)).toString('latin1');
   const end = head.search(/\r?\n\r?\n/);
   const section = (end === -1 ? head : head.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
-  const header = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(section)?.[1]?.trim();
+  return (name) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(section)?.[1]?.trim();
+}
+
+/**
+ * The facts of a message the parser never saw (refused by the scan) or could not read, from the top header
+ * section alone, so a known sender can still be told, and the ledger says who sent it.
+ */
+export function headerFacts(raw: Buffer): MessageFacts {
+  const header = headerLookup(raw);
   const from = header('from') ?? '';
-  const address = /<([^<>\s]+@[^<>\s]+)>/.exec(from)?.[1] ?? /([^\s<>,;"]+@[^\s<>,;"]+)/.exec(from)?.[1] ?? '';
+  const sender = (/<([^<>\s]+@[^<>\s]+)>/.exec(from)?.[1] ?? /([^\s<>,;"]+@[^\s<>,;"]+)/.exec(from)?.[1] ?? '').toLowerCase();
   const messageId = header('message-id');
-  const autoSubmitted = (header('auto-submitted') ?? 'no').toLowerCase();
   return {
-    sender: address.toLowerCase(),
+    sender,
     subject: (header('subject') ?? '').slice(0, 500),
     messageId: messageId && /^<[^<>\s]+>$/.test(messageId) ? messageId : undefined,
-    automatic: !autoSubmitted.startsWith('no'),
+    references: [],
+    automatic: automaticSignals(header, sender).automatic,
   };
 }

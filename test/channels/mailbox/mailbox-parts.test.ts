@@ -120,6 +120,65 @@ describe('readMessage', () => {
   });
 });
 
+describe('readMessage: what counts as a file', () => {
+  const customers = createSenderDirectory({
+    acme: { allowedSenders: ['@acme.test'], attachments: ['*.csv'] },
+    pasted: { allowedSenders: ['@pasted.test'], takeBody: true },
+  });
+  const multipart = (from: string, type: string, parts: string[][]) =>
+    Buffer.from([`From: <${from}>`, 'Subject: s', 'MIME-Version: 1.0', `Content-Type: ${type}; boundary="b"`, '', ...parts.flatMap((part) => ['--b', ...part]), '--b--', ''].join('\r\n'));
+  const files = (decision: Awaited<ReturnType<typeof readMessage>>) => (decision.kind === 'take' ? decision.files.map((f) => [f.name, f.content.toString()]) : decision.reason.code);
+
+  it('takes a text/plain part that names its file as that file, inline or without a disposition, never as body text', async () => {
+    const body = ['Content-Type: text/plain; charset=utf-8', '', 'order,qty'];
+    const noDisposition = ['Content-Type: text/plain; name="orders.csv"', '', 'A1,3'];
+    const inline = ['Content-Type: text/plain', 'Content-Disposition: inline; filename="more.csv"', '', 'B2,4'];
+    expect(files(await readMessage(multipart('clerk@acme.test', 'multipart/mixed', [body, noDisposition, inline]), limits, customers))).toEqual([
+      ['orders.csv', 'A1,3'],
+      ['more.csv', 'B2,4'],
+    ]);
+    // The pasted body stays the body: the attached file is not appended to it.
+    expect(files(await readMessage(multipart('clerk@pasted.test', 'multipart/mixed', [body, noDisposition]), limits, customers))).toEqual([
+      ['orders.csv', 'A1,3'],
+      ['body.txt', 'order,qty'],
+    ]);
+    const alone = Buffer.from(['From: <clerk@acme.test>', 'Subject: s', 'Content-Type: text/plain; name="solo.csv"', '', 'C3,5', ''].join('\r\n'));
+    expect(files(await readMessage(alone, limits, customers))).toEqual([['solo.csv', 'C3,5\r\n']]);
+  });
+
+  it('takes a part marked as an attachment even inside multipart/related, and still skips the inline images there', async () => {
+    const raw = multipart('clerk@acme.test', 'multipart/related', [
+      ['Content-Type: text/html', '', '<p>see attached</p><img src="cid:logo@x">'],
+      ['Content-Type: image/png; name="logo.csv"', 'Content-ID: <logo@x>', 'Content-Disposition: inline; filename="logo.csv"', '', 'png'],
+      ['Content-Type: text/csv; name="orders.csv"', 'Content-ID: <orders@x>', 'Content-Disposition: attachment; filename="orders.csv"', '', 'A1,3'],
+    ]);
+    const decision = await readMessage(raw, limits, customers);
+    expect(files(decision)).toEqual([['orders.csv', 'A1,3']]);
+    expect(decision.ignored).toEqual([]);
+  });
+
+  it.each([
+    ['a null Return-Path', ['Return-Path: <>', 'From: Mail Delivery System <bounces@acme.test>']],
+    ['MAILER-DAEMON', ['From: Mail Delivery System <MAILER-DAEMON@acme.test>']],
+    ['postmaster', ['From: <postmaster@acme.test>']],
+  ])('quarantines a plain-text bounce (%s) from a known domain as MAILBOX_AUTOMATIC_MESSAGE, never answered', async (_, headers) => {
+    const raw = Buffer.from([...headers, 'Subject: Undelivered Mail Returned to Sender', 'Content-Type: text/plain', '', 'This is the mail system at host mx.acme.test.', ''].join('\r\n'));
+    expect(await readMessage(raw, limits, customers)).toMatchObject({ kind: 'quarantine', customer: 'acme', reason: { code: 'MAILBOX_AUTOMATIC_MESSAGE' }, facts: { automatic: true } });
+  });
+
+  it('never answers a mailing-list message (Precedence: list)', async () => {
+    const raw = Buffer.from(buildMessage({ from: 'list@acme.test', subject: 'Digest', headers: { Precedence: 'list' } }));
+    expect(await readMessage(raw, limits, customers)).toMatchObject({ kind: 'quarantine', reason: { code: 'MAILBOX_NO_USABLE_ATTACHMENT' }, facts: { automatic: true } });
+  });
+
+  it('names the customer of a known sender whose message the scan or the parser refused, so the sender can be told', async () => {
+    expect(await readMessage(Buffer.from(manyPartsMessage('clerk@acme.test', 500)), limits, customers)).toMatchObject({ kind: 'quarantine', customer: 'acme', reason: { code: 'MAILBOX_TOO_MANY_PARTS' }, facts: { sender: 'clerk@acme.test', automatic: false } });
+    expect(await readMessage(Buffer.from(manyPartsMessage('someone@stranger.test', 500)), limits, customers)).toMatchObject({ kind: 'quarantine', customer: undefined });
+    const bounceBomb = Buffer.from(manyPartsMessage('clerk@acme.test', 500).replace('Subject:', 'Auto-Submitted: auto-replied\r\nSubject:'));
+    expect(await readMessage(bounceBomb, limits, customers)).toMatchObject({ customer: 'acme', facts: { automatic: true } });
+  });
+});
+
 describe('reply texts', () => {
   it('threads: Re: once, References end with the answered Message-ID', () => {
     expect(replySubject('Manifest')).toBe('Re: Manifest');

@@ -49,7 +49,7 @@ describe.skipIf(!DOVECOT_BINARY)('mailbox watcher against a real Dovecot', () =>
   let mailer: ReplyMailer;
 
   beforeAll(async () => {
-    [dovecot, sink] = await Promise.all([startDovecot({ users: 8 }), startSmtpSink()]);
+    [dovecot, sink] = await Promise.all([startDovecot({ users: 9 }), startSmtpSink()]);
     mailer = new ReplyMailer({ host: '127.0.0.1', port: sink.port, tls: 'none', from: 'Intake <intake@gateway.test>' });
   });
   afterAll(async () => {
@@ -194,6 +194,40 @@ describe.skipIf(!DOVECOT_BINARY)('mailbox watcher against a real Dovecot', () =>
       expect((await emailFiles(box.t.db)).map((f) => f.original_name)).toEqual(['after.csv']);
       // A known sender is told about a refused bomb too (it may be a broken export, not an attack).
       expect(repliesAbout('Huge')).toHaveLength(1);
+      expect(repliesAbout('many parts')).toHaveLength(1);
+      expect(repliesAbout('deep')).toHaveLength(1);
+      expect(repliesAbout('Garbage')).toHaveLength(1);
+      expect(repliesAbout('many parts')[0]!.parsed.text).toContain('the message has more MIME parts than we accept');
+    } finally {
+      await w.close();
+      await box.drop();
+    }
+  });
+
+  it('takes a CSV attached as text/plain without an attachment disposition, and never answers bounces from a customer\u2019s domain', async () => {
+    const box = await createTestInbox();
+    const w = watcher(8, box.t.db, box.inbox, { maxMessageBytes: 256 * 1024 });
+    try {
+      w.start();
+      await appendMessages(dovecot, 8, [
+        // As ERP exports and some mail clients attach a text file: inline, named only in Content-Type.
+        ['From: <orders@acme.test>', 'Subject: Export 7', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="e"', '', '--e', 'Content-Type: text/plain', '', 'Daily export', '--e', 'Content-Type: text/plain; name="export-7.csv"', 'Content-Disposition: inline', '', 'order,qty', 'E7,1', '--e--', ''].join('\r\n'),
+        ['Return-Path: <>', 'From: Mail Delivery System <MAILER-DAEMON@acme-partner.test>', 'Subject: Undelivered Mail Returned to Sender', 'Content-Type: text/plain', '', 'This is the mail system at host mx.acme-partner.test.', ''].join('\r\n'),
+        buildMessage({ from: 'ops@acme-partner.test', subject: 'Huge auto-reply', headers: { 'Auto-Submitted': 'auto-replied' }, attachments: [{ filename: 'big.csv', content: Buffer.alloc(400 * 1024, 'a') }] }),
+      ]);
+      await waitFor('all three handled', async () => (await folderSubjects(dovecot, 8, 'INBOX')).length === 0 && (await messageRecords(box.t.db)).length === 3);
+      expect(await folderSubjects(dovecot, 8, 'Processed')).toEqual(['Export 7']);
+      const [file] = await emailFiles(box.t.db);
+      expect(file).toMatchObject({ original_name: 'export-7.csv', customer: 'acme' });
+      expect(readFileSync(file!.spool_path, 'utf8')).toBe('order,qty\r\nE7,1');
+      const records = Object.fromEntries((await messageRecords(box.t.db)).map((r) => [r.subject, [r.reason_code, r.reply_state]]));
+      expect(records).toEqual({
+        'Export 7': [null, 'NONE'],
+        'Undelivered Mail Returned to Sender': ['MAILBOX_AUTOMATIC_MESSAGE', 'NONE'],
+        'Huge auto-reply': ['MAILBOX_MESSAGE_TOO_LARGE', 'NONE'],
+      });
+      expect(sink.mails.flatMap((m) => m.to)).not.toContain('mailer-daemon@acme-partner.test');
+      expect(repliesAbout('Huge auto-reply')).toEqual([]);
     } finally {
       await w.close();
       await box.drop();
