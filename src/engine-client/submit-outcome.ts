@@ -67,11 +67,25 @@ export function classifyEngineAnswer(
 ): SubmitOutcome {
   const { status, body } = answer;
   const { correlationId } = context;
+  const retryAfterMs = parseRetryAfter(answer.headers['retry-after'], context.now);
   if (status >= 200 && status < 300) {
-    const { response, warnings } = completeDocumentResponse(parseJson(body), context.document);
+    const json = parseJson(body);
+    // The engine answers a success with a JSON object, always; anything else (a proxy's maintenance page, an
+    // ENGINE_URL pointing at a web server) says nothing of the document, and recording it ACCEPTED would tell the
+    // customer their data went in. Retried under the same Idempotency-Key, which cannot apply it twice.
+    if (!isRecord(json)) {
+      return {
+        kind: 'retry',
+        reason: 'server-error',
+        status,
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+        message: `engine answered ${status} with a body that is not a JSON object (${JSON.stringify(body.slice(0, 80))}): is ENGINE_URL the engine?`,
+        correlationId,
+      };
+    }
+    const { response, warnings } = completeDocumentResponse(json, context.document);
     return { kind: 'accepted', status, response, correlationId, ...(warnings.length > 0 ? { warnings } : {}) };
   }
-  const retryAfterMs = parseRetryAfter(answer.headers['retry-after'], context.now);
   const retry = (reason: RetryReason): RetryOutcome => {
     const problem = problemFromBody(status, body);
     return {

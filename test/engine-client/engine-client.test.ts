@@ -246,6 +246,20 @@ describe('engine client: outcomes', () => {
     expect(outcome.message).toContain('ENGINE_502');
   });
 
+  it('a 200 whose body is not a JSON object (a maintenance page, a wrong ENGINE_URL) is retried, never recorded as accepted', async () => {
+    for (const [type, body] of [
+      ['text/html', '<html><body>Down for maintenance</body></html>'],
+      ['text/plain', ''],
+      ['application/json', '[]'],
+    ] as const) {
+      documents = (_request, reply) => reply.code(200).type(type).send(body);
+      const outcome = await client().submitDocument(GUIDE_DOCUMENT, ids());
+      expect(outcome).toMatchObject({ kind: 'retry', reason: 'server-error', status: 200 });
+      if (outcome.kind !== 'retry') throw new Error('unreachable');
+      expect(outcome.message).toContain('not a JSON object');
+    }
+  });
+
   it('429 honours Retry-After in seconds', async () => {
     documents = (_request, reply) => reply.code(429).header('retry-after', '7').send({ title: 'Too Many Requests', detail: 'slow down' });
     const outcome = await client().submitDocument(GUIDE_DOCUMENT, ids());
