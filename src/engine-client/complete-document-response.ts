@@ -2,8 +2,9 @@ import { DocumentResponseSchema, type DocumentResponse } from '../documents/resp
 import type { Document } from '../documents/document.ts';
 
 /**
- * A 200/201 means the engine applied the document, whatever its body looks like; the outcome must then be
- * "accepted", or a retry would apply it again under a new key and a rejection would report a lie. The guide's
+ * A 200/201 with a JSON object means the engine applied the document, whatever fields the object has; the outcome
+ * must then be "accepted", or a rejection would report a lie (a body that is not JSON at all is retried instead,
+ * classifyEngineAnswer). The guide's
  * own example responses omit most fields (`shipment` carries only id, status and orders), while our schema
  * lists every field with the guide's empty defaults ("" / 0 / false, section 14). So a success body is
  * completed with those same defaults instead of being refused, and what was missing is reported as a warning.
