@@ -61,9 +61,11 @@ export async function insertDocuments(db: Queryable, fileId: string, fileSeq: nu
 /**
  * Documents for one order are applied one after another, in the order their files arrived and in line order
  * within a file: for each key, the earliest unfinished document is the head; a WAITING head becomes QUEUED and
- * is returned for enqueueing. Run after every change that can move a head (documents inserted, a document
- * finished), each in its own statement so it sees those commits. Two runs racing may both return the same
- * head: its job id makes the second enqueue a no-op.
+ * is returned for enqueueing, once its file is SUBMITTING: a head whose file is still being parsed stays WAITING
+ * (nothing of a file goes out before all of it is mapped) and keeps the order's later documents waiting. Run
+ * after every change that can move a head (documents inserted or removed, a document finished, a file done
+ * parsing), each in its own statement so it sees those commits. Two runs racing may both return the same head:
+ * its job id makes the second enqueue a no-op.
  */
 export async function activateHeads(db: Queryable, orderKeys: string[]): Promise<{ fileId: string; idx: number }[]> {
   if (orderKeys.length === 0) return [];
@@ -75,12 +77,27 @@ export async function activateHeads(db: Queryable, orderKeys: string[]): Promise
         ORDER BY order_key, file_seq, idx
      )
      UPDATE gateway.documents d SET state = 'QUEUED', updated_at = now()
-       FROM heads h
-      WHERE d.file_id = h.file_id AND d.idx = h.idx AND h.state = 'WAITING'
+       FROM heads h, gateway.files f
+      WHERE d.file_id = h.file_id AND d.idx = h.idx AND h.state = 'WAITING' AND f.id = h.file_id AND f.state = 'SUBMITTING'
      RETURNING d.file_id, d.idx`,
     [orderKeys],
   );
   return rows.map((row) => ({ fileId: row.file_id, idx: row.idx }));
+}
+
+/**
+ * Removes the documents of a file still being parsed (a re-run starts over; a refused file keeps none) and returns
+ * their order keys: documents of later files for those orders may be free now (`activateHeads`). A file past
+ * parsing keeps its documents: some may have been applied.
+ */
+export async function removeUnsentDocuments(db: Queryable, fileId: string): Promise<string[]> {
+  const { rows } = await db.query<{ order_key: string }>(
+    `DELETE FROM gateway.documents d USING gateway.files f
+      WHERE d.file_id = $1 AND f.id = d.file_id AND f.state IN ('RECEIVED', 'QUEUED', 'PARSING')
+      RETURNING d.order_key`,
+    [fileId],
+  );
+  return [...new Set(rows.map((row) => row.order_key))];
 }
 
 export async function getDocument(db: Queryable, fileId: string, idx: number): Promise<DocumentRow | undefined> {

@@ -1,6 +1,6 @@
 import { describePlace, IntakeError, type IntakeErrorValue } from '../errors/intake-error.ts';
 import type { Logger } from '../log/logger.ts';
-import { activateHeads, insertDocuments, type NewDocumentRow } from '../ledger/documents-repo.ts';
+import { activateHeads, insertDocuments, removeUnsentDocuments, type NewDocumentRow } from '../ledger/documents-repo.ts';
 import { getFile, setFileState, type FileRow } from '../ledger/files-repo.ts';
 import type { SourceRange } from '../results/file-outcome.ts';
 import type { Db } from '../store/db.ts';
@@ -63,8 +63,7 @@ export async function runParseJob(
       `SELECT DISTINCT order_key FROM gateway.documents WHERE file_id = $1 AND state IN ('WAITING', 'QUEUED')`,
       [file.id],
     );
-    const all = rows.map((row) => row.order_key);
-    for (let i = 0; i < all.length; i += 5000) await deps.enqueueSubmits(await activateHeads(db, all.slice(i, i + 5000)));
+    await activateOrders(deps, rows.map((row) => row.order_key));
     await finalizeWhenDone(deps, file.id);
     return;
   }
@@ -77,8 +76,9 @@ export async function runParseJob(
   if (earlier.length > 0) return defer(250);
 
   await setFileState(db, file.id, 'PARSING', {}, ['QUEUED', 'PARSING']);
-  // A re-run after a crash starts over: nothing of this file was submitted yet.
-  await db.query('DELETE FROM gateway.documents WHERE file_id = $1', [file.id]);
+  // A re-run after a crash starts over: nothing of this file was submitted yet. The orders of the documents it
+  // removes are freed with this run's own once it ends (a changed mapping may no longer make them).
+  const freed = await removeUnsentDocuments(db, file.id);
   try {
     const opened = await deps.mapper.open(file);
     const keys = new Set<string>();
@@ -183,22 +183,41 @@ export async function runParseJob(
       detail: { documents: count, skippedRows: skipped, excludedRecords: end?.excludedRecords ?? 0, mapping: opened.mappingName },
     });
     log.info({ documents: count, skippedRows: skipped, excludedRecords: end?.excludedRecords ?? 0, mapping: opened.mappingName }, 'file mapped');
-    const all = [...keys];
-    for (let i = 0; i < all.length; i += 5000) await deps.enqueueSubmits(await activateHeads(db, all.slice(i, i + 5000)));
+    await activateOrders(deps, [...new Set([...keys, ...freed])]);
     await finalizeWhenDone(deps, file.id);
   } catch (error) {
     // Anything but a refusal of the file (a database or Redis hiccup) is retried by the queue; the worker marks
     // the file FAILED when the retries run out.
     if (!(error instanceof IntakeError)) throw error;
     log.info({ error: error.value }, 'file refused');
-    await refuseFile(deps, file.id, error.value);
+    await refuseFile(deps, file.id, error.value, freed);
   }
 }
 
-/** A file that yields no documents at all ends REJECTED (or FAILED) with a result saying why. */
-export async function refuseFile(deps: Pick<ParseStageDeps, 'db' | 'enqueueFinalize'>, fileId: string, error: IntakeErrorValue): Promise<void> {
-  await deps.db.query('DELETE FROM gateway.documents WHERE file_id = $1', [fileId]);
-  await setFileState(deps.db, fileId, 'FINALIZING', { error, documentCount: 0 });
+/** Frees the next document of each order (one whose file is SUBMITTING) and queues it. */
+async function activateOrders(deps: Pick<ParseStageDeps, 'db' | 'enqueueSubmits'>, orderKeys: string[]): Promise<void> {
+  for (let i = 0; i < orderKeys.length; i += 5000) await deps.enqueueSubmits(await activateHeads(deps.db, orderKeys.slice(i, i + 5000)));
+}
+
+/**
+ * A file refused while being parsed ends REJECTED (or FAILED) with a result saying why, and none of its documents:
+ * the later files' documents for the same orders, which waited behind them, go out. A file already past parsing
+ * (its parse job gave up while re-queueing its documents) is left as it is: some of its documents may have been
+ * applied, so it ends with their outcomes. `freed`: orders whose documents an earlier run of the parse removed.
+ */
+export async function refuseFile(
+  deps: Pick<ParseStageDeps, 'db' | 'enqueueSubmits' | 'enqueueFinalize' | 'logger'>,
+  fileId: string,
+  error: IntakeErrorValue,
+  freed: readonly string[] = [],
+): Promise<void> {
+  const removed = await removeUnsentDocuments(deps.db, fileId);
+  // Freed before the file moves on; should the process die in between, start-up recovery frees every order's head.
+  await activateOrders(deps, [...new Set([...freed, ...removed])]);
+  if (!(await setFileState(deps.db, fileId, 'FINALIZING', { error, documentCount: 0 }, ['RECEIVED', 'QUEUED', 'PARSING']))) {
+    deps.logger.warn({ fileId, error }, 'file past parsing not refused: it ends with its documents\' outcomes');
+    return;
+  }
   await deps.enqueueFinalize({ fileId });
 }
 

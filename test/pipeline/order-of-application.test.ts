@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activateHeads, finishDocument, insertDocuments, type NewDocumentRow } from '../../src/ledger/documents-repo.ts';
-import { recordReceivedFile, type FileRow } from '../../src/ledger/files-repo.ts';
+import { recordReceivedFile, setFileState, type FileRow } from '../../src/ledger/files-repo.ts';
 import { migrateLedger } from '../../src/ledger/migrations.ts';
 import { orderKeyOf } from '../../src/pipeline/order-key.ts';
 import { STORE_KINDS, createTestDb, type TestDatabase } from '../support/stores.ts';
@@ -14,14 +14,17 @@ describe.each(STORE_KINDS)('order of application on %s', (kind) => {
   afterAll(async () => t?.drop());
 
   let n = 0;
+  /** A file done parsing: its documents may go out (activateHeads frees only those). */
   async function file(): Promise<FileRow> {
     n++;
-    return recordReceivedFile(
+    const row = await recordReceivedFile(
       t.db,
       { fileId: `f${n}`, customer: 'c', channel: 'folder', originalName: 'x', sender: '', sizeBytes: 1, sha256: `h${n}`, receivedAt: new Date().toISOString() },
       '/dev/null',
       { duplicateWindowHours: 0 },
     );
+    await setFileState(t.db, row.id, 'SUBMITTING');
+    return row;
   }
   const doc = (idx: number, orderNumber: string): NewDocumentRow => ({
     idx,
