@@ -25,9 +25,11 @@ export interface DeliverStageDeps {
 
 /**
  * Sends a file's results back through its channel. A failure is recorded and thrown, so the queue retries with
- * backoff; `intake files show` shows the delivery's state and last error.
+ * backoff; `intake files show` shows the delivery's state and last error. After the last attempt the delivery is
+ * FAILED (not RETRYING: nothing retries it until the gateway restarts, whose recovery tries every undelivered
+ * result again), and the operator is told where the results are.
  */
-export async function runDeliverJob(deps: DeliverStageDeps, job: { fileId: string; channel: string }): Promise<void> {
+export async function runDeliverJob(deps: DeliverStageDeps, job: { fileId: string; channel: string; lastAttempt?: boolean }): Promise<void> {
   const { db } = deps;
   const file = await getFile(db, job.fileId);
   if (!file) return;
@@ -36,19 +38,23 @@ export async function runDeliverJob(deps: DeliverStageDeps, job: { fileId: strin
   const log = deps.logger.child({ fileId: file.id, customer: file.customer, channel: job.channel });
   const deliverer = deps.deliverers[job.channel];
   const dir = resultDir(deps.resultsDir, file.id);
-  const results = readdirSync(dir)
-    .filter((name) => !name.endsWith('.tmp'))
-    .map((name) => ({ name, path: join(dir, name) }));
+  let results: ResultFile[] = [];
   try {
+    // Read inside the try: results gone from the disk are a failed delivery with its reason, like any other.
+    results = readdirSync(dir)
+      .filter((name) => !name.endsWith('.tmp'))
+      .map((name) => ({ name, path: join(dir, name) }));
     if (!deliverer) throw new Error(`no delivery for channel "${job.channel}"; the results stay in ${dir}`);
     await deliverer.deliver(file, results);
   } catch (error) {
     const message = (error as Error).message;
+    const state = job.lastAttempt ? 'FAILED' : 'RETRYING';
     await db.query(
-      `UPDATE gateway.deliveries SET state = 'RETRYING', attempts = attempts + 1, last_error = $3, updated_at = now() WHERE file_id = $1 AND channel = $2`,
-      [job.fileId, job.channel, message],
+      `UPDATE gateway.deliveries SET state = $4, attempts = attempts + 1, last_error = $3, updated_at = now() WHERE file_id = $1 AND channel = $2`,
+      [job.fileId, job.channel, message, state],
     );
-    log.warn({ err: error }, 'result delivery failed: will retry');
+    if (state === 'FAILED') log.error({ err: error, results: dir }, 'result delivery failed: no more attempts; a restart of the gateway tries again');
+    else log.warn({ err: error }, 'result delivery failed: will retry');
     throw error;
   }
   await db.query(

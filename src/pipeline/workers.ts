@@ -9,7 +9,8 @@ export interface StageHandlers {
   parse(job: { fileId: string }, progress: (done: number) => Promise<void>, defer: (ms: number) => Promise<never>): Promise<void>;
   submit(job: { fileId: string; idx: number }, defer: (ms: number) => Promise<never>): Promise<void>;
   finalize(job: { fileId: string }): Promise<void>;
-  deliver(job: { fileId: string; channel: string }): Promise<void>;
+  /** `lastAttempt`: no retry follows a failure of this run (the delivery is then FAILED, not RETRYING). */
+  deliver(job: { fileId: string; channel: string; lastAttempt: boolean }): Promise<void>;
   /** A parse job whose attempts ran out (the database was gone, not the file at fault): the file ends FAILED. */
   parseGaveUp(job: { fileId: string }, error: Error): Promise<void>;
 }
@@ -76,7 +77,8 @@ export class PipelineWorkers {
       case 'finalize':
         return this.handlers.finalize(data as { fileId: string });
       case 'deliver':
-        return this.handlers.deliver(data as { fileId: string; channel: string });
+        // BullMQ retries while attemptsMade + 1 < attempts (Job.shouldRetryJob).
+        return this.handlers.deliver({ ...(data as { fileId: string; channel: string }), lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
     }
   }
 
