@@ -102,13 +102,16 @@ export class Inbox {
    * The spool is the source of truth for received files: the embedded store does not fsync, so after a crash
    * the ledger may miss files the spool has. Start-up re-registers them, queues files received but never
    * queued, re-queues the parse of files that were queued (a lost Redis forgets jobs; ids make it a no-op
-   * otherwise), and removes the temporary files of interrupted uploads.
+   * otherwise), and removes the temporary files of interrupted uploads (not those of uploads other processes on
+   * the same spool are still writing). Whatever else is in the spool is logged and left alone.
    */
   async reconcile(): Promise<{ reRegistered: number; requeued: number }> {
     const { db, spoolDir, logger } = this.settings;
     let reRegistered = 0;
     let requeued = 0;
-    for (const meta of await scanSpool(spoolDir)) {
+    const scan = await scanSpool(spoolDir);
+    for (const { path, reason } of scan.unreadable) logger.error({ path, reason }, 'not a spool entry: left where it is; move it out of the spool');
+    for (const meta of scan.entries) {
       let row = await getFile(db, meta.fileId);
       if (!row) {
         row = await recordReceivedFile(db, meta, spoolPaths(spoolDir, meta.customer, meta.fileId).data, { duplicateWindowHours: this.settings.duplicateWindowHours });

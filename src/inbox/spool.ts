@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, type Dirent } from 'node:fs';
 import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -90,26 +90,49 @@ export class SpoolLimitError extends Error {
   }
 }
 
-/** Every complete spool entry, and the stray temporary files a crash left (removed). */
-export async function scanSpool(spoolDir: string): Promise<SpoolMeta[]> {
-  const entries: SpoolMeta[] = [];
-  let customers: string[];
+/**
+ * A temporary file untouched this long is left by a crash, not an upload still streaming in: another process on
+ * the same spool (an `intake worker`, a second gateway) may be writing it while this one starts.
+ */
+export const STALE_TEMP_MS = 60 * 60 * 1000;
+
+export interface SpoolScan {
+  entries: SpoolMeta[];
+  /** What is in the spool but is not an entry of it (a stray file, an unreadable meta file), with why. */
+  unreadable: { path: string; reason: string }[];
+}
+
+/** Every complete spool entry; the stray temporary files a crash left are removed. */
+export async function scanSpool(spoolDir: string, now = Date.now()): Promise<SpoolScan> {
+  const scan: SpoolScan = { entries: [], unreadable: [] };
+  let customers: Dirent[];
   try {
-    customers = readdirSync(spoolDir);
+    customers = readdirSync(spoolDir, { withFileTypes: true });
   } catch {
-    return entries;
+    return scan;
   }
   for (const customer of customers) {
-    const dir = join(spoolDir, customer);
+    const dir = join(spoolDir, customer.name);
+    if (!customer.isDirectory()) {
+      scan.unreadable.push({ path: dir, reason: 'not a folder of spooled files' });
+      continue;
+    }
     for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
       if (name.endsWith(TEMP_SUFFIX)) {
-        rmSync(join(dir, name), { force: true });
+        const stat = statSync(path, { throwIfNoEntry: false });
+        if (stat && now - stat.mtimeMs >= STALE_TEMP_MS) rmSync(path, { force: true });
         continue;
       }
       if (!name.endsWith('.json')) continue;
-      const parsed = SpoolMetaSchema.safeParse(JSON.parse(await readFile(join(dir, name), 'utf8')));
-      if (parsed.success) entries.push(parsed.data);
+      try {
+        const parsed = SpoolMetaSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
+        if (parsed.success) scan.entries.push(parsed.data);
+        else scan.unreadable.push({ path, reason: parsed.error.message });
+      } catch (error) {
+        scan.unreadable.push({ path, reason: (error as Error).message });
+      }
     }
   }
-  return entries;
+  return scan;
 }

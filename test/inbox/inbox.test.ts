@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Inbox } from '../../src/inbox/inbox.ts';
+import { STALE_TEMP_MS } from '../../src/inbox/spool.ts';
 import { sanitizeFileName } from '../../src/file-names/sanitize-file-name.ts';
 import { fileEvents, getFile } from '../../src/ledger/files-repo.ts';
 import { migrateLedger } from '../../src/ledger/migrations.ts';
@@ -97,6 +98,9 @@ describe.each(STORE_KINDS)('inbox on %s', (kind) => {
       JSON.stringify({ fileId: 'f-lost', customer: 'lost', channel: 'folder', originalName: 'l.csv', sender: '', sizeBytes: 5, sha256: 'abc', receivedAt: new Date().toISOString() }),
     );
     writeFileSync(join(dir, 'f-half.dat.partial'), 'hal');
+    // Left by a crash: untouched for longer than an upload in flight ever is.
+    const past = new Date(Date.now() - STALE_TEMP_MS - 1000);
+    utimesSync(join(dir, 'f-half.dat.partial'), past, past);
     const result = await inbox(queues).reconcile();
     expect(result.reRegistered).toBe(1);
     expect(queues.parsed).toContain('f-lost');
@@ -104,5 +108,57 @@ describe.each(STORE_KINDS)('inbox on %s', (kind) => {
     expect(existsSync(join(dir, 'f-half.dat.partial'))).toBe(false);
     const again = recordingQueues();
     expect((await inbox(again).reconcile()).reRegistered).toBe(0);
+  });
+
+  it('a second process starting up while a file is being spooled leaves that upload alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'intake-spool-'));
+    try {
+      let release: () => void = () => undefined;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let started: () => void = () => undefined;
+      const firstChunk = new Promise<void>((resolve) => (started = resolve));
+      async function* slowUpload() {
+        yield Buffer.from('order,lpn\n');
+        started();
+        await released;
+        yield Buffer.from('A-1,L1\n');
+      }
+      const queues = recordingQueues();
+      const receiving = new Inbox({ db: t.db, spoolDir: dir, queues, logger: silentLogger, duplicateWindowHours: 24, maxFileBytes: 1024 }).receive({
+        customer: 'slow',
+        channel: 'sftp',
+        originalName: 'slow.csv',
+        content: slowUpload(),
+      });
+      await firstChunk;
+      // `intake worker` started on the same DATA_DIR: its start-up reconciles the spool.
+      await new Inbox({ db: t.db, spoolDir: dir, queues: recordingQueues(), logger: silentLogger, duplicateWindowHours: 24, maxFileBytes: 1024 }).reconcile();
+      release();
+      const receipt = await receiving;
+      expect(receipt.state).toBe('QUEUED');
+      expect(readFileSync((await getFile(t.db, receipt.fileId))!.spool_path, 'utf8')).toBe('order,lpn\nA-1,L1\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a stray file in the spool folder or an unreadable spool entry does not stop start-up, and the others are recovered', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'intake-spool-'));
+    try {
+      writeFileSync(join(dir, 'notes.txt'), 'someone left this here');
+      mkdirSync(join(dir, 'stray'));
+      writeFileSync(join(dir, 'stray', 'f-torn.json'), '{"fileId": "f-to');
+      writeFileSync(join(dir, 'stray', `f-kept-${kind}.dat`), 'hello');
+      writeFileSync(
+        join(dir, 'stray', `f-kept-${kind}.json`),
+        JSON.stringify({ fileId: `f-kept-${kind}`, customer: 'stray', channel: 'folder', originalName: 'k.csv', sender: '', sizeBytes: 5, sha256: 'kept', receivedAt: new Date().toISOString() }),
+      );
+      const queues = recordingQueues();
+      const result = await new Inbox({ db: t.db, spoolDir: dir, queues, logger: silentLogger, duplicateWindowHours: 24, maxFileBytes: 1024 }).reconcile();
+      expect(result.reRegistered).toBe(1);
+      expect(queues.parsed).toEqual([`f-kept-${kind}`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
