@@ -55,6 +55,8 @@ export interface JailSessionSettings {
   /** Where uploads are written while in progress (outside every customer's view). */
   uploadsDir: string;
   maxFileBytes: number;
+  /** Handles (files and listings) open at once; see the server option of the same name. */
+  maxOpenHandles: number;
   holdNamePattern: RegExp;
   inbox: Pick<Inbox, 'receive'>;
   recentlyReceived: RecentlyReceived;
@@ -71,7 +73,8 @@ interface InboundUpload {
 }
 
 type OpenHandle =
-  | { kind: 'upload'; upload: InboundUpload }
+  /** `append`: opened with SSH_FXF_APPEND, so every write goes to the end whatever its offset says. */
+  | { kind: 'upload'; upload: InboundUpload; append: boolean }
   | { kind: 'read'; file: FileHandle; name: string }
   | { kind: 'dir'; entries: DirEntry[]; next: number };
 
@@ -89,6 +92,7 @@ const MESSAGES = {
   foldersFixed: 'the inbound and outbound folders cannot be created, removed or renamed',
   noLinks: 'links are not supported',
   noSubfolders: 'folders cannot be created; upload into /inbound',
+  noTruncate: 'files cannot be truncated; open the file with truncation (a new upload) and send it again from its start',
 } as const;
 
 const READ_CHUNK_MAX = 64 * 1024;
@@ -115,7 +119,7 @@ export class SftpJailSession {
   /** Closed uploads under a temporary name, by name. */
   private readonly held = new Map<string, InboundUpload>();
   private readonly inFlight = new Set<Promise<unknown>>();
-  private closed = false;
+  private closing: Promise<void> | undefined;
   private readonly log: Logger;
 
   constructor(
@@ -138,8 +142,8 @@ export class SftpJailSession {
     sftp.on('RENAME', (id, from, to) => this.run(id, () => this.rename(id, from, to)));
     sftp.on('MKDIR', (id, path) => this.run(id, () => this.refuseFolderChange(id, path)));
     sftp.on('RMDIR', (id, path) => this.run(id, () => this.refuseFolderChange(id, path)));
-    sftp.on('SETSTAT', (id, path) => this.run(id, () => this.setstat(id, path)));
-    sftp.on('FSETSTAT', (id, handle) => this.run(id, () => this.fsetstat(id, handle)));
+    sftp.on('SETSTAT', (id, path, attrs) => this.run(id, () => this.setstat(id, path, attrs)));
+    sftp.on('FSETSTAT', (id, handle, attrs) => this.run(id, () => this.fsetstat(id, handle, attrs)));
     sftp.on('READLINK', (id) => this.run(id, async () => this.status(id, STATUS_CODE.PERMISSION_DENIED, MESSAGES.noLinks)));
     sftp.on('SYMLINK', (id) => this.run(id, async () => this.status(id, STATUS_CODE.PERMISSION_DENIED, MESSAGES.noLinks)));
     // OpenSSH's client waits for the server to close the channel after its own EOF, and hangs at exit otherwise.
@@ -152,12 +156,17 @@ export class SftpJailSession {
   }
 
   /**
-   * The connection is gone: uploads never completed are discarded (their temporary files removed) and nothing
+   * The channel (or its connection) is gone: uploads never completed are discarded (their temporary files removed) and nothing
    * is queued for them. Waits for hand-overs to the inbox already under way, so `close` leaves no half state.
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  close(): Promise<void> {
+    // The same promise to every caller: the channel's close, the connection's and the server's shutdown may all
+    // ask, and each must wait until hand-overs are done and abandoned uploads are gone.
+    this.closing ??= this.discardEverything();
+    return this.closing;
+  }
+
+  private async discardEverything(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     const abandoned = [...this.writing.values(), ...this.held.values()];
     this.writing.clear();
@@ -249,7 +258,7 @@ export class SftpJailSession {
 
   private async open(id: number, raw: string, flags: number): Promise<void> {
     const path = this.resolve(id, 'open', raw);
-    if (!path) return;
+    if (!path || this.refuseBeyondHandleLimit(id, 'open')) return;
     const writing = (flags & (OPEN_MODE.WRITE | OPEN_MODE.APPEND | OPEN_MODE.CREAT | OPEN_MODE.TRUNC)) !== 0;
     if (path.kind === 'root' || path.kind === 'folder') return this.status(id, STATUS_CODE.FAILURE, 'is a folder');
     if (path.kind === 'nowhere') {
@@ -285,7 +294,7 @@ export class SftpJailSession {
     const upload: InboundUpload = { name: path.name, file, startedAt: Date.now() };
     this.writing.set(path.name, upload);
     this.log.info({ file: path.name, resumed: Boolean(previous && !(flags & OPEN_MODE.TRUNC)) }, 'upload started');
-    this.sftp.handle(id, this.addHandle({ kind: 'upload', upload }));
+    this.sftp.handle(id, this.addHandle({ kind: 'upload', upload, append: (flags & OPEN_MODE.APPEND) !== 0 }));
   }
 
   private async write(id: number, raw: Buffer, offset: number, data: Buffer): Promise<void> {
@@ -294,7 +303,9 @@ export class SftpJailSession {
     if (handle.kind !== 'upload') return this.status(id, STATUS_CODE.PERMISSION_DENIED, 'the file is not open for writing');
     const { upload } = handle;
     try {
-      await upload.file.write(offset, data);
+      // SFTP's APPEND (OpenSSH's server opens O_APPEND): the offset is ignored. Clients rely on it: curl --append
+      // writes from offset 0, which taken literally would overwrite the start of a held upload being continued.
+      await upload.file.write(handle.append ? upload.file.size : offset, data);
       this.status(id, STATUS_CODE.OK);
     } catch (error) {
       if (error instanceof UploadRefusedError) {
@@ -377,7 +388,7 @@ export class SftpJailSession {
 
   private async opendir(id: number, raw: string): Promise<void> {
     const path = this.resolve(id, 'opendir', raw);
-    if (!path) return;
+    if (!path || this.refuseBeyondHandleLimit(id, 'opendir')) return;
     let entries: DirEntry[];
     if (path.kind === 'root') {
       entries = (['inbound', 'outbound'] as const).map((name) => dirEntry(name, dirAttrs()));
@@ -468,15 +479,39 @@ export class SftpJailSession {
     this.status(id, STATUS_CODE.PERMISSION_DENIED, path.kind === 'root' || path.kind === 'folder' ? MESSAGES.foldersFixed : MESSAGES.noSubfolders);
   }
 
-  /** Times and modes are accepted and ignored: clients set them after an upload and treat a refusal as failure. */
-  private async setstat(id: number, raw: string): Promise<void> {
+  /**
+   * Times and modes are accepted and ignored: clients set them after an upload and treat a refusal as failure.
+   * A size below the file's is a truncation (paramiko's `truncate`) and is refused: answering OK without doing
+   * it would ingest the bytes the client meant to drop. A larger size (preallocation) is left to the writes.
+   */
+  private async setstat(id: number, raw: string, attrs: Attributes): Promise<void> {
     const path = this.resolve(id, 'setstat', raw);
     if (!path) return;
-    this.status(id, (await this.attrsOf(path)) ? STATUS_CODE.OK : STATUS_CODE.NO_SUCH_FILE);
+    const current = await this.attrsOf(path);
+    if (!current) return this.status(id, STATUS_CODE.NO_SUCH_FILE);
+    this.answerSetstat(id, current.size, attrs, path.path);
   }
 
-  private async fsetstat(id: number, raw: Buffer): Promise<void> {
-    this.status(id, this.handleOf(raw) ? STATUS_CODE.OK : STATUS_CODE.FAILURE);
+  private async fsetstat(id: number, raw: Buffer, attrs: Attributes): Promise<void> {
+    const handle = this.handleOf(raw);
+    if (!handle) return this.status(id, STATUS_CODE.FAILURE, 'invalid handle');
+    if (handle.kind === 'dir') return this.status(id, STATUS_CODE.OK);
+    const size = handle.kind === 'upload' ? handle.upload.file.size : (await handle.file.stat()).size;
+    this.answerSetstat(id, size, attrs, handle.kind === 'upload' ? handle.upload.name : handle.name);
+  }
+
+  private answerSetstat(id: number, size: number, attrs: Attributes, file: string): void {
+    if (attrs.size === undefined || attrs.size >= size) return this.status(id, STATUS_CODE.OK);
+    this.log.warn({ file, sizeBytes: size, requestedSizeBytes: attrs.size }, 'sftp truncation refused');
+    this.status(id, STATUS_CODE.OP_UNSUPPORTED, MESSAGES.noTruncate);
+  }
+
+  /** True (and the client told) when the channel already holds as many handles as it may. */
+  private refuseBeyondHandleLimit(id: number, op: string): boolean {
+    if (this.handles.size < this.settings.maxOpenHandles) return false;
+    this.log.warn({ op, openHandles: this.handles.size }, 'sftp open refused: too many handles');
+    this.status(id, STATUS_CODE.FAILURE, `too many open files: at most ${this.settings.maxOpenHandles} at once; close some first`);
+    return true;
   }
 
   private addHandle(handle: OpenHandle): Buffer {

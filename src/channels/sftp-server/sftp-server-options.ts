@@ -91,6 +91,16 @@ export const SftpServerOptionsSchema = z.strictObject({
   maxFileBytes: z.number().int().positive().default(1024 * 1024 * 1024),
   /** Concurrent logged-in connections per account (an account may set its own). Default 4. */
   maxSessionsPerAccount: z.number().int().positive().default(4),
+  /**
+   * SFTP channels open at once on one connection (OpenSSH's MaxSessions); more are refused. Every channel holds
+   * its own handles, so without this one login could open files without bound. Default 10.
+   */
+  maxChannelsPerConnection: z.number().int().positive().default(10),
+  /**
+   * Files and folder listings open at once in one SFTP channel; an OPEN beyond it is refused until one is closed.
+   * Each upload holds a file descriptor of this process, shared by every customer. Default 64.
+   */
+  maxOpenHandles: z.number().int().positive().default(64),
   /** Concurrent connections, logged in or not; more are dropped at once. Default 256. */
   maxConnections: z.number().int().positive().default(256),
   /** A connection without any SFTP request (or login progress) for this long is closed. Default 10 minutes. */

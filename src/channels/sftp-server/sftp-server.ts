@@ -37,6 +37,8 @@ interface ConnectionState {
   offeredUnknownKey: boolean;
   refusedForLimit: boolean;
   sessions: Set<SftpJailSession>;
+  /** Session channels open now (each may carry an SFTP session). */
+  channels: number;
   loginTimer?: NodeJS.Timeout;
 }
 
@@ -174,7 +176,7 @@ export class SftpServer {
     // stall its pipeline (measured: 0.35x OpenSSH's throughput with Nagle, 1.45x without).
     // (@types/ssh2 declares setNoDelay on the client class only; ssh2's server-side connection has it too.)
     (client as Connection & { setNoDelay(noDelay: boolean): void }).setNoDelay(true);
-    const state: ConnectionState = { id, client, address, log, lastActivity: this.now(), failures: 0, offeredUnknownKey: false, refusedForLimit: false, sessions: new Set() };
+    const state: ConnectionState = { id, client, address, log, lastActivity: this.now(), failures: 0, offeredUnknownKey: false, refusedForLimit: false, sessions: new Set(), channels: 0 };
     this.connections.set(id, state);
     log.info({ client: info.header.versions.software }, 'sftp connection opened');
     state.loginTimer = setTimeout(() => {
@@ -193,9 +195,21 @@ export class SftpServer {
       });
     });
     client.on('ready', () => clearTimeout(state.loginTimer));
-    client.on('session', (accept) => {
+    client.on('session', (accept, reject) => {
+      if (state.channels >= this.options.maxChannelsPerConnection) {
+        log.warn({ maxChannelsPerConnection: this.options.maxChannelsPerConnection }, 'sftp channel refused: too many open on the connection');
+        return reject();
+      }
+      state.channels++;
       const session = accept();
-      session.on('sftp', (acceptSftp) => this.startSession(state, acceptSftp()));
+      let jail: SftpJailSession | undefined;
+      session.on('sftp', (acceptSftp) => (jail = this.startSession(state, acceptSftp())));
+      // A channel closed while its connection stays open must give back its uploads and file descriptors now, not
+      // at disconnect: a client could otherwise open and close channels until the process runs out of them.
+      session.on('close', () => {
+        state.channels--;
+        if (jail) void this.endSession(state, jail);
+      });
       // No shell, exec, pty, env or other subsystems: ssh2 refuses requests nobody listens to.
     });
     client.on('error', (error: Error) => log.debug({ err: error }, 'sftp connection error'));
@@ -276,9 +290,12 @@ export class SftpServer {
     }
   }
 
-  private startSession(state: ConnectionState, sftp: SFTPWrapper): void {
+  private startSession(state: ConnectionState, sftp: SFTPWrapper): SftpJailSession | undefined {
     const login = state.login;
-    if (!login) return sftp.end();
+    if (!login) {
+      sftp.end();
+      return undefined;
+    }
     const { account } = login;
     let recent = this.received.get(account.customer);
     if (!recent) this.received.set(account.customer, (recent = new RecentlyReceived()));
@@ -290,6 +307,7 @@ export class SftpServer {
       outboundDir: sftpOutboundDir(this.dataDir, account.customer),
       uploadsDir: this.uploadsDir,
       maxFileBytes: Math.min(account.maxFileBytes ?? this.options.maxFileBytes, this.options.maxFileBytes),
+      maxOpenHandles: this.options.maxOpenHandles,
       holdNamePattern: this.holdNamePattern,
       inbox: this.deps.inbox,
       recentlyReceived: recent,
@@ -298,6 +316,12 @@ export class SftpServer {
     });
     state.sessions.add(session);
     state.log.debug('sftp session started');
+    return session;
+  }
+
+  private async endSession(state: ConnectionState, session: SftpJailSession): Promise<void> {
+    await session.close();
+    state.sessions.delete(session);
   }
 
   private async onClose(state: ConnectionState): Promise<void> {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,6 +153,21 @@ export function runSftpBatch(port: number, user: string, keyPath: string, comman
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(commands.join('\n') + '\n');
+  });
+}
+
+/**
+ * curl (libssh2's SFTP) with a password; `operations` are curl arguments, several transfers joined by `--next`
+ * share one connection, as they do when a customer's script runs one curl command.
+ */
+export function runCurlSftp(port: number, user: string, password: string, operations: string[][]): Promise<BatchResult> {
+  const login = ['-sS', '--insecure', '-u', `${user}:${password}`];
+  const args = operations.flatMap((op, i) => [...(i > 0 ? ['--next'] : []), ...login, ...op.map((a) => a.replace('{port}', String(port)))]);
+  return new Promise((resolve, reject) => {
+    execFile('curl', args, (error, stdout, stderr) => {
+      if (error && typeof error.code !== 'number') return reject(error);
+      resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
+    });
   });
 }
 
