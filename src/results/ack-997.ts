@@ -20,13 +20,17 @@ import type { DocumentOutcome } from './file-outcome.ts';
 
 /** Characters that would break the envelope (ours and the common repetition separator) or the line structure. */
 const FORBIDDEN = /[*>~^\r\n]/;
-const x12 = (min: number, max: number) =>
-  z
-    .string()
-    .min(min)
-    .max(max)
-    .refine((value) => !FORBIDDEN.test(value), 'must not contain X12 separators (* > ~ ^) or line breaks');
+const withoutSeparators = (text: z.ZodString) =>
+  text.refine((value) => !FORBIDDEN.test(value), 'must not contain X12 separators (* > ~ ^) or line breaks');
+const x12 = (min: number, max: number) => withoutSeparators(z.string().min(min).max(max));
 const code = z.string().regex(/^[A-Z0-9]{1,3}$/, 'must be an X12 code of 1-3 letters/digits');
+/**
+ * An identifier the 997 echoes from the received envelope (GS01/02/03/06/08, ST01/02): the sender pairs our answer
+ * with its file by these, so they go back as received, also when they break X12's lengths or types (an ST02 of
+ * `1`, a GS06 of `A7`, an ST01 of `94` that the reader refused with AK5 6). The reader tolerates such values, and
+ * refusing them here would leave the file without any result at all.
+ */
+const echoed = withoutSeparators(z.string().min(1));
 
 export const Ak4ElementErrorSchema = z.object({
   /** AK401: position of the element in its segment (1-based). */
@@ -60,10 +64,10 @@ export const Ak5StatusSchema = z.enum(AK5_STATUSES, {
 export type Ak5Status = z.infer<typeof Ak5StatusSchema>;
 
 export const Ak997TransactionSetSchema = z.object({
-  /** ST01 of the acknowledged set, e.g. `856`. */
-  id: z.string().regex(/^[0-9]{3}$/),
-  /** ST02. */
-  controlNumber: x12(4, 9),
+  /** ST01 of the acknowledged set, e.g. `856`, as received. */
+  id: echoed,
+  /** ST02, as received (X12: 4-9 characters). */
+  controlNumber: echoed,
   /** ST03 (005010+), echoed in AK203. */
   conventionReference: x12(1, 35).optional(),
   /** AK501. See `ak5StatusFor` for how engine outcomes map to it. */
@@ -91,15 +95,15 @@ export const Ack997InputSchema = z.object({
   }),
   /** The inbound functional group header. */
   group: z.object({
-    /** GS01, e.g. `SH` for 856, `OW` for 940. */
-    functionalId: z.string().regex(/^[A-Z]{2}$/),
+    /** GS01, e.g. `SH` for 856, `OW` for 940, as received. */
+    functionalId: echoed,
     /** GS02 / GS03 as received. */
-    senderCode: x12(2, 15),
-    receiverCode: x12(2, 15),
-    /** GS06. */
-    controlNumber: z.string().regex(/^[0-9]{1,9}$/),
-    /** GS08, e.g. `004010`, `005010`. */
-    version: x12(1, 12),
+    senderCode: echoed,
+    receiverCode: echoed,
+    /** GS06, as received (X12: 1-9 digits). */
+    controlNumber: echoed,
+    /** GS08, e.g. `004010`, `005010`, as received. */
+    version: echoed,
     /** GE01 as received: sets the sender said the group holds. Default: the number of `transactionSets`. */
     transactionSetsIncluded: z.number().int().nonnegative().optional(),
     /** AK905-AK909: group-level errors (1 not supported, 2 version not supported, 3 trailer missing, 4 GS06/GE02 mismatch, 5 set count wrong, 6 control number error…). */

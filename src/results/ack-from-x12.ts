@@ -5,23 +5,39 @@ import type { Ack997Input } from './ack-997.ts';
  * The 997 inputs of a file: one per functional group the X12 reader closed, with the group's transaction sets.
  * Groups whose envelope never closed (a truncated file) are still acknowledged from their sets, so the sender
  * learns what was received.
+ *
+ * A set is acknowledged R when the reader refused it, and also when it refused the group or interchange around
+ * it (GE/IEA count or control number wrong, file truncated): the reader accepts a set at its SE, before the
+ * envelope's trailers are read, and the refusal that comes later voids the set's documents. Its 997 must not
+ * tell the sender a set was accepted that was never applied, or the sender would not send it again.
  */
 export function ack997InputsFrom(acks: readonly X12Ack[]): Ack997Input[] {
-  // Acks come in file order, a group's sets before the group itself. Grouping by stream position rather than by
-  // control numbers: a second group or interchange repeating GS06/ISA13 is answered on its own, not merged.
-  const groups: { key: string; group?: X12Ack; sets: X12Ack[] }[] = [];
-  let open: (typeof groups)[number] | undefined;
+  // Acks come in file order, a group's sets before the group itself, an interchange's groups before the
+  // interchange. Grouping by stream position rather than by control numbers: a second group or interchange
+  // repeating GS06/ISA13 is answered on its own, not merged.
+  type Group = { key: string; group?: X12Ack; sets: X12Ack[]; envelopeRefused: boolean };
+  const groups: Group[] = [];
+  let open: Group | undefined;
+  let interchangeStart = 0;
   for (const ack of acks) {
+    if (ack.level === 'interchange') {
+      if (ack.ta1?.status === 'R') for (const group of groups.slice(interchangeStart)) group.envelopeRefused = true;
+      interchangeStart = groups.length;
+      open = undefined;
+      continue;
+    }
     if (ack.level !== 'group' && ack.level !== 'transaction') continue;
     const key = `${ack.interchange}/${ack.group ?? ''}`;
-    if (open?.key !== key) groups.push((open = { key, sets: [] }));
+    if (open?.key !== key) groups.push((open = { key, sets: [], envelopeRefused: false }));
     if (ack.level === 'group') {
       open.group = ack;
+      // The reader's AK9 is R for a group it refused, and for one whose sets it all refused (then no set changes).
+      if (ack.ak9?.status === 'R') open.envelopeRefused = true;
       open = undefined;
     } else open.sets.push(ack);
   }
   const inputs: Ack997Input[] = [];
-  for (const { group, sets } of groups) {
+  for (const { group, sets, envelopeRefused } of groups) {
     const head = group ?? sets[0];
     if (!head?.functionalId || !head.group || !head.version) continue; // no GS was read: nothing a 997 can answer
     inputs.push({
@@ -46,7 +62,7 @@ export function ack997InputsFrom(acks: readonly X12Ack[]): Ack997Input[] {
         .map((set) => ({
           id: set.transactionSet!,
           controlNumber: set.transaction!,
-          status: set.ak5?.status ?? 'A',
+          status: envelopeRefused ? 'R' : (set.ak5?.status ?? 'A'),
           codes: (set.ak5?.codes ?? []).slice(0, 5),
           segmentErrors: (set.ak3 ?? []).map((segment) => ({
             segmentId: segment.segmentId,
