@@ -100,6 +100,13 @@ describe('date', () => {
     expect(run('date', undefined, '2024-05-06')).toBe('2024-05-06');
     expect(run('date', undefined, '2024-05-06T10:00:00+02:00')).toBe('2024-05-06T08:00:00Z');
   });
+  it('reads month names (MMM, MMMM) in any case, next to numeric tokens', () => {
+    expect(run('date', 'dd-MMM-yy', '03-MAR-25')).toBe('2025-03-03');
+    expect(run('date', 'dd MMM yyyy', '03 Mar 2025')).toBe('2025-03-03');
+    expect(run('date', 'MMMM d, yyyy', 'March 3, 2025')).toBe('2025-03-03');
+    expect(run('date', { format: 'dd-MMM-yyyy HH:mm', zone: 'America/Chicago' }, '10-Mar-2025 08:30')).toBe('2025-03-10T13:30:00Z');
+    expect(failure('date', 'dd-MMM-yy', '30-FEB-25').code).toBe('MAPPING_BAD_DATE');
+  });
   it('rejects impossible dates, naming the expected format', () => {
     const e = failure('date', 'dd.MM.yyyy', '31.02.2024');
     expect(e.code).toBe('MAPPING_BAD_DATE');

@@ -72,7 +72,8 @@ const NUMERIC_TOKENS: Record<string, [pattern: string, unit: 'year' | 'year2' | 
   mm: ['(\\d{2})', 'minute'],
   ss: ['(\\d{2})', 'second'],
 };
-const TOKEN = /yyyy|yy|MM|M|dd|d|HH|H|mm|ss/y;
+// A luxon token is a run of one letter, and its length matters: MM is a month number, MMM a month name.
+const TOKEN = /([A-Za-z])\1*/y;
 
 const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -91,14 +92,15 @@ function numericParser(format: string): Parser['fast'] {
     TOKEN.lastIndex = i;
     const m = TOKEN.exec(format);
     if (m) {
-      const [pattern, unit] = NUMERIC_TOKENS[m[0]]!;
-      regex += pattern;
-      units.push(unit);
+      const token = NUMERIC_TOKENS[m[0]];
+      if (!token) return undefined; // a name (MMM, EEE), a zone or another non-numeric token: leave it to luxon
+      regex += token[0];
+      units.push(token[1]);
       i += m[0].length;
       continue;
     }
     const c = format[i]!;
-    if (/[A-Za-z']/.test(c)) return undefined; // another luxon token or a quoted literal: leave it to luxon
+    if (c === "'") return undefined; // a quoted literal: leave it to luxon
     regex += c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
     i++;
   }
