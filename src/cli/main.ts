@@ -5,7 +5,7 @@ import { registerEngineCommand } from './commands/engine.ts';
 import { registerFilesCommands } from './commands/files.ts';
 import { registerMappingCommands } from './commands/mapping.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
-import { OpsRequestError } from './ops-client.ts';
+import { CliError } from './cli-error.ts';
 import { registerStartCommand } from './commands/start.ts';
 
 const program = new Command('intake')
@@ -22,7 +22,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   // Expected failures get one line a person can act on; anything else keeps its stack.
-  if (error instanceof ConfigError || error instanceof RedisUnavailableError || error instanceof OpsRequestError) {
+  if (error instanceof ConfigError || error instanceof RedisUnavailableError || error instanceof CliError) {
     process.stderr.write(`intake: ${error.message}\n`);
     process.exit(2);
   }

@@ -2,9 +2,19 @@ import type { Readable } from 'node:stream';
 import { request } from 'undici';
 import type { Env } from '../config/env.ts';
 import { loadOpsToken } from '../gateway/ops-token.ts';
+import { CliError } from './cli-error.ts';
 
-export class OpsRequestError extends Error {
+export class OpsRequestError extends CliError {
   override readonly name = 'OpsRequestError';
+}
+
+/** The body as JSON, or undefined: a proxy's HTML error page or another service at GATEWAY_URL is not JSON. */
+function parseJson(text: string): { code?: string; detail?: string } | undefined {
+  try {
+    return text ? JSON.parse(text) : {};
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -26,11 +36,15 @@ export function opsClient(env: Env) {
         ...(body ? { body: body.stream } : {}),
       });
     } catch (error) {
-      throw new OpsRequestError(`the gateway is not answering at ${base} (${(error as Error).message}); start it with \`npm start\` or set GATEWAY_URL`);
+      throw new OpsRequestError('GATEWAY_NOT_ANSWERING', `the gateway is not answering at ${base} (${(error as Error).message}); start it with \`npm start\` or set GATEWAY_URL`);
     }
     const text = await response.body.text();
-    const parsed = text ? JSON.parse(text) : {};
-    if (response.statusCode >= 400) throw new OpsRequestError(`${response.statusCode} ${parsed.code ?? ''}: ${parsed.detail ?? text}`);
+    const parsed = parseJson(text);
+    if (parsed === undefined) {
+      const excerpt = text.slice(0, 200).replace(/\s+/g, ' ');
+      throw new OpsRequestError('GATEWAY_ANSWER_NOT_JSON', `${method} ${base}${path} answered ${response.statusCode} with something that is not the gateway's JSON (is GATEWAY_URL the gateway?): ${excerpt}`);
+    }
+    if (response.statusCode >= 400) throw new OpsRequestError(parsed.code ?? `HTTP_${response.statusCode}`, `${response.statusCode} ${parsed.code ?? ''}: ${parsed.detail ?? text}`);
     return parsed as T;
   }
   return {

@@ -4,12 +4,13 @@ import { httpCallbackDeliverer, type HttpCustomer } from '../channels/http/index
 import { createSenderDirectory, emailReplyDeliverer, mailboxSettingsFromEnv, MailboxWatcher, ReplyMailer, type EmailChannel } from '../channels/mailbox/index.ts';
 import { createSftpPollers } from '../channels/sftp-poll/sftp-poller.ts';
 import { sftpPollDeliverer } from '../channels/sftp-poll/sftp-poll-deliverer.ts';
-import { resolveSftpAccount, SftpServer, sftpServerDeliverer, type SftpServerAccount } from '../channels/sftp-server/index.ts';
+import { resolveSftpAccount, SftpServer, SftpServerError, sftpServerDeliverer, type SftpServerAccount } from '../channels/sftp-server/index.ts';
 import { ConfigError } from '../config/env.ts';
 import { verifyClientSecret } from '../engine/auth/client-secret.ts';
 import type { Inbox } from '../inbox/inbox.ts';
 import type { Logger } from '../log/logger.ts';
 import { loadCustomer } from '../mapping/load-customer.ts';
+import { formatConfigError } from '../mapping/parse-yaml-config.ts';
 import type { ResultDeliverer } from '../pipeline/deliver-stage.ts';
 import type { Db } from '../store/db.ts';
 import { listCustomers } from './customers.ts';
@@ -19,12 +20,22 @@ export interface CustomerChannels {
   channels?: Record<string, unknown> | undefined;
 }
 
-/** Every customer's `channels` from its customer.yaml; a customer.yaml that does not load stops the start. */
-export async function loadCustomerChannels(mappingsDir: string): Promise<CustomerChannels[]> {
+/**
+ * Every customer's `channels` from its customer.yaml. One customer's broken customer.yaml must not stop every
+ * other customer's intake: it is logged (code, file, line, field) and that customer's channels stay off; its
+ * drop-folder files end FAILED (MAPPING_BROKEN), replayable once the file is fixed.
+ */
+export async function loadCustomerChannels(mappingsDir: string, logger: Logger): Promise<CustomerChannels[]> {
   const customers: CustomerChannels[] = [];
   for (const id of listCustomers(mappingsDir)) {
     const loaded = await loadCustomer(join(mappingsDir, id));
-    if (!loaded.ok) throw new ConfigError(`mappings/${id}/customer.yaml: ${loaded.errors.map((e) => e.message).join('; ')}`);
+    if (!loaded.ok) {
+      logger.error(
+        { customer: id, code: loaded.errors[0]?.code, errors: loaded.errors },
+        `customer "${id}" left out: its channels are off until customer.yaml is fixed and the gateway restarted: ${loaded.errors.map(formatConfigError).join('; ')}`,
+      );
+      continue;
+    }
     customers.push({ id, channels: loaded.customer.customer.channels });
   }
   return customers;
@@ -89,9 +100,16 @@ export async function startChannels(settings: { env: Env; db: Db; inbox: Inbox; 
   const closers: (() => Promise<void>)[] = [];
   let sftpPort: number | undefined;
 
-  const accounts = customers
-    .filter((customer) => customer.channels?.sftp !== undefined)
-    .map((customer) => resolveSftpAccount(customer.id, customer.channels!.sftp, { baseDir: join(env.MAPPINGS_DIR, customer.id) }));
+  // As for customer.yaml: one customer's unusable account (a key file missing) leaves the others' accounts on.
+  const accounts: SftpServerAccount[] = [];
+  for (const customer of customers.filter((c) => c.channels?.sftp !== undefined)) {
+    try {
+      accounts.push(resolveSftpAccount(customer.id, customer.channels!.sftp, { baseDir: join(env.MAPPINGS_DIR, customer.id) }));
+    } catch (error) {
+      if (!(error instanceof SftpServerError)) throw error;
+      logger.error({ customer: customer.id, code: error.code, err: error }, `customer "${customer.id}" has no SFTP account until channels.sftp is fixed: ${error.message}`);
+    }
+  }
   if (env.SFTP_ENABLED && accounts.length > 0) {
     const host = env.SFTP_HOST ?? env.HOST;
     const server = new SftpServer({ dataDir: join(env.DATA_DIR, 'sftp'), host, port: env.SFTP_PORT, accounts, inbox, logger: logger.child({ channel: 'sftp' }) });

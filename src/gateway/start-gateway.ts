@@ -6,7 +6,7 @@ import { folderDeliverer } from '../channels/folder/deliver-to-folder.ts';
 import { createEngineClient, retryDelayMs } from '../engine-client/index.ts';
 import { Inbox } from '../inbox/inbox.ts';
 import { migrateLedger } from '../ledger/migrations.ts';
-import type { Logger } from '../log/logger.ts';
+import { redactUrlCredentials, type Logger } from '../log/logger.ts';
 import { runDeliverJob, type ResultDeliverer } from '../pipeline/deliver-stage.ts';
 import { runFinalizeJob } from '../pipeline/finalize-stage.ts';
 import { createFileMapper } from '../pipeline/map-file.ts';
@@ -24,6 +24,7 @@ import { listCustomers } from './customers.ts';
 import { buildGatewayApp } from './http/gateway-app.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { loadOpsToken } from './ops-token.ts';
+import { checkReadiness, withinDeadline } from './readiness.ts';
 
 export interface EngineConnection {
   baseUrl: string;
@@ -57,6 +58,20 @@ export function gatewayPaths(env: Env) {
   };
 }
 
+/** How long /readyz and /metrics wait for one dependency before saying it does not answer. */
+const PROBE_TIMEOUT_MS = 2000;
+
+/**
+ * A read of Redis for /readyz or /metrics. BullMQ's connection keeps commands queued while Redis is away
+ * (maxRetriesPerRequest null, so jobs wait out a reconnect): a probe sent then would wait for Redis's return
+ * and pile up, so it is only sent on a connected connection, and bounded.
+ */
+async function readRedis<T>(queues: PipelineQueues, read: () => Promise<T>): Promise<T> {
+  const status = queues.connection.status;
+  if (status !== 'ready') throw new Error(`Redis connection is ${status} at ${redactUrlCredentials(queues.settings.redisUrl)}`);
+  return withinDeadline(read(), PROBE_TIMEOUT_MS);
+}
+
 /** BullMQ loses jobs when Redis evicts keys under memory pressure: anything but noeviction is a loud warning. */
 async function checkRedisPolicy(queues: PipelineQueues, logger: Logger): Promise<void> {
   try {
@@ -82,9 +97,9 @@ export async function startGateway(env: Env, db: Db, logger: Logger, engine: Eng
   await checkRedisPolicy(queues, logger);
   const inbox = new Inbox({ db, spoolDir: paths.spoolDir, queues, logger, duplicateWindowHours: env.DUPLICATE_WINDOW_HOURS, maxFileBytes: env.MAX_FILE_BYTES });
   const mapper = createFileMapper({ mappingsDir, logger });
-  const metrics = new GatewayMetrics({ db, queueDepths: () => queues.depths() });
+  const metrics = new GatewayMetrics({ db, queueDepths: () => readRedis(queues, () => queues.depths()) });
   const closers: (() => Promise<void>)[] = [() => queues.close()];
-  const customerChannels = await loadCustomerChannels(mappingsDir);
+  const customerChannels = await loadCustomerChannels(mappingsDir, logger);
   const httpCustomers = cachedHttpCustomers(mappingsDir, { logger });
 
   if (parts.workers) {
@@ -152,27 +167,21 @@ export async function startGateway(env: Env, db: Db, logger: Logger, engine: Eng
       replay: (fileId, options) => replayFile({ db, inbox, mapper }, fileId, options),
       regress: (customer, last) => regressMapping({ db, inbox, mapper }, customer, last),
       httpIntake: { httpCustomers, resultsDir: paths.resultsDir, maxFileBytes: Math.min(env.HTTP_MAX_FILE_BYTES, env.MAX_FILE_BYTES), maxRecordsBytes: env.HTTP_MAX_RECORDS_BYTES },
-      readiness: async () => {
-        const checks: Record<string, { ok: boolean; detail?: string }> = {};
-        try {
-          await db.query('SELECT 1');
-          checks.store = { ok: true };
-        } catch (error) {
-          checks.store = { ok: false, detail: (error as Error).message };
-        }
-        try {
-          checks.redis = { ok: (await queues.connection.ping()) === 'PONG' };
-        } catch (error) {
-          checks.redis = { ok: false, detail: (error as Error).message };
-        }
-        try {
-          const response = await fetch(`${engine.baseUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
-          checks.engine = response.ok ? { ok: true } : { ok: false, detail: `HTTP ${response.status}` };
-        } catch (error) {
-          checks.engine = { ok: false, detail: (error as Error).message };
-        }
-        return checks;
-      },
+      readiness: () =>
+        checkReadiness(
+          {
+            store: async () => void (await db.query('SELECT 1')),
+            redis: async () => {
+              const reply = await readRedis(queues, () => queues.connection.ping());
+              if (reply !== 'PONG') return { ok: false, detail: `PING answered ${reply}` };
+            },
+            engine: async () => {
+              const response = await fetch(`${engine.baseUrl}/healthz`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+              if (!response.ok) return { ok: false, detail: `HTTP ${response.status}` };
+            },
+          },
+          PROBE_TIMEOUT_MS,
+        ),
     });
     const address = await app.listen({ host: env.HOST, port: env.GATEWAY_PORT });
     url = address.replace('0.0.0.0', '127.0.0.1');

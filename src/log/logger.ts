@@ -31,3 +31,20 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
 
 /** A logger that drops everything, for tests and library use. */
 export const silentLogger: Logger = pino({ level: 'silent' });
+
+/**
+ * A URL fit for a log line or a message: the password of `redis://user:password@host` (REDIS_URL, DATABASE_URL,
+ * an SFTP or IMAP URL) is replaced, since pino's redaction matches keys, not parts of a value. Anything that does
+ * not parse as a URL is returned as it is.
+ */
+export function redactUrlCredentials(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  if (!parsed.password) return url;
+  parsed.password = 'redacted';
+  return parsed.toString();
+}

@@ -1,11 +1,12 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadEnv } from '../../config/env.ts';
 import type { FileStory } from '../../ledger/file-story.ts';
 import type { ReplayResult } from '../../pipeline/replay.ts';
 import { describeSource, type SourceRange } from '../../results/file-outcome.ts';
 import { isFinalFileState } from '../../ledger/file-states.ts';
+import { CliError } from '../cli-error.ts';
 import { opsClient } from '../ops-client.ts';
 
 type FileListing = { files: { id: string; customer: string; channel: string; name: string; state: string; documents: number | null; receivedAt: string }[] };
@@ -30,6 +31,24 @@ function printStory(story: FileStory): void {
     }
   }
   for (const d of story.deliveries) console.log(`delivery ${d.channel}: ${d.state} after ${d.attempts} attempt(s)${d.lastError ? `, last error: ${d.lastError}` : ''}`);
+}
+
+/** `--timeout 5m` or `--timeout abc` would make a deadline of NaN, which is never passed: --wait would wait forever. */
+function positiveSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!(value.trim() !== '' && Number.isFinite(seconds) && seconds > 0)) throw new InvalidArgumentError('expected a number of seconds greater than 0.');
+  return seconds;
+}
+
+/** The file `intake submit` sends: a regular file that exists, or one line saying what is wrong with the path. */
+function assertSubmittableFile(path: string): void {
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch (error) {
+    throw new CliError('SUBMIT_FILE_UNREADABLE', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  if (!stats.isFile()) throw new CliError('SUBMIT_FILE_UNREADABLE', `${path} is not a regular file`);
 }
 
 export function registerFilesCommands(program: Command): void {
@@ -60,8 +79,10 @@ export function registerFilesCommands(program: Command): void {
     .command('replay <id>')
     .description('re-run a received file with the current mapping (as a new file, delivered the same way)')
     .option('--dry-run', 'change nothing: print how the documents would differ from those sent last time')
-    .action(async (id: string, options: { dryRun?: boolean }) => {
-      const result = await opsClient(loadEnv()).post<ReplayResult>(`/ops/files/${encodeURIComponent(id)}/replay${options.dryRun ? '?dryRun=1' : ''}`);
+    .option('--force', 'replay a file that has no final state yet (stuck): its documents may be sent twice')
+    .action(async (id: string, options: { dryRun?: boolean; force?: boolean }) => {
+      const query = new URLSearchParams({ ...(options.dryRun ? { dryRun: '1' } : {}), ...(options.force ? { force: '1' } : {}) }).toString();
+      const result = await opsClient(loadEnv()).post<ReplayResult>(`/ops/files/${encodeURIComponent(id)}/replay${query ? `?${query}` : ''}`);
       if (!result.dryRun) return void console.log(`replaying ${id} as ${result.replayFileId}: \`intake files show ${result.replayFileId}\``);
       if (result.error) return void console.log(`the current mapping refuses this file: ${result.error.code}: ${result.error.message}`);
       console.log(`${result.documents?.before} documents sent last time, ${result.documents?.after} now; ${result.differences?.length ?? 0} differ`);
@@ -76,14 +97,14 @@ export function registerFilesCommands(program: Command): void {
     .description("send a file through the inbox as a customer's (like a drop), and optionally wait for its result")
     .requiredOption('--customer <customer>', 'the customer it comes from')
     .option('--wait', 'wait for the final state and print the file story')
-    .option('--timeout <seconds>', 'how long --wait waits', '300')
-    .action(async (file: string, options: { customer: string; wait?: boolean; timeout: string }) => {
-      if (!existsSync(file)) throw new Error(`no file ${file}`);
+    .option('--timeout <seconds>', 'how long --wait waits', positiveSeconds, 300)
+    .action(async (file: string, options: { customer: string; wait?: boolean; timeout: number }) => {
+      assertSubmittableFile(file);
       const client = opsClient(loadEnv());
       const receipt = await client.upload<{ fileId: string; state: string; duplicateOf?: string }>(`/ops/customers/${encodeURIComponent(options.customer)}/files`, createReadStream(file), basename(file));
       console.log(`received as ${receipt.fileId}${receipt.duplicateOf ? ` (duplicate of ${receipt.duplicateOf})` : ''}`);
       if (!options.wait) return;
-      const deadline = Date.now() + Number(options.timeout) * 1000;
+      const deadline = Date.now() + options.timeout * 1000;
       for (;;) {
         const story = await client.get<FileStory>(`/ops/files/${receipt.fileId}`);
         if (isFinalFileState(story.file.state) && story.file.finishedAt) {
@@ -91,7 +112,7 @@ export function registerFilesCommands(program: Command): void {
           process.exitCode = story.file.state === 'COMPLETED' ? 0 : 1;
           return;
         }
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${receipt.fileId} (state ${story.file.state})`);
+        if (Date.now() > deadline) throw new CliError('WAIT_TIMED_OUT', `timed out after ${options.timeout} s waiting for ${receipt.fileId} (state ${story.file.state}); it goes on: \`intake files show ${receipt.fileId}\``);
         await new Promise((r) => setTimeout(r, 500));
       }
     });

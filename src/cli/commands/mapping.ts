@@ -11,6 +11,7 @@ import { validateCustomers } from '../../mapping-tools/validate-mappings.ts';
 import { loadEnv } from '../../config/env.ts';
 import type { RegressionReport } from '../../pipeline/regress-mapping.ts';
 import { opsClient } from '../ops-client.ts';
+import { CliError } from '../cli-error.ts';
 
 type FolderOptions = { mappings?: string; samples?: string };
 
@@ -90,7 +91,7 @@ export function registerMappingCommands(program: Command): void {
     .option('--progress', 'a progress line on stderr even when it is not a terminal')
     .action(async (file: string, options: FolderOptions & { customer?: string; mapping?: string; format: string; limit?: string; progress?: boolean }) => {
       const f = folders(options);
-      if (options.format !== 'json' && options.format !== 'table') throw new Error(`--format is json or table, not ${JSON.stringify(options.format)}`);
+      if (options.format !== 'json' && options.format !== 'table') throw new CliError('INVALID_OPTION', `--format is json or table, not ${JSON.stringify(options.format)}`);
       const customer = options.customer ?? inferCustomer(file, f);
       if (!customer) {
         process.stderr.write(`intake: which customer is ${file} from? Pass --customer (one of: ${listCustomers(f.mappingsDir).join(', ') || 'none'}), or keep samples in samples/<customer>/\n`);
@@ -98,7 +99,7 @@ export function registerMappingCommands(program: Command): void {
         return;
       }
       const limit = options.limit !== undefined ? Number(options.limit) : Infinity;
-      if (!(limit >= 0)) throw new Error(`--limit is a number, not ${JSON.stringify(options.limit)}`);
+      if (!(limit >= 0)) throw new CliError('INVALID_OPTION', `--limit is a number, not ${JSON.stringify(options.limit)}`);
       const opened = await openMappingRun({ mappingsDir: f.mappingsDir, customer, file: resolve(file), ...(options.mapping ? { mapping: options.mapping } : {}) });
       if (!opened.ok) {
         for (const line of configErrorLines(opened.errors)) process.stderr.write(`${line}\n`);
@@ -161,7 +162,7 @@ export function registerMappingCommands(program: Command): void {
     .option('--direction <direction>', 'for a new customer.yaml: INBOUND or OUTBOUND')
     .action(async (sample: string, options: FolderOptions & { customer: string; name?: string; force?: boolean; business?: string; facility?: string; direction?: string }) => {
       const f = folders(options);
-      if (options.direction !== undefined && options.direction !== 'INBOUND' && options.direction !== 'OUTBOUND') throw new Error('--direction is INBOUND or OUTBOUND');
+      if (options.direction !== undefined && options.direction !== 'INBOUND' && options.direction !== 'OUTBOUND') throw new CliError('INVALID_OPTION', '--direction is INBOUND or OUTBOUND');
       const result = await initMapping({
         mappingsDir: f.mappingsDir,
         customer: options.customer,

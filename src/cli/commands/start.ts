@@ -3,7 +3,7 @@ import { loadEnv } from '../../config/env.ts';
 import { openProcessDb, startEngineServer } from '../../engine/engine-server.ts';
 import { ensureEmbeddedGatewayClient } from '../../gateway/embedded-engine-client.ts';
 import { startGateway, gatewayPaths } from '../../gateway/start-gateway.ts';
-import { createLogger } from '../../log/logger.ts';
+import { createLogger, redactUrlCredentials } from '../../log/logger.ts';
 import { ensureRedis } from '../../runtime/ensure-redis.ts';
 import { runUntilSignal } from '../../runtime/run-until-signal.ts';
 
@@ -29,7 +29,7 @@ export function registerStartCommand(program: Command): void {
         { intake: true, workers: true },
       );
       logger.info(
-        { engine: engine.url, gateway: gateway.url, redis: redis.url, dropDir: gatewayPaths(env).dropDir },
+        { engine: engine.url, gateway: gateway.url, redis: redactUrlCredentials(redis.url), dropDir: gatewayPaths(env).dropDir },
         `intake-gateway running: engine ${engine.url} (Swagger UI ${engine.url}/v1/docs/), gateway ${gateway.url}; drop files into ${gatewayPaths(env).dropDir}/<customer>/inbound`,
       );
       await runUntilSignal(logger, [() => redis.close(), () => db.close(), () => engine.close(), () => gateway.close()]);

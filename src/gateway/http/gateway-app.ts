@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { Inbox } from '../../inbox/inbox.ts';
 import type { Logger } from '../../log/logger.ts';
 import { loadFileStory } from '../../ledger/file-story.ts';
-import { FileStateSchema } from '../../ledger/file-states.ts';
-import { listFiles } from '../../ledger/files-repo.ts';
+import { FileStateSchema, isFinalFileState } from '../../ledger/file-states.ts';
+import { getFile, listFiles } from '../../ledger/files-repo.ts';
 import { SpoolLimitError } from '../../inbox/spool.ts';
 import { IntakeError } from '../../errors/intake-error.ts';
 import type { Db } from '../../store/db.ts';
@@ -42,6 +42,8 @@ function parseQuery<T>(schema: z.ZodType<T>, query: unknown): T {
   const errors = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
   throw new EngineProblem(400, 'INVALID_QUERY', errors.map((e) => `${e.path}: ${e.message}`).join('; ') + '.', errors);
 }
+
+const isTrue = (flag: string | undefined): boolean => flag === '1' || flag === 'true';
 
 export interface ReadinessCheck {
   ok: boolean;
@@ -132,8 +134,15 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
       return story;
     });
     ops.post('/ops/files/:id/replay', async (request) => {
-      const dryRun = ['1', 'true'].includes(String((request.query as { dryRun?: string }).dryRun ?? ''));
+      const query = request.query as { dryRun?: string; force?: string };
+      const dryRun = isTrue(query.dryRun);
       const { id } = request.params as { id: string };
+      // A file still on its way would be sent twice at once, each copy under its own idempotency keys (APPEND
+      // items doubled, two results to the customer): replayed once final, unless the operator insists (stuck).
+      const file = dryRun || isTrue(query.force) ? undefined : await getFile(options.db, id);
+      if (file && !isFinalFileState(file.state)) {
+        throw new EngineProblem(409, 'FILE_IN_PROGRESS', `File "${id}" is ${file.state}, not finished: replay it once it has a final state (\`intake files show ${id}\`), or with --force if it is stuck.`);
+      }
       try {
         return await options.replay(id, { dryRun });
       } catch (error) {

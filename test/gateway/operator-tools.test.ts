@@ -1,0 +1,178 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadOpsToken } from '../../src/gateway/ops-token.ts';
+import type { FileStory } from '../../src/ledger/file-story.ts';
+import { createLogger } from '../../src/log/logger.ts';
+import { freePort } from '../support/free-port.ts';
+import { TestRedisServer } from '../support/redis-server.ts';
+import { startProduct, type RunningProduct } from '../support/running-product.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+const CLI = join(import.meta.dirname, '../../src/cli/main.ts');
+
+/** `intake …` as an operator runs it: its own process, so exit codes and stderr are the real ones. */
+function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** One line an operator can act on: no stack trace, no Node internals. */
+function expectOneLine(stderr: string): void {
+  expect(stderr.trim().split('\n')).toHaveLength(1);
+  expect(stderr).not.toMatch(/\n\s+at |node:internal|file:\/\//);
+}
+
+const MAPPING = `format: { type: csv }
+match: { fileName: ["*.csv"] }
+groupBy: order
+document:
+  orderNumber: order
+items:
+  lpn: lpn
+  sku: sku
+  quantity: qty | number
+  quantityUnit: { const: CASE }
+`;
+
+describe('the operator tools against a running gateway', () => {
+  let product: RunningProduct;
+  let redis: TestRedisServer;
+  let mappingsDir: string;
+  const logLines: string[] = [];
+  const logged = () => logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  beforeAll(async () => {
+    redis = await TestRedisServer.start();
+    mappingsDir = mkdtempSync(join(tmpdir(), 'intake-operator-'));
+    mkdirSync(join(mappingsDir, 'goodco'));
+    writeFileSync(join(mappingsDir, 'goodco', 'customer.yaml'), 'business: kargo\nfacility: sf\ndirection: INBOUND\n');
+    writeFileSync(join(mappingsDir, 'goodco', 'orders.yaml'), MAPPING);
+    // A typo in one customer's customer.yaml (line 3).
+    mkdirSync(join(mappingsDir, 'brokenco'));
+    writeFileSync(join(mappingsDir, 'brokenco', 'customer.yaml'), 'business: kargo\nfacility: sf\ndirection: SIDEWAYS\n');
+    const destination = new Writable({ write: (chunk, _encoding, done) => (logLines.push(...String(chunk).trim().split('\n')), done()) });
+    product = await startProduct({ mappingsDir, env: { REDIS_URL: redis.url }, logger: createLogger({ level: 'info', destination }) });
+  }, 120_000);
+  afterAll(async () => {
+    if (redis && !redis.running) await redis.restart();
+    await product?.stop();
+    await redis?.stop();
+    rmSync(mappingsDir, { recursive: true, force: true });
+  }, 60_000);
+
+  const cliEnv = () => ({ DATA_DIR: product.dataDir, GATEWAY_URL: product.gateway.url! });
+
+  async function submitAndFinish(name: string): Promise<FileStory> {
+    const sample = join(mappingsDir, name);
+    writeFileSync(sample, `order,lpn,sku,qty\n${name},L1,S1,3\n`);
+    const submitted = await runCli(['submit', '--customer', 'goodco', sample, '--wait', '--timeout', '60'], cliEnv());
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const fileId = /received as (\S+)/.exec(submitted.stdout)![1]!;
+    return (await product.gateway.app!.inject({ url: `/ops/files/${fileId}`, headers: { authorization: `Bearer ${loadOpsToken(product.dataDir)}` } })).json() as FileStory;
+  }
+
+  it("starts with one customer's customer.yaml broken, naming its file, line and field, and serves the others", async () => {
+    const story = await submitAndFinish('first.csv');
+    expect(story.file).toMatchObject({ customer: 'goodco', state: 'COMPLETED' });
+    const error = logged().find((line) => line.customer === 'brokenco' && line.level === 50);
+    expect(error?.msg).toMatch(/brokenco\/customer\.yaml:3:\d+ direction: /);
+    expect(error?.code).toBe('CUSTOMER_INVALID_CONFIG');
+  }, 90_000);
+
+  it('refuses a real replay of a file that is still on its way (409 FILE_IN_PROGRESS), and takes it with --force', async () => {
+    const story = await submitAndFinish('again.csv');
+    // As if its documents were still being submitted.
+    await product.db.query("UPDATE gateway.files SET state = 'SUBMITTING' WHERE id = $1", [story.file.id]);
+    const refused = await runCli(['files', 'replay', story.file.id], cliEnv());
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/FILE_IN_PROGRESS.*SUBMITTING/);
+    expectOneLine(refused.stderr);
+    const dryRun = await runCli(['files', 'replay', story.file.id, '--dry-run'], cliEnv());
+    expect(dryRun.code, dryRun.stderr).toBe(0);
+    const forced = await runCli(['files', 'replay', story.file.id, '--force'], cliEnv());
+    expect(forced.code, forced.stderr).toBe(0);
+    const replayId = /replaying \S+ as (\S+):/.exec(forced.stdout)![1]!;
+    const replay = await waitFor('the replay to finish', async () => {
+      const replayed = (await product.gateway.app!.inject({ url: `/ops/files/${replayId}`, headers: { authorization: `Bearer ${loadOpsToken(product.dataDir)}` } })).json() as FileStory;
+      return replayed.file.finishedAt && replayed.deliveries.every((d) => d.state === 'DELIVERED') ? replayed : undefined;
+    }, 30_000, 100);
+    expect(replay.file).toMatchObject({ replayOf: story.file.id, state: 'COMPLETED' });
+  }, 90_000);
+
+  it('answers /readyz 503 naming Redis within seconds while Redis is down, and /metrics still answers with the ledger counts', async () => {
+    await redis.kill();
+    try {
+      const started = Date.now();
+      const ready = await product.gateway.app!.inject({ url: '/readyz' });
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().checks).toMatchObject({ store: { ok: true }, engine: { ok: true }, redis: { ok: false, detail: expect.stringMatching(/Redis|no answer/) } });
+      const scrapeStarted = Date.now();
+      const metrics = await product.gateway.app!.inject({ url: '/metrics' });
+      expect(Date.now() - scrapeStarted).toBeLessThan(5000);
+      expect(metrics.statusCode).toBe(200);
+      expect(metrics.body).toMatch(/# TYPE intake_files gauge/);
+    } finally {
+      await redis.restart();
+    }
+    await waitFor('ready again', async () => ((await product.gateway.app!.inject({ url: '/readyz' })).statusCode === 200 ? true : undefined), 30_000, 200);
+  }, 90_000);
+});
+
+describe('the intake CLI when something is wrong', () => {
+  let notTheGateway: Server;
+  let notTheGatewayUrl: string;
+  const dataDir = mkdtempSync(join(tmpdir(), 'intake-cli-'));
+  beforeAll(async () => {
+    // What a reverse proxy answers when the gateway behind it is down.
+    notTheGateway = createServer((_request, response) => response.writeHead(502, { 'content-type': 'text/html' }).end('<html><body><h1>502 Bad Gateway</h1></body></html>'));
+    await new Promise<void>((resolve) => notTheGateway.listen(0, '127.0.0.1', resolve));
+    const address = notTheGateway.address();
+    notTheGatewayUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => notTheGateway.close(resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('`intake submit` of a file that does not exist says so in one line and exits 2', async () => {
+    const result = await runCli(['submit', '--customer', 'goodco', join(dataDir, 'no-such.csv')], { DATA_DIR: dataDir, GATEWAY_URL: notTheGatewayUrl });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^intake: cannot read .*no-such\.csv: no such file/);
+    expectOneLine(result.stderr);
+  }, 30_000);
+
+  it('`intake submit --timeout` that is not a number is refused before anything is sent (it waited forever)', async () => {
+    const file = join(dataDir, 'a.csv');
+    writeFileSync(file, 'x\n');
+    const result = await runCli(['submit', '--customer', 'goodco', file, '--wait', '--timeout', '5m'], { DATA_DIR: dataDir, GATEWAY_URL: notTheGatewayUrl });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/--timeout.*'5m' is invalid/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  }, 30_000);
+
+  it('`intake files list` against something that is not the gateway (an HTML 502) says so in one line and exits 2', async () => {
+    const result = await runCli(['files', 'list'], { DATA_DIR: dataDir, GATEWAY_URL: notTheGatewayUrl });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^intake: GET .*\/ops\/files.* answered 502 .*GATEWAY_URL/);
+    expectOneLine(result.stderr);
+  }, 30_000);
+
+  it('`intake files show` with the gateway not running says where it looked and exits 2', async () => {
+    const result = await runCli(['files', 'show', 'some-id'], { DATA_DIR: dataDir, GATEWAY_URL: `http://127.0.0.1:${await freePort()}` });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^intake: the gateway is not answering at http:\/\/127\.0\.0\.1:\d+/);
+    expectOneLine(result.stderr);
+  }, 30_000);
+});
