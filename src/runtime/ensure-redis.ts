@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import type { Logger } from '../log/logger.ts';
+import { redactUrlCredentials, type Logger } from '../log/logger.ts';
 
 export interface RedisHandle {
   url: string;
@@ -47,7 +47,7 @@ export async function ensureRedis(url: string, dataDir: string, logger: Logger):
   const parsed = new URL(url);
   if (!isLocalHost(parsed.hostname) || !redisServerOnPath()) {
     throw new RedisUnavailableError(
-      `Redis is not answering at ${url}. Start one with \`docker compose up -d redis\` or install the OS package (\`apt-get install redis-server\`), or set REDIS_URL.`,
+      `Redis is not answering at ${redactUrlCredentials(url)}. Start one with \`docker compose up -d redis\` or install the OS package (\`apt-get install redis-server\`), or set REDIS_URL.`,
     );
   }
   const port = parsed.port || '6379';
@@ -64,7 +64,7 @@ export async function ensureRedis(url: string, dataDir: string, logger: Logger):
   });
   for (let i = 0; i < 50 && !exited; i++) {
     if (await pingRedis(url, 500)) {
-      logger.info({ url, dir, pid: child.pid }, 'started a private redis-server under the data directory');
+      logger.info({ url: redactUrlCredentials(url), dir, pid: child.pid }, 'started a private redis-server under the data directory');
       return {
         url,
         started: true,
@@ -79,5 +79,5 @@ export async function ensureRedis(url: string, dataDir: string, logger: Logger):
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
-  throw new RedisUnavailableError(`Redis is not answering at ${url} and a private redis-server on port ${port} did not start.`);
+  throw new RedisUnavailableError(`Redis is not answering at ${redactUrlCredentials(url)} and a private redis-server on port ${port} did not start.`);
 }
