@@ -57,10 +57,14 @@ export async function runDeliverJob(deps: DeliverStageDeps, job: { fileId: strin
     else log.warn({ err: error }, 'result delivery failed: will retry');
     throw error;
   }
-  await db.query(
-    `UPDATE gateway.deliveries SET state = 'DELIVERED', attempts = attempts + 1, last_error = NULL, updated_at = now() WHERE file_id = $1 AND channel = $2`,
-    [job.fileId, job.channel],
-  );
-  await recordFileEvent(db, file.id, 'DELIVERED', { channel: job.channel, results: results.map((r) => r.name) });
+  // One transaction: a reader (or a crash) between the two would see a delivery DELIVERED without its event, and a
+  // retry returns early on a delivered file, so the event would be missing for good.
+  await db.transaction(async (tx) => {
+    await tx.query(
+      `UPDATE gateway.deliveries SET state = 'DELIVERED', attempts = attempts + 1, last_error = NULL, updated_at = now() WHERE file_id = $1 AND channel = $2`,
+      [job.fileId, job.channel],
+    );
+    await recordFileEvent(tx, file.id, 'DELIVERED', { channel: job.channel, results: results.map((r) => r.name) });
+  });
   log.info({ results: results.map((r) => r.name) }, 'results delivered');
 }
