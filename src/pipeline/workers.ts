@@ -5,6 +5,9 @@ import { DeliverJobSchema, FinalizeJobSchema, ParseJobSchema, SubmitJobSchema } 
 import { redisConnection, type Stage } from './queues.ts';
 
 /** The work each stage does with one job's (validated) data. `defer(ms)` puts the job back for later. */
+/** How long `close` waits for a worker to stop by itself; below the 15 s a signal gives the whole process. */
+const CLOSE_GRACE_MS = 8000;
+
 export interface StageHandlers {
   parse(job: { fileId: string }, progress: (done: number) => Promise<void>, defer: (ms: number) => Promise<never>): Promise<void>;
   submit(job: { fileId: string; idx: number }, defer: (ms: number) => Promise<never>): Promise<void>;
@@ -82,8 +85,27 @@ export class PipelineWorkers {
     }
   }
 
-  /** Stops taking jobs and waits for the ones running (graceful shutdown). */
+  /**
+   * Stops taking jobs and waits for the ones running (graceful shutdown), for at most `CLOSE_GRACE_MS`. BullMQ's
+   * close can wait for ever once Redis went away and came back while a worker was blocked on it (bullmq #2430,
+   * #4656: it waits for a blocking command resent after the reconnect): a shutdown must end, so past the grace its
+   * connections are dropped. A job still running then is retried by BullMQ's stalled-job check after the restart,
+   * under the same idempotency key.
+   */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.close()));
+    await Promise.all(
+      this.workers.map(async (worker) => {
+        let timer: NodeJS.Timeout | undefined;
+        const closed = await Promise.race([
+          worker.close().then(() => true),
+          new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS))),
+        ]);
+        clearTimeout(timer);
+        if (closed) return;
+        this.settings.logger.warn({ queue: worker.name, graceMs: CLOSE_GRACE_MS }, 'queue worker did not stop in time: its Redis connections are dropped');
+        // Not awaited: the disconnect can wait on the same stuck command.
+        void worker.disconnect().catch(() => undefined);
+      }),
+    );
   }
 }
