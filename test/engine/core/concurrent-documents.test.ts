@@ -7,6 +7,29 @@ import { STORE_KINDS, type TestDatabase } from '../../support/stores.ts';
 import { createEngineTestDb } from './engine-test-store.ts';
 
 const PARALLEL = 20;
+
+/** `db`, counting the deadlocks PostgreSQL reported to it (each one found after deadlock_timeout, then retried). */
+function countingDeadlocks(db: Db): { db: Db; deadlocks: () => number } {
+  let deadlocks = 0;
+  const counted = async <T,>(run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      if ((error as { code?: string }).code === '40P01') deadlocks++;
+      throw error;
+    }
+  };
+  const wrapped: Db = {
+    ...db,
+    query: (sql, params) => counted(() => db.query(sql, params)),
+    transaction: (fn) =>
+      db.transaction((tx) =>
+        fn({ query: (sql, params) => counted(() => tx.query(sql, params)), queryAndCommit: (sql, params) => counted(() => tx.queryAndCommit(sql, params)) }),
+      ),
+  };
+  return { db: wrapped, deadlocks: () => deadlocks };
+}
+
 const append = (n: number, order: string) =>
   validateDocument({
     orderNumber: order,
@@ -62,4 +85,60 @@ describe.each(STORE_KINDS)('concurrent documents on %s', (kind) => {
     // Documents were serialised on the order: the last one to apply saw every item.
     expect(Math.max(...outcomes.map((o) => o.body.shipment.orders[0]!.items.length))).toBe(PARALLEL);
   });
+
+  it('documents moving orders off a shipment, onto it and across, while others write to it, never deadlock', async () => {
+    const processes = [t.db, second ?? t.db].map((db) => ({ ...countingDeadlocks(db), expected: new ExpectedTargets(1000) }));
+    const document = (orderNumber: string, shipmentNumber: string, lpn: string) =>
+      validateDocument({ orderNumber, business: 'kargo', facility: 'sf', direction: 'OUTBOUND', shipmentNumber, orderItemUpdateStrategy: 'MERGE', items: [{ lpn, sku: 'SKU', quantity: 1 }] });
+    const rounds = 12;
+    for (let round = 0; round < rounds; round++) {
+      for (const [order, shipment] of [['X', 'A'], ['Y', 'B'], ['Z', 'A']]) {
+        await applyDocument(t.db, document(`MOVE-${round}-${order}`, `MOVE-${round}-${shipment}`, 'FIRST'));
+      }
+    }
+    // Per round, at once: X moves from A to B and Y from B to A (each document locks both shipments), Z stays on A.
+    const moves = Array.from({ length: rounds }, (_, round) => [
+      document(`MOVE-${round}-X`, `MOVE-${round}-B`, 'MOVED'),
+      document(`MOVE-${round}-Y`, `MOVE-${round}-A`, 'MOVED'),
+      document(`MOVE-${round}-Z`, `MOVE-${round}-A`, 'STAYED'),
+    ]).flat();
+    const outcomes = await Promise.allSettled(moves.map((doc, n) => applyDocument(processes[n % 2]!.db, doc, { expected: processes[n % 2]!.expected })));
+    expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toEqual([]);
+    expect(processes.map((p) => p.deadlocks())).toEqual([0, 0]);
+    const placed = await t.db.query<{ order_number: string; shipment_number: string }>(
+      `SELECT o.order_number, s.shipment_number FROM engine.orders o JOIN engine.shipments s ON s.id = o.shipment_id WHERE o.order_number LIKE 'MOVE-0-%' ORDER BY 1`,
+    );
+    expect(placed.rows.map((row) => [row.order_number, row.shipment_number])).toEqual([
+      ['MOVE-0-X', 'MOVE-0-B'],
+      ['MOVE-0-Y', 'MOVE-0-A'],
+      ['MOVE-0-Z', 'MOVE-0-A'],
+    ]);
+  });
+
+  it.runIf(kind === 'postgres')('a shipment that arrives while a document waits for its lock is seen arrived: its order stays on it', async () => {
+    const document = (shipmentNumber: string, lpn: string) =>
+      validateDocument({ orderNumber: 'LATE-X', business: 'kargo', facility: 'sf', direction: 'OUTBOUND', shipmentNumber, orderItemUpdateStrategy: 'APPEND', items: [{ lpn, sku: 'SKU', quantity: 1, quantityUnit: 'CASE' }] });
+    const first = await applyDocument(t.db, document('LATE-S', 'A'));
+    let arrive!: () => void;
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const arrival = t.db.transaction(async (tx) => {
+      await tx.query('UPDATE engine.shipments SET arrived_at = now(), version = gen_random_uuid() WHERE id = $1', [first.body.shipment.id]);
+      locked();
+      await new Promise<void>((resolve) => (arrive = resolve));
+    });
+    await isLocked;
+    const moving = applyDocument(second!, document('LATE-T', 'B'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    arrive();
+    await arrival;
+    const outcome = await moving;
+    expect(outcome.body.created.map((entity) => entity.type)).toEqual(['SHIPMENT', 'ORDER', 'ORDER_ITEM']);
+    const old = await t.db.query<{ items: string[] }>(
+      `SELECT array_agg(i.lpn) AS items FROM engine.orders o JOIN engine.order_items i ON i.order_id = o.id WHERE o.shipment_id = $1`,
+      [first.body.shipment.id],
+    );
+    expect(old.rows[0]!.items).toEqual(['A']);
+  });
 });
+
