@@ -8,6 +8,13 @@ import { registerWorkerCommand } from './commands/worker.ts';
 import { CliError } from './cli-error.ts';
 import { registerStartCommand } from './commands/start.ts';
 
+// `intake mapping preview … | head` closes our stdout early: the reader has what it wanted, so that ends the
+// command quietly, as it does for any Unix tool, instead of an unhandled EPIPE with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const program = new Command('intake')
   .description('intake-gateway: customer files in, documents for POST /v1/documents out')
   .showHelpAfterError();

@@ -146,6 +146,22 @@ describe('the intake CLI when something is wrong', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  it('`intake mapping preview … | head -1` ends quietly when the reader closes the pipe (no EPIPE stack trace)', async () => {
+    const rows = Array.from({ length: 4000 }, (_, i) => `NW-${20000 + i},PO-${i},SHOP,03/04/2025,D1,00345678901234${String(i).padStart(4, '0')},SKU-${i},Thing,1,CS,`);
+    const file = join(dataDir, 'orders_big.csv');
+    writeFileSync(file, `Order No,PO Number,Ship To,Ship Date,Dock,Pallet,SKU,Description,Qty,UOM,Status\n${rows.join('\n')}\n`);
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'mapping', 'preview', '--customer', 'northwind', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+      // What `head -1` does: read the first chunk, then close the pipe.
+      child.stdout.once('data', () => child.stdout.destroy());
+      child.once('exit', (code) => resolve({ code, stderr }));
+    });
+    expect(stderr).not.toMatch(/EPIPE|\n\s+at /);
+    expect(code).toBe(0);
+  }, 60_000);
+
   it('`intake submit` of a file that does not exist says so in one line and exits 2', async () => {
     const result = await runCli(['submit', '--customer', 'goodco', join(dataDir, 'no-such.csv')], { DATA_DIR: dataDir, GATEWAY_URL: notTheGatewayUrl });
     expect(result.code).toBe(2);
