@@ -132,8 +132,14 @@ export async function startGateway(env: Env, db: Db, logger: Logger, engine: Eng
           ),
         finalize: (job) => metrics.time('finalize', () => runFinalizeJob({ db, logger, resultsDir: paths.resultsDir, enqueueDeliver: (j) => queues.enqueueDeliver(j) }, job)),
         deliver: (job) => metrics.time('deliver', () => runDeliverJob({ db, logger, resultsDir: paths.resultsDir, deliverers }, job)),
-        parseGaveUp: (job, error) =>
-          refuseFile(stageDeps, job.fileId, { code: 'PARSE_FAILED', message: `the file could not be processed (${error.message}); it can be replayed`, place: {} }),
+        // The customer reads this message in the result: what went wrong on our side (a database error, a path)
+        // stays in the operator's log ('job failed', with the file id), not in the customer's result.
+        parseGaveUp: (job) =>
+          refuseFile(stageDeps, job.fileId, {
+            code: 'PARSE_FAILED',
+            message: `the file could not be processed because of a problem on our side, not in the file; we can process it again without you sending it (reference ${job.fileId})`,
+            place: {},
+          }),
       },
       { redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, logger, lockMs: env.QUEUE_LOCK_MS, concurrency: { parse: 2, submit: env.SUBMIT_CONCURRENCY, finalize: 4, deliver: 4 } },
     );
