@@ -33,7 +33,9 @@ describe('fault: a worker process SIGKILLed between recording a step and freeing
         parser: { customer: CUSTOMER_YAML, mappings: { 'orders.yaml': APPEND_MAPPING } },
         submitter: { customer: CUSTOMER_YAML, mappings: { 'orders.yaml': APPEND_MAPPING } },
       },
-      workerEnv: { SUBMIT_CONCURRENCY: '4' },
+      // The gate holds five of the worker's ledger connections blocked on purpose (the parse and four submits):
+      // its pool must have room for more, or the fourth submit cannot record its outcome.
+      workerEnv: { SUBMIT_CONCURRENCY: '4', DATABASE_POOL_SIZE: '10' },
     });
     await cluster.startEngine();
     await cluster.db.exec(GATE_SQL);
