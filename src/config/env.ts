@@ -107,11 +107,17 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   );
   const parsed = EnvSchema.safeParse(relevant);
   if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((issue) => {
-    const name = issue.path.join('.');
-    // The value helps find a typo, except in a secret: that never reaches a log or a terminal.
-    const shown = /SECRET|PASSWORD|TOKEN|KEY/.test(name) ? '(hidden)' : JSON.stringify(source[name] ?? '');
-    return `${name}=${shown}: ${issue.message}`;
+  throw configErrorOf(parsed.error.issues.map((issue) => ({ variable: issue.path.join('.'), message: issue.message })), source);
+}
+
+/**
+ * The ConfigError for bad environment variables, each named with its value; the value helps find a typo, except
+ * in a secret: that never reaches a log or a terminal. Also for settings read elsewhere (the mailbox's).
+ */
+export function configErrorOf(problems: { variable: string; message: string }[], source: NodeJS.ProcessEnv): ConfigError {
+  const lines = problems.map(({ variable, message }) => {
+    const shown = /SECRET|PASSWORD|TOKEN|KEY/.test(variable) ? '(hidden)' : JSON.stringify(source[variable] ?? '');
+    return `${variable}=${shown}: ${message}`;
   });
-  throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  return new ConfigError(`invalid configuration: ${lines.join('; ')}`);
 }

@@ -1,3 +1,4 @@
+import { configErrorOf } from '../../config/env.ts';
 import { z } from 'zod';
 
 /**
@@ -107,25 +108,47 @@ export type SmtpSettingsInput = z.input<typeof SmtpSettingsSchema>;
  * SMTP_USER, SMTP_PASSWORD, SMTP_FROM.
  */
 export function mailboxSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): { mailbox: MailboxSettings; smtp: SmtpSettings | undefined } | undefined {
-  const value = (key: string) => (env[key] === undefined || env[key] === '' ? undefined : env[key]);
-  const number = (key: string) => (value(key) === undefined ? undefined : Number(value(key)));
-  if (!value('MAILBOX_HOST')) return undefined;
-  const defined = <T extends object>(object: T) => Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined));
-  const mailbox = MailboxSettingsSchema.parse(
-    defined({
-      host: value('MAILBOX_HOST'),
-      port: number('MAILBOX_PORT'),
-      tls: value('MAILBOX_TLS'),
-      user: value('MAILBOX_USER'),
-      password: value('MAILBOX_PASSWORD'),
-      pollIntervalMs: number('MAILBOX_POLL_INTERVAL_MS'),
-      folders: defined({ inbox: value('MAILBOX_FOLDER'), processed: value('MAILBOX_PROCESSED_FOLDER'), quarantine: value('MAILBOX_QUARANTINE_FOLDER') }),
-    }),
-  );
-  const smtp = value('SMTP_HOST')
-    ? SmtpSettingsSchema.parse(
-        defined({ host: value('SMTP_HOST'), port: number('SMTP_PORT'), tls: value('SMTP_TLS'), user: value('SMTP_USER'), password: value('SMTP_PASSWORD'), from: value('SMTP_FROM') }),
-      )
+  if (!present(env, 'MAILBOX_HOST')) return undefined;
+  const mailbox = fromEnv(MailboxSettingsSchema, env, {
+    host: 'MAILBOX_HOST',
+    port: 'MAILBOX_PORT',
+    tls: 'MAILBOX_TLS',
+    user: 'MAILBOX_USER',
+    password: 'MAILBOX_PASSWORD',
+    pollIntervalMs: 'MAILBOX_POLL_INTERVAL_MS',
+    'folders.inbox': 'MAILBOX_FOLDER',
+    'folders.processed': 'MAILBOX_PROCESSED_FOLDER',
+    'folders.quarantine': 'MAILBOX_QUARANTINE_FOLDER',
+  });
+  const smtp = present(env, 'SMTP_HOST')
+    ? fromEnv(SmtpSettingsSchema, env, { host: 'SMTP_HOST', port: 'SMTP_PORT', tls: 'SMTP_TLS', user: 'SMTP_USER', password: 'SMTP_PASSWORD', from: 'SMTP_FROM' })
     : undefined;
   return { mailbox, smtp };
+}
+
+const NUMERIC_FIELDS = new Set(['port', 'pollIntervalMs']);
+
+function present(env: NodeJS.ProcessEnv, variable: string): boolean {
+  return env[variable] !== undefined && env[variable] !== '';
+}
+
+/**
+ * Settings from the environment variables named for each field (a dotted path), validated by `schema`; a bad value
+ * stops the start with a ConfigError naming the variable, like every other setting (src/config/env.ts).
+ */
+function fromEnv<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv, variables: Record<string, string>): T {
+  const input: Record<string, unknown> = {};
+  for (const [path, variable] of Object.entries(variables)) {
+    if (!present(env, variable)) continue;
+    const [head, leaf] = path.split('.') as [string, string | undefined];
+    const value = NUMERIC_FIELDS.has(head) ? Number(env[variable]) : env[variable];
+    if (leaf === undefined) input[head] = value;
+    else input[head] = { ...(input[head] as object | undefined), [leaf]: value };
+  }
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw configErrorOf(
+    parsed.error.issues.map((issue) => ({ variable: variables[issue.path.join('.')] ?? issue.path.join('.'), message: issue.message })),
+    env,
+  );
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { attachmentFileName } from '../../../src/channels/mailbox/attachment-file-name.ts';
 import { resultText } from '../../../src/channels/mailbox/email-reply-deliverer.ts';
 import { EmailChannelSchema, MailboxSettingsSchema, mailboxSettingsFromEnv } from '../../../src/channels/mailbox/mailbox-settings.ts';
+import { ConfigError } from '../../../src/config/env.ts';
 import { readMessage } from '../../../src/channels/mailbox/read-message.ts';
 import { replySubject, threadReferences } from '../../../src/channels/mailbox/reply-mailer.ts';
 import { scanMimeStructure } from '../../../src/channels/mailbox/scan-mime-structure.ts';
@@ -101,6 +102,20 @@ describe('settings schemas', () => {
     const fromEnv = mailboxSettingsFromEnv({ MAILBOX_HOST: 'imap.example.com', MAILBOX_USER: 'u', MAILBOX_PASSWORD: 'p', MAILBOX_PORT: '143', MAILBOX_TLS: 'starttls', SMTP_HOST: 'smtp.example.com', SMTP_FROM: 'intake@example.com' });
     expect(fromEnv?.mailbox).toMatchObject({ host: 'imap.example.com', port: 143, tls: 'starttls', password: 'p' });
     expect(fromEnv?.smtp).toMatchObject({ host: 'smtp.example.com', port: 587, from: 'intake@example.com' });
+    expect(mailboxSettingsFromEnv({ MAILBOX_HOST: 'h', MAILBOX_USER: 'u', MAILBOX_PASSWORD: 'p', MAILBOX_FOLDER: 'Orders' })?.mailbox.folders).toMatchObject({
+      inbox: 'Orders',
+      processed: 'Processed',
+    });
+  });
+
+  it('a bad mailbox or SMTP variable stops the start naming the variable, never a secret\'s value', () => {
+    const bad = () => mailboxSettingsFromEnv({ MAILBOX_HOST: 'h', MAILBOX_USER: 'u', MAILBOX_PASSWORD: 'p', MAILBOX_PORT: 'abc', SMTP_HOST: 's', SMTP_FROM: 'x@y.z', SMTP_TLS: 'sometimes' });
+    expect(bad).toThrow(ConfigError);
+    expect(bad).toThrow(/MAILBOX_PORT="abc"/);
+    const smtp = () => mailboxSettingsFromEnv({ MAILBOX_HOST: 'h', MAILBOX_USER: 'u', MAILBOX_PASSWORD: 'p', SMTP_HOST: 's', SMTP_FROM: 'x@y.z', SMTP_TLS: 'sometimes' });
+    expect(smtp).toThrow(/SMTP_TLS="sometimes"/);
+    const secret = () => mailboxSettingsFromEnv({ MAILBOX_HOST: 'h', MAILBOX_USER: 'u', MAILBOX_PASSWORD: '' });
+    expect(secret).toThrow(/MAILBOX_PASSWORD/);
   });
 });
 
