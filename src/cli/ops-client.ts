@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { request } from 'undici';
 import type { Env } from '../config/env.ts';
-import { loadOpsToken } from '../gateway/ops-token.ts';
+import { opsTokenPath, readOpsToken } from '../gateway/ops-token.ts';
 import { CliError } from './cli-error.ts';
 
 export class OpsRequestError extends CliError {
@@ -23,14 +23,14 @@ function parseJson(text: string): { code?: string; detail?: string } | undefined
  */
 export function opsClient(env: Env) {
   const base = env.GATEWAY_URL ?? `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${env.GATEWAY_PORT}`;
-  const token = loadOpsToken(env.DATA_DIR, env.OPS_TOKEN);
+  const token = readOpsToken(env.DATA_DIR, env.OPS_TOKEN);
   async function call<T>(method: "GET" | "POST", path: string, body?: { stream: Readable; fileName: string }): Promise<T> {
     let response;
     try {
       response = await request(`${base}${path}`, {
         method,
         headers: {
-          authorization: `Bearer ${token}`,
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
           ...(body ? { 'content-type': 'application/octet-stream', 'x-file-name': encodeURIComponent(body.fileName) } : {}),
         },
         ...(body ? { body: body.stream } : {}),
@@ -43,6 +43,12 @@ export function opsClient(env: Env) {
     if (parsed === undefined) {
       const excerpt = text.slice(0, 200).replace(/\s+/g, ' ');
       throw new OpsRequestError('GATEWAY_ANSWER_NOT_JSON', `${method} ${base}${path} answered ${response.statusCode} with something that is not the gateway's JSON (is GATEWAY_URL the gateway?): ${excerpt}`);
+    }
+    if (response.statusCode === 401 && !token) {
+      throw new OpsRequestError(
+        'OPS_TOKEN_MISSING',
+        `the gateway at ${base} wants its operations token, and there is none at ${opsTokenPath(env.DATA_DIR)}: run this with the DATA_DIR of the running gateway, or set OPS_TOKEN`,
+      );
     }
     if (response.statusCode >= 400) throw new OpsRequestError(parsed.code ?? `HTTP_${response.statusCode}`, `${response.statusCode} ${parsed.code ?? ''}: ${parsed.detail ?? text}`);
     return parsed as T;

@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -7,9 +7,9 @@ import { join } from 'node:path';
  * same machine reads this token from the data directory (mode 0600), or OPS_TOKEN names it.
  */
 export function loadOpsToken(dataDir: string, fromEnv?: string): string {
-  if (fromEnv) return fromEnv;
-  const path = join(dataDir, 'ops.token');
-  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const known = readOpsToken(dataDir, fromEnv);
+  if (known) return known;
+  const path = opsTokenPath(dataDir);
   mkdirSync(dataDir, { recursive: true });
   const token = randomBytes(24).toString('base64url');
   writeFileSync(path, `${token}\n`, { mode: 0o600 });
@@ -17,9 +17,23 @@ export function loadOpsToken(dataDir: string, fromEnv?: string): string {
   return token;
 }
 
+/**
+ * The token the gateway made, for the CLI: never creates one (a CLI run with another DATA_DIR would write a token
+ * the running gateway does not know).
+ */
+export function readOpsToken(dataDir: string, fromEnv?: string): string | undefined {
+  if (fromEnv) return fromEnv;
+  const path = opsTokenPath(dataDir);
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
+}
+
+export function opsTokenPath(dataDir: string): string {
+  return join(dataDir, 'ops.token');
+}
+
+/** Constant time, and compared as digests so that not even the token's length shows in the timing. */
 export function opsTokenMatches(expected: string, presented: string | undefined): boolean {
   if (!presented) return false;
-  const a = Buffer.from(expected);
-  const b = Buffer.from(presented);
-  return a.length === b.length && timingSafeEqual(a, b);
+  const digest = (token: string) => createHash('sha256').update(token).digest();
+  return timingSafeEqual(digest(expected), digest(presented));
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +109,19 @@ describe('the operator tools against a running gateway', () => {
     }, 30_000, 100);
     expect(replay.file).toMatchObject({ replayOf: story.file.id, state: 'COMPLETED' });
   }, 90_000);
+
+  it('an `intake` command run with another DATA_DIR says where it looked for the token, and writes none there', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'intake-other-data-'));
+    try {
+      const result = await runCli(['files', 'list'], { DATA_DIR: elsewhere, GATEWAY_URL: product.gateway.url! });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`there is none at ${join(elsewhere, 'ops.token')}`);
+      expectOneLine(result.stderr);
+      expect(existsSync(join(elsewhere, 'ops.token'))).toBe(false);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it('answers /readyz 503 naming Redis within seconds while Redis is down, and /metrics still answers with the ledger counts', async () => {
     await redis.kill();
