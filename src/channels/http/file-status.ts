@@ -23,6 +23,18 @@ export function resultMediaType(name: string): string {
   return 'application/octet-stream';
 }
 
+/**
+ * `Content-Disposition` of a result download. `filename*` carries the name (RFC 8187): encodeURIComponent leaves
+ * `'()*` bare, which an ext-value may not hold, and "orders (1).csv" is a common name; a strict parser (.NET's)
+ * refuses the whole header then. `filename` is an ASCII stand-in for clients that read only it (curl -J); `%` goes
+ * too, since some clients percent-decode it.
+ */
+export function attachmentDisposition(name: string): string {
+  const extended = encodeURIComponent(name).replace(/['()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+  const fallback = name.replace(/[^\x20-\x7e]|["\\%]/g, '_');
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${extended}`;
+}
+
 /** A file is done once its state is final and finalize has written its results (finished_at is set with them). */
 export function isFinished(file: Pick<FileRow, 'state' | 'finished_at'>): boolean {
   return isFinalFileState(file.state) && file.finished_at !== null;

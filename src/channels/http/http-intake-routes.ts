@@ -8,7 +8,7 @@ import { SpoolLimitError } from '../../inbox/spool.ts';
 import { getFile, type FileRow } from '../../ledger/files-repo.ts';
 import { resultDir } from '../../pipeline/finalize-stage.ts';
 import type { Db } from '../../store/db.ts';
-import { fileStatus, INBOUND_PREFIX, isFinished, listResultNames, resultMediaType, statusPath } from './file-status.ts';
+import { attachmentDisposition, fileStatus, INBOUND_PREFIX, isFinished, listResultNames, resultMediaType, statusPath } from './file-status.ts';
 import { buildHttpIntakeOpenApi } from './http-intake-openapi.ts';
 import type { FileReceipt } from './http-intake-schemas.ts';
 import { bearerTokenOf, HttpTokenVerifier, type HttpCustomers } from './http-token-verifier.ts';
@@ -243,7 +243,7 @@ export async function httpIntakeRoutes(app: FastifyInstance, options: HttpIntake
     if (!listResultNames(options.resultsDir, file).includes(name)) throw new EngineProblem(404, 'RESULT_NOT_FOUND', 'The file has no result with that name.');
     return reply
       .type(resultMediaType(name))
-      .header('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(name)}`)
+      .header('Content-Disposition', attachmentDisposition(name))
       .send(createReadStream(join(resultDir(options.resultsDir, file.id), name)));
   });
 }

@@ -1,7 +1,9 @@
+import type { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Busboy, type BusboyFileStream, type BusboyInstance } from '@fastify/busboy';
 import { BodyTooLargeError } from './request-body.ts';
+import { extendedDispositionFileName } from './upload-file-name.ts';
 
 /**
  * `multipart/form-data` uploads to `POST /v1/inbound/{customer}/files`: exactly one file part (a part whose
@@ -63,6 +65,31 @@ export interface MultipartFile {
 export interface MultipartOptions {
   /** The largest body in all (file + envelope); counted while the body streams. */
   maxBodyBytes: number;
+}
+
+/**
+ * Calls `onDisposition` with each part's raw Content-Disposition, before busboy handles the part. busboy reads
+ * `filename*` (RFC 8187) but keeps whichever filename parameter comes last, or, on its fast path for
+ * `form-data; name="..."; filename="..."`, the plain one and nothing after it. Clients that send both put a
+ * fallback in `filename`: Spring 6 an RFC 2047 word (`=?UTF-8?Q?M=C3=A4rz.csv?=`), others an ASCII look-alike, so
+ * the file was named by the fallback (and matched no mapping). Its 'file' event carries no headers: they are
+ * taken from its part parser (Dicer), whose 'header' listener this one is put in front of.
+ */
+function onPartDisposition(busboy: BusboyInstance, onDisposition: (disposition: string | undefined) => void): void {
+  const parts = (busboy as unknown as { _parser?: { parser?: EventEmitter } })._parser?.parser;
+  if (!parts) throw new Error('@fastify/busboy no longer exposes its part parser: see onPartDisposition');
+  parts.on('part', (part: EventEmitter) => {
+    part.prependListener('header', (header: Record<string, string[] | undefined>) => onDisposition(header['content-disposition']?.[0]));
+  });
+}
+
+/** A file part's name: its `filename*` when it has one (RFC 6266 section 4.3), else busboy's `filename`. */
+function partFileName(busboyName: string, disposition: string | undefined): string {
+  const extended = disposition === undefined ? undefined : extendedDispositionFileName(disposition);
+  if (extended === undefined) return busboyName;
+  // Without directories, as busboy does for `filename`: `../x.csv` is `x.csv`, and `..` alone is no name.
+  const base = extended.split(/[\\/]/).pop()!;
+  return base === '.' || base === '..' ? '' : base;
 }
 
 /** Content-Type `multipart/form-data` (whatever its parameters)? */
@@ -137,9 +164,12 @@ export function openMultipartFile(raw: Readable, headers: IncomingHttpHeaders, o
     rejectDone(error);
   }
 
-  busboy.on('file', (_field, stream, fileName) => {
+  let disposition: string | undefined;
+  onPartDisposition(busboy, (header) => (disposition = header));
+  busboy.on('file', (_field, stream, busboyName) => {
     // The part may fail (a truncated body) while nobody reads it: never an uncaught 'error' event.
     stream.on('error', () => undefined);
+    const fileName = partFileName(busboyName, disposition);
     if (fileName.trim() === '') {
       stream.resume();
       fail(new MultipartError('INVALID_FILE_NAME', 'The file part has no usable filename: send Content-Disposition: form-data; name="file"; filename="orders.csv".'));

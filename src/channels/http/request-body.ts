@@ -76,6 +76,18 @@ function parse(text: string, where: string): unknown {
 const stripBom = (text: string): string => text.replace(/^\uFEFF/, '');
 
 /**
+ * JSON is UTF-8 (RFC 8259 section 8.1). A feed in another encoding (Latin-1 from an old export) is a 400 now: the
+ * JSON reader refuses it anyway, so accepting it only turned the answer into a REJECTED file later.
+ */
+function utf8(bytes: Uint8Array, where: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new InvalidRecordsError(`${where} is not valid UTF-8: send JSON records UTF-8 encoded`);
+  }
+}
+
+/**
  * `application/json`: one object (one record) or an array of objects. The body is held to parse it: it is
  * bounded by the records limit, and the pipeline's JSON reader holds it whole anyway.
  */
@@ -84,7 +96,7 @@ export function jsonRecordsCheck(): BodyCheck {
   return {
     push: (chunk) => void chunks.push(chunk),
     end() {
-      const text = stripBom(Buffer.concat(chunks).toString('utf8'));
+      const text = stripBom(utf8(Buffer.concat(chunks), 'the body'));
       if (text.trim() === '') throw new InvalidRecordsError('the body holds no JSON');
       const value = parse(text, 'the body');
       if (Array.isArray(value)) {
@@ -105,7 +117,8 @@ export function ndjsonRecordsCheck(): BodyCheck {
   let records = 0;
   const line = (bytes: Buffer) => {
     lineNumber++;
-    const text = (lineNumber === 1 ? stripBom(bytes.toString('utf8')) : bytes.toString('utf8')).trim();
+    const decoded = utf8(bytes, `line ${lineNumber}`);
+    const text = (lineNumber === 1 ? stripBom(decoded) : decoded).trim();
     if (text === '') return;
     if (!isObject(parse(text, `line ${lineNumber}`))) throw new InvalidRecordsError(`line ${lineNumber} is not a JSON object: every record must be an object`);
     records++;

@@ -27,6 +27,24 @@ function single(value: string | string[] | undefined): string | undefined {
 
 /** `filename*` (charset'lang'percent-encoded) wins over `filename`, as RFC 6266 section 4.3 says. */
 export function dispositionFileName(header: string): string | undefined {
+  const params = dispositionParams(header);
+  const extended = params.get('filename*');
+  const decoded = extended === undefined ? undefined : decodeExtendedValue(extended);
+  if (decoded !== undefined) return decoded;
+  const plain = params.get('filename');
+  return plain !== undefined && plain.trim() !== '' ? plain : undefined;
+}
+
+/**
+ * Only the `filename*` of a Content-Disposition, decoded; undefined when it is missing or cannot be decoded. For a
+ * multipart part, whose plain `filename` busboy reads itself (raw UTF-8 included).
+ */
+export function extendedDispositionFileName(header: string): string | undefined {
+  const extended = dispositionParams(header).get('filename*');
+  return extended === undefined ? undefined : decodeExtendedValue(extended);
+}
+
+function dispositionParams(header: string): Map<string, string> {
   const params = new Map<string, string>();
   // A parameter is name=token or name="quoted string" (with \" escapes); parts before the first ";" are the type.
   const pattern = /;\s*([A-Za-z0-9!#$&+.^_`|~-]+\*?)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)/g;
@@ -36,22 +54,22 @@ export function dispositionFileName(header: string): string | undefined {
     if (value.startsWith('"')) value = value.slice(1, -1).replace(/\\(.)/g, '$1');
     if (!params.has(key)) params.set(key, value);
   }
-  const extended = params.get('filename*');
-  if (extended !== undefined) {
-    const parts = /^([A-Za-z0-9_-]+)'[^']*'(.*)$/.exec(extended);
-    if (parts && /^utf-8$/i.test(parts[1]!)) {
-      try {
-        const name = decodeURIComponent(parts[2]!);
-        if (name.trim() !== '') return name;
-      } catch {
-        // fall back to the plain filename
-      }
-    } else if (parts && /^iso-8859-1$/i.test(parts[1]!)) {
-      // Latin-1 bytes are the code points U+0000..U+00FF, so each %XX is one character.
-      const name = parts[2]!.replace(/%([0-9A-Fa-f]{2})/g, (_all, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-      if (name.trim() !== '') return name;
+  return params;
+}
+
+/** An RFC 8187 ext-value (`UTF-8''M%C3%A4rz.csv`) in UTF-8 or ISO-8859-1; undefined when blank or undecodable. */
+function decodeExtendedValue(value: string): string | undefined {
+  const parts = /^([A-Za-z0-9_-]+)'[^']*'(.*)$/.exec(value);
+  let name: string | undefined;
+  if (parts && /^utf-8$/i.test(parts[1]!)) {
+    try {
+      name = decodeURIComponent(parts[2]!);
+    } catch {
+      return undefined;
     }
+  } else if (parts && /^iso-8859-1$/i.test(parts[1]!)) {
+    // Latin-1 bytes are the code points U+0000..U+00FF, so each %XX is one character.
+    name = parts[2]!.replace(/%([0-9A-Fa-f]{2})/g, (_all, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   }
-  const plain = params.get('filename');
-  return plain !== undefined && plain.trim() !== '' ? plain : undefined;
+  return name !== undefined && name.trim() !== '' ? name : undefined;
 }

@@ -84,6 +84,18 @@ describe('HTTP intake: multipart/form-data uploads', () => {
     }
   });
 
+  it.each([
+    // Spring 6 (ContentDisposition with a charset): an RFC 2047 word in filename, the real name in filename*.
+    ['Spring', `form-data; name="file"; filename="=?UTF-8?Q?M=C3=A4rz_orders.csv?="; filename*=UTF-8''M%C3%A4rz%20orders.csv`],
+    ['.NET HttpClient', `form-data; name=file; filename="=?utf-8?B?TcOkcnogb3JkZXJzLmNzdg==?="; filename*=utf-8''M%C3%A4rz%20orders.csv`],
+    ['filename* first, then an ASCII fallback', `form-data; name="file"; filename*=UTF-8''M%C3%A4rz%20orders.csv; filename="Marz orders.csv"`],
+    ['filename* alone, with a path', `form-data; name="file"; filename*=UTF-8''..%2F..%2FM%C3%A4rz%20orders.csv`],
+  ])('names the file by filename* over filename (%s)', async (_client, disposition) => {
+    const response = await post(form(part(`Content-Disposition: ${disposition}\r\nContent-Type: text/csv`, `order\nSTAR-${disposition.length}\n`)));
+    expect(response.statusCode).toBe(202);
+    expect(await nameOf(response.headers.location as string)).toBe('März orders.csv');
+  });
+
   it('ignores form fields around the file part, and needs no X-File-Name', async () => {
     const response = await post(form(fieldPart('a', '1'), filePart('fields.csv', 'order\nF-1\n'), fieldPart('b', 'x'.repeat(20_000))));
     expect(response.statusCode).toBe(202);

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -106,6 +106,24 @@ describe('HTTP intake: authentication, limits and refusals', () => {
     expect(response.json()).toMatchObject({ code: 'RESULTS_NOT_READY' });
   });
 
+  it('names a result download with a Content-Disposition that strict parsers read, for any file name', async () => {
+    const name = "O'Brien Größe (1)*.csv";
+    const sent = (await upload({ 'x-file-name': encodeURIComponent(name) }, 'order\nDISP-1\n')).json();
+    await fixture.database.db.query(`UPDATE gateway.files SET state = 'COMPLETED', finished_at = now() WHERE id = $1`, [sent.fileId]);
+    const resultName = `${name}.result.csv`;
+    mkdirSync(join(fixture.dir, 'results', sent.fileId), { recursive: true });
+    writeFileSync(join(fixture.dir, 'results', sent.fileId, resultName), 'order,outcome\nDISP-1,ACCEPTED\n');
+    const status = (await app.inject({ method: 'GET', url: sent.statusUrl, headers: auth(SHIPPER_TOKEN) })).json();
+    const response = await app.inject({ method: 'GET', url: status.results[0].url, headers: auth(SHIPPER_TOKEN) });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('text/csv; charset=utf-8');
+    // RFC 6266/8187: filename is a quoted ASCII string, filename* an ext-value of attr-chars and %XX only.
+    const disposition = /^attachment; filename="([\x20-\x21\x23-\x5b\x5d-\x7e]*)"; filename\*=UTF-8''([A-Za-z0-9!#$&+.^_`|~%-]+)$/.exec(response.headers['content-disposition'] as string);
+    expect(disposition).not.toBeNull();
+    expect(decodeURIComponent(disposition![2]!)).toBe(resultName);
+    expect(disposition![1]).toBe("O'Brien Gr__e (1)*.csv.result.csv");
+  });
+
   it('is 400 for an empty body, with nothing spooled', async () => {
     const before = spooledFiles().length;
     const declared = await upload({}, '');
@@ -169,6 +187,21 @@ describe('HTTP intake: authentication, limits and refusals', () => {
     expect(badLine.json().detail).toMatch(/line 2/);
     expect((await post('application/json', '')).json()).toMatchObject({ code: 'EMPTY_BODY' });
     expect((await post('application/json', JSON.stringify([{ pad: 'x'.repeat(600) }]))).statusCode).toBe(413);
+  });
+
+  it('is 400 on /records for a body that is not UTF-8, naming the line, with nothing spooled', async () => {
+    const before = spooledFiles().length;
+    const post = (contentType: string, payload: Buffer) => app.inject({ method: 'POST', url: '/v1/inbound/shipper/records', headers: { ...auth(SHIPPER_TOKEN), 'content-type': contentType }, payload });
+    const latin1 = await post('application/json', Buffer.from('{"name":"Müller"}', 'latin1'));
+    expect(latin1.statusCode).toBe(400);
+    expect(latin1.json()).toMatchObject({ code: 'INVALID_RECORDS' });
+    expect(latin1.json().detail).toMatch(/not valid UTF-8/);
+    const ndjson = await post('application/x-ndjson', Buffer.concat([Buffer.from('{"name":"Meyer"}\n'), Buffer.from('{"name":"Müller"}\n', 'latin1')]));
+    expect(ndjson.statusCode).toBe(400);
+    expect(ndjson.json().detail).toMatch(/line 2 is not valid UTF-8/);
+    expect(spooledFiles().length).toBe(before);
+    // A U+FFFD the feed really holds is UTF-8 like any other character.
+    expect((await post('application/json', Buffer.from('{"name":"M\uFFFDller"}', 'utf8'))).statusCode).toBe(202);
   });
 
   it('spools records as a .json file named by X-File-Name or by the time', async () => {

@@ -155,6 +155,23 @@ describe('channels.http configuration and tokens', () => {
     expect(await verifier.knownCustomerOf(hashed)).toBe('acme');
   });
 
+  it('takes as long to refuse a wrong token for a customer with clear tokens as for a customer that does not exist', async () => {
+    const customers = { beta: { customer: 'beta', tokenHashes: [], tokens: ['clear-token-0123456789'] } };
+    const verifier = new HttpTokenVerifier({ httpCustomers: () => customers });
+    const fastest = async (customer: string) => {
+      let best = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < 3; i++) {
+        const start = performance.now();
+        expect(await verifier.verify(customer, 'wrong-token-0123456789')).toBe(false);
+        best = Math.min(best, performance.now() - start);
+      }
+      return best;
+    };
+    const unknown = await fastest('nobody');
+    // Both run one scrypt (tens of ms); a refusal without it took well under a millisecond.
+    expect(await fastest('beta')).toBeGreaterThan(unknown / 4);
+  });
+
   it('reads only Bearer authorization', () => {
     expect(bearerTokenOf('Bearer abc')).toBe('abc');
     expect(bearerTokenOf('bearer  abc ')).toBe('abc');
