@@ -1,4 +1,5 @@
 import type { IntakeErrorValue } from '../errors/intake-error.ts';
+import { SourceRangeSchema, type SourceRange } from '../results/file-outcome.ts';
 import type { Queryable } from '../store/db.ts';
 import { listDocuments } from './documents-repo.ts';
 import { fileEvents, getFile } from './files-repo.ts';
@@ -9,7 +10,8 @@ export interface DocumentStory {
   orderNumber: string;
   state: string;
   attempts: number;
-  sources: unknown;
+  /** Every range, uncapped (an operator may need them all); rows from before exact sources read as their one range. */
+  sources: SourceRange | null;
   engineStatus: number | null;
   created: string[];
   updated: string[];
@@ -54,7 +56,7 @@ export function documentStory(row: Awaited<ReturnType<typeof listDocuments>>[num
     orderNumber: row.order_number,
     state: row.state,
     attempts: row.attempts,
-    sources: row.sources,
+    sources: SourceRangeSchema.safeParse(row.sources).data ?? null,
     engineStatus: row.engine_status,
     created: refs(response.created),
     updated: refs(response.updated),

@@ -8,9 +8,9 @@ import type { CompiledMapping } from '../mapping/compile-mapping.ts';
 import { loadMappings } from '../mapping/load-mappings.ts';
 import { mapRecords, type MappingOutput } from '../mapping/map-records.ts';
 import { selectMapping } from '../mapping/select-mapping.ts';
-import { sourceRange } from '../pipeline/map-file.ts';
+import { sourceRanges } from '../pipeline/map-file.ts';
 import { sniffFileFormat } from '../pipeline/sniff-format.ts';
-import type { SourceRange } from '../results/file-outcome.ts';
+import { sourceOverlaps, type SourceRange } from '../results/file-outcome.ts';
 
 /** What a mapping run has read so far, for progress lines. */
 export interface RunStats {
@@ -145,7 +145,7 @@ export async function* runEntries(run: MappingRun, limit = Infinity): AsyncGener
     if (limit <= 0) return;
     for await (const output of run.outputs) {
       if (output.kind === 'document') {
-        const range = sourceRange(output.sources);
+        const range = sourceRanges(output.sources);
         if (range?.unit === 'segment') segmentRanges.set(output.index, range);
       }
       yield toRunEntry(output);
@@ -160,7 +160,7 @@ export async function* runEntries(run: MappingRun, limit = Infinity): AsyncGener
     // What a unit refused later in the file had released is voided by the parse stage, by this same overlap.
     const released = run.stream.voided.find((span) => span.errors === rejection.errors);
     const voidedDocuments = released
-      ? [...segmentRanges].filter(([, range]) => range.first <= released.last && range.last >= released.first).map(([index]) => index)
+      ? [...segmentRanges].filter(([, range]) => sourceOverlaps(range, released.first, released.last)).map(([index]) => index)
       : [];
     yield {
       kind: 'x12-rejected',

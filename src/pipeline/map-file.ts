@@ -5,18 +5,28 @@ import { FORMAT_OPTION_SCHEMAS, openRecords } from '../formats/read-records.ts';
 import type { FileRow } from '../ledger/files-repo.ts';
 import type { Logger } from '../log/logger.ts';
 import { loadMappings } from '../mapping/load-mappings.ts';
-import { mapRecords, type Sources } from '../mapping/map-records.ts';
+import { mapRecords, type Sources, type Span } from '../mapping/map-records.ts';
 import { selectMapping } from '../mapping/select-mapping.ts';
 import { ack997InputsFrom } from '../results/ack-from-x12.ts';
 import type { SourceRange } from '../results/file-outcome.ts';
 import type { FileMapper, MappedOutput } from './parse-stage.ts';
 import { sniffFileFormat } from './sniff-format.ts';
 
-/** A document's records as one range of lines (or segments): first to last. */
-export function sourceRange(sources: Sources): SourceRange | undefined {
+/**
+ * A document's records as the exact lines (or segments) they came from, adjacent ones merged: 2-4, 7, never 2-7
+ * when lines 5 and 6 belong to another order. mapRecords merges only a record that continues the previous one,
+ * so spans are sorted and merged again here whatever order the records came in.
+ */
+export function sourceRanges(sources: Sources): SourceRange | undefined {
   const spans = sources.segments ?? sources.lines;
   if (!spans || spans.length === 0) return undefined;
-  return { unit: sources.segments ? 'segment' : 'line', first: Math.min(...spans.map((s) => s[0])), last: Math.max(...spans.map((s) => s[1])) };
+  const ranges: Span[] = [];
+  for (const [first, last] of [...spans].sort((a, b) => a[0] - b[0])) {
+    const previous = ranges[ranges.length - 1];
+    if (previous && first <= previous[1] + 1) previous[1] = Math.max(previous[1], last);
+    else ranges.push([first, last]);
+  }
+  return { unit: sources.segments ? 'segment' : 'line', ranges };
 }
 
 /**
@@ -59,11 +69,11 @@ export function createFileMapper(settings: { mappingsDir: string; logger: Logger
             }
             const output = step.value;
             if (output.kind === 'skipped-row') {
-              yield { kind: 'skipped-row', errors: output.errors, sources: sourceRange(output.sources) };
+              yield { kind: 'skipped-row', errors: output.errors, sources: sourceRanges(output.sources) };
             } else if (output.kind === 'document') {
-              yield { kind: 'document', index: output.index, document: output.document, sources: sourceRange(output.sources), mappingHash: output.mappingHash, ...(output.test ? { test: true } : {}) };
+              yield { kind: 'document', index: output.index, document: output.document, sources: sourceRanges(output.sources), mappingHash: output.mappingHash, ...(output.test ? { test: true } : {}) };
             } else {
-              yield { kind: 'rejected-document', index: output.index, errors: output.errors, sources: sourceRange(output.sources), ...(output.partial ? { partial: output.partial } : {}) };
+              yield { kind: 'rejected-document', index: output.index, errors: output.errors, sources: sourceRanges(output.sources), ...(output.partial ? { partial: output.partial } : {}) };
             }
           }
         } finally {

@@ -150,7 +150,7 @@ export async function runParseJob(
         orderKey: '',
         orderNumber: '',
         payload: null,
-        sources: segment === undefined ? {} : { unit: 'segment', first: segment, last: segment },
+        sources: segment === undefined ? {} : ({ unit: 'segment', ranges: [[segment, segment]] } satisfies SourceRange),
         mappingHash: opened.mappingHash,
         state: 'INVALID',
         error: errors,
@@ -162,12 +162,14 @@ export async function runParseJob(
       await db.query('UPDATE gateway.documents SET idx = $2 - 1 - idx WHERE file_id = $1 AND idx < 0', [file.id, count]);
     }
     // Nothing is submitted before the whole file is mapped, so documents built from an envelope refused later
-    // in the file are voided here, before any of them can go out.
+    // in the file are voided here, before any of them can go out. A document is from the envelope when one of
+    // its ranges is (its rows in this ledger were all written by this run, so all hold ranges).
     for (const range of end?.voided ?? []) {
       await db.query(
         `UPDATE gateway.documents SET state = 'INVALID', error = $4::jsonb
           WHERE file_id = $1 AND state IN ('WAITING', 'TEST_ONLY') AND sources->>'unit' = 'segment'
-            AND (sources->>'first')::int <= $3 AND (sources->>'last')::int >= $2`,
+            AND EXISTS (SELECT 1 FROM jsonb_array_elements(sources->'ranges') AS span
+                         WHERE (span->>0)::int <= $3 AND (span->>1)::int >= $2)`,
         [file.id, range.first, range.last, JSON.stringify(range.errors)],
       );
     }

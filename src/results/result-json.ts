@@ -1,7 +1,7 @@
 import type { IntakeErrorValue } from '../errors/intake-error.ts';
 import type { EntityRef } from '../documents/response.ts';
 import { fileLevelError } from './result-csv.ts';
-import { describeSource, DOCUMENT_OUTCOMES, FileOutcomeSchema, type FileOutcomeInput } from './file-outcome.ts';
+import { describeSource, DOCUMENT_OUTCOMES, FileOutcomeSchema, shownSource, type FileOutcomeInput, type SourceRange } from './file-outcome.ts';
 
 /**
  * The result JSON, for customers who read results with a program. Pretty (two spaces), one trailing newline, and
@@ -35,6 +35,7 @@ export function renderResultJson(input: FileOutcomeInput): string {
     documents: documents.map((document) => ({
       index: document.index,
       source: document.source ? describeSource(document.source) : null,
+      sourceRanges: document.source ? sourceRangesJson(document.source) : null,
       orderNumber: document.orderNumber,
       outcome: document.outcome,
       engineStatus: document.engineStatus ?? null,
@@ -46,6 +47,12 @@ export function renderResultJson(input: FileOutcomeInput): string {
     })),
   };
   return `${JSON.stringify(result, null, 2)}\n`;
+}
+
+/** `source` for a program: the same ranges (and cap) as the text, as numbers. */
+function sourceRangesJson(source: SourceRange) {
+  const shown = shownSource(source);
+  return { unit: shown.unit, ranges: shown.ranges.map(([first, last]) => ({ first, last })), omitted: shown.omitted };
 }
 
 function refJson(ref: EntityRef) {

@@ -30,7 +30,7 @@ function scriptedMapper() {
       async function* outputs(): AsyncIterable<MappedOutput> {
         for (const [index, document] of script.documents.entries()) {
           if (index === script.pauseAfter) await released;
-          yield { kind: 'document', index, document, sources: { unit: 'line', first: index + 2, last: index + 2 }, mappingHash: 'h' };
+          yield { kind: 'document', index, document, sources: { unit: 'line', ranges: [[index + 2, index + 2]] }, mappingHash: 'h' };
         }
         if (script.end) throw script.end;
       }

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { csvCell, renderResultCsv, type FileOutcomeInput } from '../../src/results/index.ts';
+import { csvCell, describeSource, renderResultCsv, type FileOutcomeInput, type SourceRange } from '../../src/results/index.ts';
 
 const PARTIAL: FileOutcomeInput = {
   fileId: 'f-20250304-0001',
@@ -98,5 +98,18 @@ describe('result CSV', () => {
       { bom: true },
     ) as string[][];
     expect(rows[1]).toEqual(['0', 'segments 12-40', 'SO-1', 'TEST_ONLY', '', '', '', '', '', '']);
+  });
+
+  const singles = (unit: SourceRange['unit'], count: number): SourceRange => ({ unit, ranges: Array.from({ length: count }, (_, i): [number, number] => [2 * i + 1, 2 * i + 1]) });
+  it.each<[string, SourceRange, string]>([
+    ['one line', { unit: 'line', ranges: [[5, 5]] }, 'line 5'],
+    ['adjacent lines', { unit: 'line', ranges: [[2, 4]] }, 'lines 2-4'],
+    ['lines apart', { unit: 'line', ranges: [[2, 4], [7, 7], [9, 12]] }, 'lines 2-4, 7, 9-12'],
+    ['segments apart', { unit: 'segment', ranges: [[20, 31], [34, 39]] }, 'segments 20-31, 34-39'],
+    ['20 ranges, all shown', singles('line', 20), `lines ${singles('line', 20).ranges.map(([a]) => a).join(', ')}`],
+    ['one range past the cap', singles('line', 21), `lines ${singles('line', 20).ranges.map(([a]) => a).join(', ')} … and 1 more line`],
+    ['segments past the cap', { unit: 'segment', ranges: [...singles('segment', 20).ranges, [100, 149]] }, `segments ${singles('segment', 20).ranges.map(([a]) => a).join(', ')} … and 50 more segments`],
+  ])('names the source of %s exactly', (_what, source, text) => {
+    expect(describeSource(source)).toBe(text);
   });
 });

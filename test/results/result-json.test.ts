@@ -36,6 +36,16 @@ describe('result JSON', () => {
     {
       "index": 0,
       "source": "lines 2-3",
+      "sourceRanges": {
+        "unit": "line",
+        "ranges": [
+          {
+            "first": 2,
+            "last": 3
+          }
+        ],
+        "omitted": 0
+      },
       "orderNumber": "SO-1",
       "outcome": "ACCEPTED",
       "engineStatus": 201,
@@ -54,6 +64,7 @@ describe('result JSON', () => {
     {
       "index": 1,
       "source": null,
+      "sourceRanges": null,
       "orderNumber": "",
       "outcome": "REJECTED",
       "engineStatus": 422,

@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { loadEnv } from '../../config/env.ts';
 import type { FileStory } from '../../ledger/file-story.ts';
 import type { ReplayResult } from '../../pipeline/replay.ts';
-import { describeSource, type SourceRange } from '../../results/file-outcome.ts';
+import { describeSource } from '../../results/file-outcome.ts';
 import { isFinalFileState } from '../../ledger/file-states.ts';
 import { CliError } from '../cli-error.ts';
 import { opsClient } from '../ops-client.ts';
@@ -24,7 +24,7 @@ function printStory(story: FileStory): void {
   if (story.documents.length > 0) {
     console.log('documents:');
     for (const d of story.documents) {
-      const where = describeSource(d.sources as SourceRange | undefined);
+      const where = describeSource(d.sources ?? undefined);
       const ids = [...d.created.map((r) => `+${r}`), ...d.updated.map((r) => `~${r}`), ...d.removed.map((r) => `-${r}`)].join(' ');
       const error = d.errorCode ? `  ${d.errorCode}: ${d.errorMessage}` : '';
       console.log(`  #${d.index}  ${where}  order ${d.orderNumber || '-'}  ${d.state}${d.engineStatus ? ` ${d.engineStatus}` : ''}${d.attempts > 1 ? ` (${d.attempts} attempts)` : ''}  ${ids}${error}`);
