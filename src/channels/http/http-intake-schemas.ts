@@ -30,7 +30,7 @@ export const DocumentOutcomeViewSchema = z.object({
   index: z.number().int().describe('The document\'s index in the file.'),
   orderNumber: z.string(),
   outcome: z.enum(['PENDING', 'ACCEPTED', 'REJECTED', 'FAILED', 'TEST_ONLY']).describe('PENDING until the engine answered for good.'),
-  source: z.string().nullable().describe('Where in the file: "line 3", "lines 3-7", "segments 12-40".'),
+  source: z.string().nullable().describe('Where in the file, exactly: "line 3", "lines 3-7", "lines 2-4, 7" (rows not adjacent), "segments 12-40"; past 20 ranges "… and N more lines".'),
   engineStatus: z.number().int().nullable().describe('HTTP status of the engine\'s final answer.'),
   created: z.array(EntityRefSchema),
   updated: z.array(EntityRefSchema),
