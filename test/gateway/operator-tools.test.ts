@@ -9,6 +9,7 @@ import { loadOpsToken } from '../../src/gateway/ops-token.ts';
 import type { FileStory } from '../../src/ledger/file-story.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { freePort } from '../support/free-port.ts';
+import { orderCsvMapping } from '../support/order-csv-mapping.ts';
 import { TestRedisServer } from '../support/redis-server.ts';
 import { startProduct, type RunningProduct } from '../support/running-product.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -33,17 +34,6 @@ function expectOneLine(stderr: string): void {
   expect(stderr).not.toMatch(/\n\s+at |node:internal|file:\/\//);
 }
 
-const MAPPING = `format: { type: csv }
-match: { fileName: ["*.csv"] }
-groupBy: order
-document:
-  orderNumber: order
-items:
-  lpn: lpn
-  sku: sku
-  quantity: qty | number
-  quantityUnit: { const: CASE }
-`;
 
 describe('the operator tools against a running gateway', () => {
   let product: RunningProduct;
@@ -57,7 +47,7 @@ describe('the operator tools against a running gateway', () => {
     mappingsDir = mkdtempSync(join(tmpdir(), 'intake-operator-'));
     mkdirSync(join(mappingsDir, 'goodco'));
     writeFileSync(join(mappingsDir, 'goodco', 'customer.yaml'), 'business: kargo\nfacility: sf\ndirection: INBOUND\n');
-    writeFileSync(join(mappingsDir, 'goodco', 'orders.yaml'), MAPPING);
+    writeFileSync(join(mappingsDir, 'goodco', 'orders.yaml'), orderCsvMapping());
     // A typo in one customer's customer.yaml (line 3).
     mkdirSync(join(mappingsDir, 'brokenco'));
     writeFileSync(join(mappingsDir, 'brokenco', 'customer.yaml'), 'business: kargo\nfacility: sf\ndirection: SIDEWAYS\n');
@@ -75,7 +65,7 @@ describe('the operator tools against a running gateway', () => {
 
   async function submitAndFinish(name: string): Promise<FileStory> {
     const sample = join(mappingsDir, name);
-    writeFileSync(sample, `order,lpn,sku,qty\n${name},L1,S1,3\n`);
+    writeFileSync(sample, `order,shipment,lpn,sku,qty,unit\n${name},${name},L1,S1,3,CASE\n`);
     const submitted = await runCli(['submit', '--customer', 'goodco', sample, '--wait', '--timeout', '60'], cliEnv());
     expect(submitted.code, submitted.stderr).toBe(0);
     const fileId = /received as (\S+)/.exec(submitted.stdout)![1]!;
