@@ -154,10 +154,18 @@ describe('the gateway operations API and health', () => {
     expect(story.file).toMatchObject({ state: 'COMPLETED', replayOf: fileId });
   });
 
-  it("regresses a customer's recent files against the mapping on disk", async () => {
+  it("regresses a customer's recent files against the mapping on disk; a file refused as before is no change", async () => {
+    // A file no mapping matches: REJECTED (NO_MAPPING) then, and refused the same way now.
+    const refused = await ops('POST', '/ops/customers/opsco/files', {
+      body: 'just some notes\n',
+      headers: { 'content-type': 'application/octet-stream', 'x-file-name': 'notes.txt' },
+    });
+    expect(refused.statusCode).toBe(202);
+    expect((await waitFinal(refused.json().fileId)).file.state).toBe('REJECTED');
     const report = (await ops('POST', '/ops/customers/opsco/regress?last=5')).json() as { files: { fileId: string; differences: unknown[] }[]; changed: number };
     // The mapping on disk now says PALLET; the replay already ran with it, the first file still differs.
     expect(report.files.map((f) => f.fileId)).toContain(fileId);
+    expect(report.files.map((f) => f.fileId)).toContain(refused.json().fileId);
     expect(report.changed).toBe(1);
     expect((await ops('POST', '/ops/customers/nobody/regress')).statusCode).toBe(404);
   });
