@@ -7,7 +7,7 @@ import type { TokenSettings } from '../auth/access-token.ts';
 import { EngineProblem } from '../problem.ts';
 import { CORRELATION_ID_HEADER, correlationIdOf } from './correlation-id.ts';
 import { buildOpenApiDocument } from './openapi.ts';
-import { sendProblem, toEngineProblem } from './problem-reply.ts';
+import { sendFrameworkProblem, sendProblem, toEngineProblem } from './problem-reply.ts';
 import { optionalRequestClient } from './request-context.ts';
 import { documentsRoute } from './routes/documents-route.ts';
 import { healthRoute } from './routes/health-route.ts';
@@ -64,10 +64,7 @@ export function buildEngineApp(options: EngineAppOptions): FastifyInstance {
     logController: new LogController({ requestIdLogLabel: 'correlationId', disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes,
     return503OnClosing: true,
-    frameworkErrors: (error, request, reply) => {
-      reply.header(CORRELATION_ID_HEADER, request.id);
-      sendProblem(reply, toEngineProblem(error, request));
-    },
+    frameworkErrors: sendFrameworkProblem,
   }) as unknown as FastifyInstance;
 
   const knownRoutes: KnownRoute[] = [];

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Problem } from '../../documents/response.ts';
 import { EngineProblem, PROBLEM_TITLES } from '../problem.ts';
+import { CORRELATION_ID_HEADER } from './correlation-id.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -17,6 +18,16 @@ export function problemBody(problem: EngineProblem): Problem {
 
 export function sendProblem(reply: FastifyReply, problem: EngineProblem): FastifyReply {
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problemBody(problem));
+}
+
+/**
+ * fastify's `frameworkErrors`: what its router refuses before any route or hook runs (a path parameter over
+ * maxParamLength, a malformed URL) is a problem too, with the request's Correlation-Id, not fastify's own JSON
+ * (which echoes the whole URL back).
+ */
+export function sendFrameworkProblem(error: Error, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header(CORRELATION_ID_HEADER, request.id);
+  sendProblem(reply, toEngineProblem(error, request));
 }
 
 /** Per-route setting read when a body is refused: the media types the route takes, for the 415 detail. */
@@ -49,6 +60,9 @@ export function toEngineProblem(error: unknown, request?: FastifyRequest): Engin
       return new EngineProblem(400, 'INVALID_CONTENT_LENGTH', 'The Content-Length header does not match the body.');
     case 'FST_ERR_BAD_URL':
       return new EngineProblem(400, 'BAD_URL', 'The request URL is not valid.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      // fastify's message quotes the whole parameter back.
+      return new EngineProblem(414, 'URI_TOO_LONG', 'A part of the request path is longer than any id or name this API uses.');
   }
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     // fastify's 4xx messages describe the request, not the server, so they are safe to return.

@@ -10,7 +10,7 @@ import { SpoolLimitError } from '../../inbox/spool.ts';
 import { IntakeError } from '../../errors/intake-error.ts';
 import type { Db } from '../../store/db.ts';
 import { EngineProblem } from '../../engine/problem.ts';
-import { sendProblem, toEngineProblem } from '../../engine/http/problem-reply.ts';
+import { sendFrameworkProblem, sendProblem, toEngineProblem } from '../../engine/http/problem-reply.ts';
 import { CORRELATION_ID_HEADER, correlationIdOf } from '../../engine/http/correlation-id.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { opsTokenMatches } from '../ops-token.ts';
@@ -79,6 +79,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     loggerInstance: options.logger,
     genReqId: correlationIdOf,
     logController: new LogController({ requestIdLogLabel: 'correlationId', disableRequestLogging: true }),
+    frameworkErrors: sendFrameworkProblem,
   }) as unknown as FastifyInstance;
   app.addHook('onRequest', async (request, reply) => {
     reply.header(CORRELATION_ID_HEADER, request.id);

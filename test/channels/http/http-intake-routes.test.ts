@@ -33,6 +33,16 @@ describe('HTTP intake: authentication, limits and refusals', () => {
   const auth = (token: string) => ({ authorization: `Bearer ${token}` });
   const spooledFiles = () => (existsSync(join(spoolDir(), 'shipper')) ? readdirSync(join(spoolDir(), 'shipper')) : []);
 
+  it('what the router refuses before any route (a path parameter over its length limit) is a problem with a Correlation-Id, not fastify\'s JSON echoing the URL', async () => {
+    const longId = 'x'.repeat(500);
+    const response = await app.inject({ method: 'GET', url: `/v1/inbound/files/${longId}`, headers: { ...auth(SHIPPER_TOKEN), 'correlation-id': 'too-long-1' } });
+    expect(response.statusCode).toBe(414);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+    expect(response.json()).toMatchObject({ title: 'URI Too Long', code: 'URI_TOO_LONG' });
+    expect(response.headers['correlation-id']).toBe('too-long-1');
+    expect(response.body).not.toContain(longId);
+  });
+
   async function upload(headers: Record<string, string>, payload: string | Buffer | Readable = 'order\n1\n') {
     return app.inject({ method: 'POST', url: '/v1/inbound/shipper/files', headers: { ...auth(SHIPPER_TOKEN), 'x-file-name': 'orders.csv', ...headers }, payload });
   }
