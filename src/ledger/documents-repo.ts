@@ -121,17 +121,21 @@ export async function countAttempt(db: Queryable, fileId: string, idx: number): 
 
 const CLAIM_ATTEMPT = prepared(
   'gateway_claim_attempt',
-  `UPDATE gateway.documents SET attempts = attempts + 1, updated_at = now()
-    WHERE file_id = $1 AND idx = $2 AND state = 'QUEUED'
-    RETURNING *`,
+  `UPDATE gateway.documents d SET attempts = d.attempts + 1, updated_at = now()
+     FROM gateway.files f
+    WHERE d.file_id = $1 AND d.idx = $2 AND d.state = 'QUEUED' AND f.id = d.file_id
+    RETURNING d.*, f.customer`,
 );
+
+/** A document claimed for an attempt, with its file's customer (for the submit stage's log lines). */
+export type ClaimedDocument = DocumentRow & { customer: string };
 
 /**
  * getDocument + countAttempt in one round trip, for a document about to go out: counts the attempt and returns
  * the row (attempts included) if it is QUEUED; undefined otherwise (absent or not QUEUED: ask `getDocument`).
  */
-export async function claimAttempt(db: Queryable, fileId: string, idx: number): Promise<DocumentRow | undefined> {
-  const { rows } = await db.query<DocumentRow>(CLAIM_ATTEMPT, [fileId, idx]);
+export async function claimAttempt(db: Queryable, fileId: string, idx: number): Promise<ClaimedDocument | undefined> {
+  const { rows } = await db.query<ClaimedDocument>(CLAIM_ATTEMPT, [fileId, idx]);
   return rows[0];
 }
 

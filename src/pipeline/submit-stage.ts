@@ -43,7 +43,7 @@ export async function runSubmitJob(deps: SubmitStageDeps, job: SubmitJob, defer:
   }
   const key = `${job.fileId}-${job.idx}`;
   const attempt = doc.attempts;
-  const log = logger.child({ fileId: job.fileId, documentIndex: job.idx, correlationId: key, attempt });
+  const log = logger.child({ fileId: job.fileId, customer: doc.customer, documentIndex: job.idx, correlationId: key, attempt });
   const outcome = await deps.submitter.submitDocument(doc.payload as Document, { correlationId: key, idempotencyKey: key });
   let result: DocumentOutcome;
   if (outcome.kind === 'retry') {

@@ -3,19 +3,23 @@ import { waitFor } from '../support/wait-for.ts';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log/logger.ts';
 import { gatewayPaths } from '../../src/gateway/start-gateway.ts';
 import { startProduct, type RunningProduct } from '../support/running-product.ts';
 
 describe('the submit stage records what the engine said', () => {
   let product: RunningProduct;
   let mappingsDir: string;
+  const logLines: string[] = [];
   beforeAll(async () => {
     mappingsDir = mkdtempSync(join(tmpdir(), 'intake-mappings-'));
     mkdirSync(join(mappingsDir, 'shipper'));
     writeFileSync(join(mappingsDir, 'shipper', 'customer.yaml'), 'business: kargo\nfacility: sf\ndirection: OUTBOUND\n');
     writeFileSync(join(mappingsDir, 'shipper', 'orders.yaml'), orderCsvMapping());
-    product = await startProduct({ mappingsDir });
+    const destination = new Writable({ write: (chunk, _encoding, done) => (logLines.push(...String(chunk).trim().split('\n')), done()) });
+    product = await startProduct({ mappingsDir, logger: createLogger({ level: 'info', destination }) });
   }, 120_000);
   afterAll(async () => {
     await product?.stop();
@@ -50,5 +54,12 @@ describe('the submit stage records what the engine said', () => {
     expect(rows[0]!.largest).toBeLessThan(2_000);
     expect(Number(rows[0]!.bytes)).toBeLessThan(orders * 2_000);
     expect(rows[0]!.shipment).toMatchObject({ shipmentNumber: 'LOAD-1', status: 'SCHEDULED' });
+  }, 120_000);
+
+  it('every line the submit stage logs names the file and its customer, so one customer\'s story can be found', async () => {
+    await drop('one.csv', 'order,shipment,lpn,sku,qty,unit\nLOG-1,LOG-1,L1,S1,1,CASE\n');
+    const submitLines = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'document accepted');
+    expect(submitLines.length).toBeGreaterThan(0);
+    expect(submitLines.every((line) => line.customer === 'shipper' && typeof line.fileId === 'string')).toBe(true);
   }, 120_000);
 });
