@@ -14,6 +14,7 @@ import { sendFrameworkProblem, sendProblem, toEngineProblem } from '../../engine
 import { CORRELATION_ID_HEADER, correlationIdOf } from '../../engine/http/correlation-id.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { opsTokenMatches } from '../ops-token.ts';
+import { continueWhenBodyIsRead } from './expect-continue.ts';
 import type { ReplayResult } from '../../pipeline/replay.ts';
 import type { RegressionReport } from '../../pipeline/regress-mapping.ts';
 import { httpIntakeRoutes, type HttpIntakeOptions } from '../../channels/http/http-intake-routes.ts';
@@ -81,6 +82,9 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     logController: new LogController({ requestIdLogLabel: 'correlationId', disableRequestLogging: true }),
     frameworkErrors: sendFrameworkProblem,
   }) as unknown as FastifyInstance;
+  // app.server only: with HOST=localhost, fastify's second listener (::1) is a server of its own and keeps Node's
+  // immediate 100 Continue (a serverFactory would cover both, but drops fastify's timeouts and that second binding).
+  continueWhenBodyIsRead(app.server);
   app.addHook('onRequest', async (request, reply) => {
     reply.header(CORRELATION_ID_HEADER, request.id);
   });
