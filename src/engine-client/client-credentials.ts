@@ -52,8 +52,10 @@ export function createClientCredentials(settings: ClientCredentialsSettings): Cl
   // expiry) must cost the authorisation server one request, not 500 (Auth0 rate-limits the token endpoint).
   let inFlight: Promise<TokenResult> | undefined;
 
-  // The secret is never logged, but an odd server might echo it back in an error body that ends up in a message.
-  const scrub = (text: string): string => text.split(settings.clientSecret).join('[redacted]');
+  // The secret is never logged, but an odd server might echo it back in an error body that ends up in a message;
+  // echoing our JSON request spells a secret with quotes or backslashes escaped, so both spellings are scrubbed.
+  const spellings = [...new Set([settings.clientSecret, JSON.stringify(settings.clientSecret).slice(1, -1)])].filter((spelling) => spelling !== '');
+  const scrub = (text: string): string => spellings.reduce((scrubbed, spelling) => scrubbed.split(spelling).join('[redacted]'), text);
 
   async function fetchToken(): Promise<TokenResult> {
     const started = now();
@@ -86,7 +88,9 @@ export function createClientCredentials(settings: ClientCredentialsSettings): Cl
     }
 
     if (status < 200 || status >= 300) {
-      const failure = tokenStatusFailure(status, scrub(text.slice(0, 300)), parseRetryAfter(headers['retry-after'], now()), settings.tokenUrl);
+      // Scrubbed after parsing and cutting: a JSON error body unescapes the secret, a cut can halve it.
+      const failure = tokenStatusFailure(status, scrub(text).slice(0, 300), parseRetryAfter(headers['retry-after'], now()), settings.tokenUrl);
+      failure.message = scrub(failure.message);
       logger.warn({ tokenUrl: settings.tokenUrl, status, reason: failure.reason }, 'engine token refused');
       return { ok: false, failure };
     }

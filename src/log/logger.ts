@@ -6,7 +6,12 @@ export type { Logger };
  * Secrets are redacted by configuration, not by care: any of these keys, at any of these depths, is censored.
  */
 const SECRET_KEYS = ['password', 'client_secret', 'clientSecret', 'secret', 'authorization', 'access_token', 'privateKey', 'passphrase'];
-const REDACT_PATHS = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `req.headers.${key}`]);
+/**
+ * Secrets under keys that name no secret: ioredis puts the failed command on its errors, and a refused login's is
+ * `HELLO 3 AUTH <user> <password>` (or `AUTH <password>`) with REDIS_URL's password.
+ */
+const SECRET_CARRYING_PATHS = ['*.command.args'];
+const REDACT_PATHS = [...SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `req.headers.${key}`]), ...SECRET_CARRYING_PATHS];
 
 export interface LoggerSettings {
   level?: LoggerOptions['level'];
