@@ -31,6 +31,12 @@ export const HttpChannelSchema = z
     /** Where a finished file's summary is POSTed (signed with `callbackSecretFrom`). */
     callbackUrl: z
       .url({ protocol: /^https?$/ })
+      // customer.yaml is committed and holds no secret; a URL's user:password would also reach every error
+      // message about the callback (fetch refuses such a URL quoting it whole).
+      .refine((url) => {
+        const parsed = new URL(url);
+        return parsed.username === '' && parsed.password === '';
+      }, 'must not contain a user or password: the callback is authenticated by its signature (callbackSecretFrom)')
       .optional()
       .describe("Where a finished file's summary is POSTed, signed (X-Intake-Signature)."),
     /** The HMAC-SHA256 key of the callback signature; required with `callbackUrl`. */

@@ -104,6 +104,13 @@ describe('channels.http configuration and tokens', () => {
     expect(() => resolveHttpChannel('acme', { tokensFrom: { env: 'UNSET_HTTP_TOKEN_VAR' } }, { env: {} })).toThrow(/UNSET_HTTP_TOKEN_VAR/);
   });
 
+  it('refuses a callbackUrl with a user or password in it (customer.yaml holds no secret, and error messages quote the URL)', () => {
+    const channel = (callbackUrl: string) => ({ tokensFrom: { env: 'T' }, callbackUrl, callbackSecretFrom: { env: 'S' } });
+    const env = { env: { T: 'a'.repeat(20), S: 'b'.repeat(32) } };
+    expect(() => resolveHttpChannel('acme', channel('https://hook:S3CR3T@acme.example/cb'), env)).toThrow(/must not contain a user or password/);
+    expect(() => resolveHttpChannel('acme', channel('https://acme.example/cb'), env)).not.toThrow();
+  });
+
   it('reads tokens and the callback secret from files next to customer.yaml, and skips a broken customer', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'http-customers-'));
     try {
