@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose';
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import type { Logger } from '../log/logger.ts';
+import { redactUrlCredentials, type Logger } from '../log/logger.ts';
 import type { RetryReason } from './submit-outcome.ts';
 import { parseRetryAfter } from './retry-delay.ts';
 
@@ -56,6 +56,8 @@ export function createClientCredentials(settings: ClientCredentialsSettings): Cl
   // echoing our JSON request spells a secret with quotes or backslashes escaped, so both spellings are scrubbed.
   const spellings = [...new Set([settings.clientSecret, JSON.stringify(settings.clientSecret).slice(1, -1)])].filter((spelling) => spelling !== '');
   const scrub = (text: string): string => spellings.reduce((scrubbed, spelling) => scrubbed.split(spelling).join('[redacted]'), text);
+  // The URL as logs and messages show it: a password in ENGINE_TOKEN_URL is a secret too.
+  const tokenUrl = redactUrlCredentials(settings.tokenUrl);
 
   async function fetchToken(): Promise<TokenResult> {
     const started = now();
@@ -82,22 +84,22 @@ export function createClientCredentials(settings: ClientCredentialsSettings): Cl
       headers = response.headers;
       text = await response.body.text();
     } catch (error) {
-      const failure = transportFailure(error, `token endpoint ${settings.tokenUrl}`);
-      logger.warn({ tokenUrl: settings.tokenUrl, reason: failure.reason, err: { message: scrub(failure.message) } }, 'engine token request failed');
+      const failure = transportFailure(error, `token endpoint ${tokenUrl}`);
+      logger.warn({ tokenUrl, reason: failure.reason, err: { message: scrub(failure.message) } }, 'engine token request failed');
       return { ok: false, failure: { ...failure, message: scrub(failure.message) } };
     }
 
     if (status < 200 || status >= 300) {
       // Scrubbed after parsing and cutting: a JSON error body unescapes the secret, a cut can halve it.
-      const failure = tokenStatusFailure(status, scrub(text).slice(0, 300), parseRetryAfter(headers['retry-after'], now()), settings.tokenUrl);
+      const failure = tokenStatusFailure(status, scrub(text).slice(0, 300), parseRetryAfter(headers['retry-after'], now()), tokenUrl);
       failure.message = scrub(failure.message);
-      logger.warn({ tokenUrl: settings.tokenUrl, status, reason: failure.reason }, 'engine token refused');
+      logger.warn({ tokenUrl, status, reason: failure.reason }, 'engine token refused');
       return { ok: false, failure };
     }
     const parsed = TokenResponseSchema.safeParse(safeJson(text));
     if (!parsed.success) {
-      logger.warn({ tokenUrl: settings.tokenUrl, status }, 'engine token response has no access_token');
-      return { ok: false, failure: { reason: 'server-error', status, message: `token endpoint ${settings.tokenUrl} answered ${status} without an access_token` } };
+      logger.warn({ tokenUrl, status }, 'engine token response has no access_token');
+      return { ok: false, failure: { reason: 'server-error', status, message: `token endpoint ${tokenUrl} answered ${status} without an access_token` } };
     }
 
     const token = parsed.data.access_token;
@@ -105,7 +107,7 @@ export function createClientCredentials(settings: ClientCredentialsSettings): Cl
     // A margin larger than half the lifetime would refresh a short-lived token on every call.
     const margin = Math.min(settings.refreshMarginMs, Math.max(0, lifetimeMs) / 2);
     cached = { token, refreshAt: started + lifetimeMs - margin };
-    logger.info({ tokenUrl: settings.tokenUrl, expiresInMs: lifetimeMs, lifetimeFrom: source }, 'engine token obtained');
+    logger.info({ tokenUrl, expiresInMs: lifetimeMs, lifetimeFrom: source }, 'engine token obtained');
     return { ok: true, token };
   }
 

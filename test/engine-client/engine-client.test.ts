@@ -260,6 +260,18 @@ describe('engine client: outcomes', () => {
     }
   });
 
+  it('a token URL with a password in it never shows the password, in the outcome or the log', async () => {
+    const tokenUrl = new URL(`${baseUrl}/oauth/token`);
+    tokenUrl.username = 'tokenuser';
+    tokenUrl.password = 'S3CR3T-token-url';
+    tokenUrl.port = '1';
+    const outcome = await client({ tokenUrl: tokenUrl.toString() }).submitDocument(GUIDE_DOCUMENT, ids());
+    expect(outcome.kind).toBe('retry');
+    expect(JSON.stringify(outcome)).not.toContain('S3CR3T');
+    expect(logLines.join('')).toContain('tokenuser:redacted@');
+    expect(logLines.join('')).not.toContain('S3CR3T');
+  });
+
   it('429 honours Retry-After in seconds', async () => {
     documents = (_request, reply) => reply.code(429).header('retry-after', '7').send({ title: 'Too Many Requests', detail: 'slow down' });
     const outcome = await client().submitDocument(GUIDE_DOCUMENT, ids());
