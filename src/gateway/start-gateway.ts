@@ -93,7 +93,7 @@ export async function startGateway(env: Env, db: Db, logger: Logger, engine: Eng
   const paths = gatewayPaths(env);
   const mappingsDir = resolve(env.MAPPINGS_DIR);
   await migrateLedger(db);
-  const queues = new PipelineQueues({ redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX });
+  const queues = new PipelineQueues({ redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, logger });
   await checkRedisPolicy(queues, logger);
   const inbox = new Inbox({ db, spoolDir: paths.spoolDir, queues, logger, duplicateWindowHours: env.DUPLICATE_WINDOW_HOURS, maxFileBytes: env.MAX_FILE_BYTES });
   const mapper = createFileMapper({ mappingsDir, logger });

@@ -1,5 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { Logger } from '../log/logger.ts';
+import { throttledLog } from '../log/throttled-log.ts';
 import { jobIds, type DeliverJob, type FinalizeJob, type ParseJob, type SubmitJob } from './jobs.ts';
 
 export const STAGES = ['parse', 'submit', 'finalize', 'deliver'] as const;
@@ -12,7 +14,12 @@ export interface QueueSettings {
    * queue's keys land on one slot (BullMQ's Lua scripts touch several keys at once).
    */
   prefix: string;
+  /** Where connection errors go while Redis is away (throttled); without one they are dropped. */
+  logger?: Logger;
 }
+
+/** While Redis is away its client fails a reconnect every few hundred ms: one log line per this long is enough. */
+export const REDIS_ERROR_LOG_INTERVAL_MS = 30_000;
 
 /**
  * Completed jobs are kept for a day so a re-enqueue with the same id stays a no-op (BullMQ only dedupes ids it
@@ -39,6 +46,10 @@ export class PipelineQueues {
 
   constructor(readonly settings: QueueSettings) {
     this.connection = redisConnection(settings.redisUrl);
+    // Without a listener ioredis writes every failed reconnect to stderr as a stack trace, outside the JSON log.
+    const { logger } = settings;
+    const logError = throttledLog(logger ? (fields, message) => logger.warn(fields, message) : () => undefined, REDIS_ERROR_LOG_INTERVAL_MS);
+    this.connection.on('error', (error: Error) => logError({ err: error }, 'Redis connection error (queues): reconnecting'));
     this.queues = Object.fromEntries(
       STAGES.map((stage) => [stage, new Queue(stage, { connection: this.connection, prefix: settings.prefix, defaultJobOptions: KEEP })]),
     ) as Record<Stage, Queue>;

@@ -2,7 +2,8 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import type { ZodType } from 'zod';
 import type { Logger } from '../log/logger.ts';
 import { DeliverJobSchema, FinalizeJobSchema, ParseJobSchema, SubmitJobSchema } from './jobs.ts';
-import { redisConnection, type Stage } from './queues.ts';
+import { REDIS_ERROR_LOG_INTERVAL_MS, redisConnection, type Stage } from './queues.ts';
+import { throttledLog } from '../log/throttled-log.ts';
 
 /** The work each stage does with one job's (validated) data. `defer(ms)` puts the job back for later. */
 /** How long `close` waits for a worker to stop by itself; below the 15 s a signal gives the whole process. */
@@ -61,7 +62,9 @@ export class PipelineWorkers {
           this.handlers.parseGaveUp(job.data as { fileId: string }, error).catch((e) => this.settings.logger.error({ err: e }, 'could not mark the file FAILED'));
         }
       });
-      worker.on('error', (error) => this.settings.logger.error({ stage, err: error }, 'worker error'));
+      // A Redis outage makes every worker fail a reconnect every few hundred ms: logged once per interval each.
+      const logError = throttledLog((fields, message) => this.settings.logger.error(fields, message), REDIS_ERROR_LOG_INTERVAL_MS);
+      worker.on('error', (error) => logError({ stage, err: error }, 'worker error'));
       this.workers.push(worker);
     }
   }
