@@ -197,7 +197,7 @@ export async function runParseJob(
 }
 
 /** Frees the next document of each order (one whose file is SUBMITTING) and queues it. */
-async function activateOrders(deps: Pick<ParseStageDeps, 'db' | 'enqueueSubmits'>, orderKeys: string[]): Promise<void> {
+export async function activateOrders(deps: Pick<ParseStageDeps, 'db' | 'enqueueSubmits'>, orderKeys: string[]): Promise<void> {
   for (let i = 0; i < orderKeys.length; i += 5000) await deps.enqueueSubmits(await activateHeads(deps.db, orderKeys.slice(i, i + 5000)));
 }
 

@@ -1,5 +1,5 @@
-import { activateHeads } from '../ledger/documents-repo.ts';
 import type { Db } from '../store/db.ts';
+import { activateOrders } from './parse-stage.ts';
 import type { PipelineQueues } from './queues.ts';
 
 /**
@@ -10,9 +10,10 @@ export async function recoverPipeline(db: Db, queues: Pick<PipelineQueues, 'enqu
   // A job that failed for good keeps its id, so enqueuing it again would be a no-op: run the failed ones again.
   await queues.retryFailed();
   // A head left WAITING by a process that died between removing or finishing a document and freeing the next one
-  // of its order (nothing else would ever free it): freed now, then queued with the others.
+  // of its order (nothing else would ever free it): freed and queued now (queued again below with the others, a
+  // no-op by job id).
   const { rows: waiting } = await db.query<{ order_key: string }>(`SELECT DISTINCT order_key FROM gateway.documents WHERE state = 'WAITING'`);
-  for (let i = 0; i < waiting.length; i += 5000) await activateHeads(db, waiting.slice(i, i + 5000).map((row) => row.order_key));
+  await activateOrders({ db, enqueueSubmits: (jobs) => queues.enqueueSubmits(jobs) }, waiting.map((row) => row.order_key));
   const { rows: queued } = await db.query<{ file_id: string; idx: number }>(`SELECT file_id, idx FROM gateway.documents WHERE state = 'QUEUED'`);
   await queues.enqueueSubmits(queued.map((row) => ({ fileId: row.file_id, idx: row.idx })));
   const { rows: parsing } = await db.query<{ id: string }>(`SELECT id FROM gateway.files WHERE state = 'PARSING'`);
