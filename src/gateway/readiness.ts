@@ -1,3 +1,4 @@
+import { withinDeadline } from '../runtime/within-deadline.ts';
 import type { ReadinessCheck } from './http/gateway-app.ts';
 
 /** A dependency probe: resolves when the dependency answers, rejects (or returns a check) saying why not. */
@@ -20,18 +21,5 @@ async function boundedCheck(probe: ReadinessProbe, timeoutMs: number): Promise<R
     return (await withinDeadline(probe(), timeoutMs)) ?? { ok: true };
   } catch (error) {
     return { ok: false, detail: (error as Error).message };
-  }
-}
-
-/** `work`, or a failure after `timeoutMs`: for reads done at probe or scrape time, which must not hang. */
-export async function withinDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([work, timedOut]);
-  } finally {
-    clearTimeout(timer);
   }
 }

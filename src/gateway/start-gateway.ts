@@ -24,7 +24,8 @@ import { listCustomers } from './customers.ts';
 import { buildGatewayApp } from './http/gateway-app.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { loadOpsToken } from './ops-token.ts';
-import { checkReadiness, withinDeadline } from './readiness.ts';
+import { withinDeadline } from '../runtime/within-deadline.ts';
+import { checkReadiness } from './readiness.ts';
 
 export interface EngineConnection {
   baseUrl: string;

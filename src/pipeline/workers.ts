@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.ts';
 import { DeliverJobSchema, FinalizeJobSchema, ParseJobSchema, SubmitJobSchema } from './jobs.ts';
 import { REDIS_ERROR_LOG_INTERVAL_MS, redisConnection, type Stage } from './queues.ts';
 import { throttledLog } from '../log/throttled-log.ts';
+import { withinDeadline } from '../runtime/within-deadline.ts';
 
 /** The work each stage does with one job's (validated) data. `defer(ms)` puts the job back for later. */
 /** How long `close` waits for a worker to stop by itself; below the 15 s a signal gives the whole process. */
@@ -98,12 +99,10 @@ export class PipelineWorkers {
   async close(): Promise<void> {
     await Promise.all(
       this.workers.map(async (worker) => {
-        let timer: NodeJS.Timeout | undefined;
-        const closed = await Promise.race([
-          worker.close().then(() => true),
-          new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS))),
-        ]);
-        clearTimeout(timer);
+        const closed = await withinDeadline(worker.close(), CLOSE_GRACE_MS).then(
+          () => true,
+          () => false,
+        );
         if (closed) return;
         this.settings.logger.warn({ queue: worker.name, graceMs: CLOSE_GRACE_MS }, 'queue worker did not stop in time: its Redis connections are dropped');
         // Not awaited: the disconnect can wait on the same stuck command.
