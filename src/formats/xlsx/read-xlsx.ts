@@ -6,6 +6,7 @@ import { cellText } from './cell-text.ts';
 import { columnLetter, MAX_SHARED_STRINGS_BYTES, readSharedStrings, readStoredRows, type StoredRow } from './stored-cells.ts';
 import type { XlsxErrorCode } from './xlsx-error-codes.ts';
 import { XlsxOptionsSchema, type XlsxOptions, type XlsxOptionsInput } from './xlsx-options.ts';
+import { discardSheet, ownSpool } from './sheet-spool.ts';
 import { endZipWithItsEntries } from './zip-stream-end.ts';
 
 export type { XlsxOptions, XlsxOptionsInput } from './xlsx-options.ts';
@@ -44,29 +45,35 @@ export async function* readXlsx(input: AsyncIterable<Uint8Array> | Uint8Array, o
     ),
   );
 
+  const spool = ownSpool(reader);
   let target: string | undefined;
   let found = false;
   let sawWorkbook = false;
   try {
-    for await (const sheet of reader) {
-      sawWorkbook = true;
-      // A sheet arrives here before the model only when the zip has no workbook.xml at all: while the model is
-      // missing, sheets are spooled and read after the whole zip (openWorkbook).
-      const model =
-        reader.model ??
-        fail('XLSX_NO_SHEET_LIST', 'the workbook has no list of sheets (xl/workbook.xml): it may be damaged; open it in Excel and save it again as .xlsx');
-      const sheets = model.sheets ?? [];
-      target ??= chooseSheet(sheets, settings, fail);
-      if (sheet.name !== target) continue;
-      found = true;
-      yield* rowsOf(readStoredRows(sheet.iterator), reader, settings, file, fail);
-      // The sheet we want is read; the rest of the zip is not worth inflating.
-      break;
+    for await (const sheet of spool.items) {
+      try {
+        sawWorkbook = true;
+        // A sheet arrives here before the model only when the zip has no workbook.xml at all: while the model is
+        // missing, sheets are spooled and read after the whole zip (openWorkbook).
+        const model =
+          reader.model ??
+          fail('XLSX_NO_SHEET_LIST', 'the workbook has no list of sheets (xl/workbook.xml): it may be damaged; open it in Excel and save it again as .xlsx');
+        const sheets = model.sheets ?? [];
+        target ??= chooseSheet(sheets, settings, fail);
+        if (sheet.name !== target) continue;
+        found = true;
+        yield* rowsOf(readStoredRows(sheet.iterator), reader, settings, file, fail);
+        // The sheet we want is read; the rest of the zip is not worth inflating.
+        break;
+      } finally {
+        discardSheet(sheet);
+      }
     }
   } catch (error) {
     if (error instanceof IntakeError) throw error;
     fail('XLSX_DAMAGED_WORKBOOK', `the workbook cannot be read (${(error as Error).message}); it may be truncated or damaged: please send it again`);
   } finally {
+    spool.remove();
     source.destroy();
   }
   if (!sawWorkbook) {

@@ -1,5 +1,7 @@
 import ExcelJS from 'exceljs';
-import { describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { describe, expect, it, vi } from 'vitest';
 import { cellText, isDateFormat, numberText } from '../../../src/formats/xlsx/cell-text.ts';
 import { parseXlsx, readXlsx } from '../../../src/formats/xlsx/read-xlsx.ts';
 import { zipOf } from './build-xlsx.ts';
@@ -215,6 +217,30 @@ describe('refusals', () => {
     const error = await intakeErrorOf(parseXlsx(book.subarray(0, Math.floor(book.length / 2)), { headerLine: 3 }, 'cut.xlsx'));
     expect(error.code).toBe('XLSX_DAMAGED_WORKBOOK');
     expect(error.message).toContain('send it again');
+  });
+
+  it('a read leaves no temporary file or descriptor behind, wherever it stops: the sheet wanted, a refusal, a cut file', async () => {
+    // exceljs spools sheets stored before workbook.xml (as it writes them itself) to temp files it removed only
+    // when iterated to the end; stopping at the sheet wanted left the others' files and descriptors for ever.
+    const book = await workbook((wb) => {
+      for (const name of ['North', 'South', 'East']) {
+        const sheet = wb.addWorksheet(name);
+        sheet.addRow(['Order']);
+        sheet.addRow([`ORD-${name}`]);
+      }
+    });
+    const spooled = () => readdirSync(tmpdir()).filter((name) => name.startsWith(`tmp-${process.pid}-`)).length;
+    const descriptors = () => readdirSync('/proc/self/fd').length;
+    const before = { files: spooled(), descriptors: descriptors() };
+    for (let round = 0; round < 10; round++) {
+      expect(await parseXlsx(book, {}, 'regions.xlsx')).toHaveLength(1);
+      expect(await parseXlsx(book, { sheet: 'east' }, 'regions.xlsx')).toHaveLength(1);
+      expect((await intakeErrorOf(parseXlsx(book, { sheet: 'West' }, 'regions.xlsx'))).code).toBe('XLSX_SHEET_NOT_FOUND');
+      expect((await intakeErrorOf(parseXlsx(book, { headerLine: 3 }, 'regions.xlsx'))).code).toBe('XLSX_MISSING_HEADER');
+      await intakeErrorOf(parseXlsx(book.subarray(0, book.length - 200), {}, 'cut.xlsx'));
+    }
+    // The temp files are removed asynchronously (close, then unlink).
+    await vi.waitFor(() => expect({ files: spooled(), descriptors: descriptors() }).toEqual(before), { timeout: 5_000 });
   });
 
   it('invalid options are XLSX_INVALID_OPTIONS', async () => {
