@@ -9,10 +9,11 @@ export const CORRELATION_ID_HEADER = 'Correlation-Id';
  * empty one, or one over 1024 characters (it is in every log line of the request), is replaced by a fresh UUID:
  * tracing is optional, and failing a document over it would not be.
  */
-const SANE = /^[\t\x20-\x7e\x80-\xff]{1,1024}$/;
+export const MAX_CORRELATION_ID_LENGTH = 1024;
+const SANE = /^[\t\x20-\x7e\x80-\xff]+$/;
 
 export function isSaneCorrelationId(value: unknown): value is string {
-  return typeof value === 'string' && value.trim() !== '' && SANE.test(value);
+  return typeof value === 'string' && value.length <= MAX_CORRELATION_ID_LENGTH && value.trim() !== '' && SANE.test(value);
 }
 
 /** fastify's genReqId: the request id is the correlation id, so every log line of the request carries it. */

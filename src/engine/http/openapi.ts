@@ -10,6 +10,7 @@ import {
   StatusEventSchema,
 } from '../../documents/response.ts';
 import { PROBLEM_TITLES } from '../problem.ts';
+import { MAX_CORRELATION_ID_LENGTH } from './correlation-id.ts';
 import { GUIDE_PROBLEM_EXAMPLES, GUIDE_REQUEST_EXAMPLES } from './guide-examples.ts';
 import { ShipmentEventRequestSchema } from './routes/shipments-routes.ts';
 import { TokenRequestSchema, TokenResponseSchema } from './routes/token-route.ts';
@@ -209,8 +210,10 @@ export function buildOpenApiDocument(options: { audience?: string | undefined } 
           name: 'Correlation-Id',
           in: 'header',
           required: false,
-          description: 'Optional, for tracing and log lookup; returned unchanged. Up to 128 of A-Z a-z 0-9 . _ : @ -; otherwise a UUID is generated.',
-          schema: { type: 'string', maxLength: 128 },
+          description:
+            `Optional, for tracing and log lookup; returned unchanged: any header text up to ${MAX_CORRELATION_ID_LENGTH} characters. ` +
+            'When it is absent, blank or longer, a UUID is generated and returned instead.',
+          schema: { type: 'string', minLength: 1, maxLength: MAX_CORRELATION_ID_LENGTH },
         },
       },
       headers: {

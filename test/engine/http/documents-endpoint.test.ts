@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient } from '../../../src/engine/auth/api-clients.ts';
@@ -97,6 +98,15 @@ describe.each(STORE_KINDS)('POST /v1/documents on %s', (kind) => {
       }
       expectProblem(await post({ authorization: `Bearer ${token}` }, '{}'), 415, 'UNSUPPORTED_MEDIA_TYPE');
       expectProblem(await post({ authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=klingon' }, '{}'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    });
+
+    it('a compressed body (Content-Encoding gzip) is 415 UNSUPPORTED_MEDIA_TYPE, not a malformed 400; identity is the body as sent', async () => {
+      const token = await f.token();
+      const doc = JSON.stringify(exampleOneDocument({ orderNumber: 'CODING-1', shipmentNumber: 'CODING-1' }));
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const gzipped = expectProblem(await post({ ...headers, 'content-encoding': 'gzip' }, gzipSync(doc)), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expect(gzipped.detail).toMatch(/Content-Encoding "gzip"/);
+      expect((await post({ ...headers, 'content-encoding': 'identity' }, doc)).statusCode).toBe(201);
     });
 
     it('a body over the limit is 413 PAYLOAD_TOO_LARGE as problem+json', async () => {
@@ -212,6 +222,18 @@ describe.each(STORE_KINDS)('POST /v1/documents on %s', (kind) => {
       expect(expectProblem(overridden, 400, 'MALFORMED_BODY').detail).toMatch(/not valid utf-8/);
     });
 
+    it('a UTF-16 XML document (byte order mark, encoding="UTF-16") without a charset parameter is read as UTF-16, in either byte order', async () => {
+      const doc = (order: string) =>
+        `<?xml version="1.0" encoding="UTF-16"?><document><orderNumber>${order}</orderNumber><business>kargo</business><facility>sf</facility><direction>INBOUND</direction><consigneeName>M\u00fcller</consigneeName></document>`;
+      const littleEndian = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(doc('XML-UTF16-LE'), 'utf16le')]);
+      const bigEndian = Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(doc('XML-UTF16-BE'), 'utf16le').swap16()]);
+      for (const [body, order] of [[littleEndian, 'XML-UTF16-LE'], [bigEndian, 'XML-UTF16-BE']] as const) {
+        const response = await post({ authorization: `Bearer ${await f.token()}`, 'content-type': 'application/xml' }, body);
+        expect(response.statusCode, response.body).toBe(201);
+        expect(response.json().shipment.orders[0]).toMatchObject({ orderNumber: order, consigneeName: 'Müller' });
+      }
+    });
+
     it('non-numeric text in a number field is 400 from validation', async () => {
       const xml = renderDocumentXml(exampleOneDocument({ items: [{ lpn: 'A', sku: 'B', quantity: 'ten', quantityUnit: 'CASE' }] }));
       expect((await xmlPost(xml)).statusCode).toBe(400);
@@ -242,6 +264,19 @@ describe.each(STORE_KINDS)('POST /v1/documents on %s', (kind) => {
         const response = await f.app.inject({ method: 'GET', url: '/healthz', headers: { 'correlation-id': value } });
         expect(response.headers['correlation-id']).toBe(value);
       }
+    });
+
+    it('the published Correlation-Id parameter (OpenAPI) says what is echoed: any text up to its maxLength, a UUID beyond', async () => {
+      const spec = (await f.app.inject({ method: 'GET', url: '/v1/openapi.json' })).json();
+      const parameter = spec.components.parameters['Correlation-Id'];
+      const maxLength: number = parameter.schema.maxLength;
+      expect(parameter.schema.pattern).toBeUndefined();
+      const longest = 'trace id: a/b#c '.repeat(Math.ceil(maxLength / 16)).slice(0, maxLength - 1) + 'z';
+      const echoed = await f.app.inject({ method: 'GET', url: '/healthz', headers: { 'correlation-id': longest } });
+      expect(echoed.headers['correlation-id']).toBe(longest);
+      const tooLong = await f.app.inject({ method: 'GET', url: '/healthz', headers: { 'correlation-id': `${longest}z` } });
+      expect(tooLong.headers['correlation-id']).not.toBe(`${longest}z`);
+      expect(parameter.description).not.toMatch(/A-Z a-z 0-9/);
     });
 
     it('is generated (a UUID) when absent, blank or over 1024 characters', async () => {
