@@ -1,6 +1,8 @@
 import type { SourceRecord } from '../formats/record.ts';
 import { compileExpr, compileRegex, type CompileContext } from './compile-value.ts';
-import type { ConfigPath } from './locate-yaml-path.ts';
+import { describeConfigPath, type ConfigPath } from './locate-yaml-path.ts';
+import { didYouMean } from './suggest-name.ts';
+import { TransformError } from './transforms/transform-definition.ts';
 import type { Condition } from './mapping-schema.ts';
 
 /** A record filter; returns a Promise only when a JSONata expr is involved. */
@@ -41,6 +43,18 @@ function anyOf(parts: (CompiledCondition | undefined)[]): CompiledCondition | un
   return (record) => next(record, 0);
 }
 
+/** The name CSV and xlsx give a value with no header of its own (a blank header cell, a field beyond the header). */
+const POSITIONAL_COLUMN = /^col[1-9][0-9]*(?:_[0-9]+)?$/;
+
+function unknownColumn(where: string, name: string, record: SourceRecord): TransformError {
+  const known = Object.keys(record.fields);
+  const list = known.length > 12 ? `${known.slice(0, 12).join(', ')}, ...` : known.join(', ');
+  return new TransformError(
+    'MAPPING_UNKNOWN_COLUMN',
+    `${where} tests column ${JSON.stringify(name)}, which this file does not have (it has ${list || 'none'})${didYouMean(name, known)}`,
+  );
+}
+
 function compileCondition(condition: Condition, path: ConfigPath, context: CompileContext): CompiledCondition | undefined {
   const parts: (CompiledCondition | undefined)[] = [];
   const name = condition.column ?? condition.field;
@@ -55,7 +69,17 @@ function compileCondition(condition: Condition, path: ConfigPath, context: Compi
       return undefined;
     }
     // Trimmed: fixed-width and X12 values are padded, and "D " failing `equals: D` is never what anyone meant.
-    const valueOf = (record: SourceRecord) => record.fields[name]?.trim() ?? '';
+    const trimmed = (record: SourceRecord) => record.fields[name]?.trim() ?? '';
+    // In a file with a header, a column no record has is a typo (or a changed export): testing it as empty would
+    // silently keep (or drop) every record, e.g. ship the cancelled lines. Positional names (col7) are the
+    // exception: a value beyond the header or under a blank header cell has one only where it is not empty.
+    const where = describeConfigPath(path);
+    const valueOf = context.headerColumns && !POSITIONAL_COLUMN.test(name)
+      ? (record: SourceRecord) => {
+          if (!Object.hasOwn(record.fields, name)) throw unknownColumn(where, name, record);
+          return trimmed(record);
+        }
+      : trimmed;
     if (condition.equals !== undefined) {
       const expected = String(condition.equals);
       parts.push((record) => valueOf(record) === expected);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { REQUIRED_ITEM_FIELDS, STRATEGIES, type Strategy } from '../documents/document.ts';
+import { DocumentSchema, ItemSchema, REQUIRED_ITEM_FIELDS, STRATEGIES, type Strategy } from '../documents/document.ts';
 import type { IntakeErrorValue } from '../errors/intake-error.ts';
 import { compileWhen, type CompiledCondition } from './compile-condition.ts';
 import { compileValue, type CompileContext, type CompiledValue } from './compile-value.ts';
@@ -94,13 +94,15 @@ export function compileMapping(source: string, options: CompileOptions): Compile
       readTable: options.readTable ?? (() => undefined),
     },
     report: (problem) => errors.push(place(problem)),
+    headerColumns: config.format.type === 'csv' || config.format.type === 'xlsx',
   };
 
   const format = compileFormat(config.format, options.formatOptions, context);
   const filter = config.when === undefined ? undefined : compileWhen(config.when, ['when'], context);
 
   const columns = new Map<string, string>();
-  const field = (name: string, spec: ValueSpec, path: ConfigPath, shown: string): CompiledField | undefined => {
+  const field = (name: string, spec: ValueSpec, path: ConfigPath, shown: string, target?: z.ZodType): CompiledField | undefined => {
+    if (target) checkConstant(spec, target, path, context);
     const compiled = compileValue(spec, path, context);
     if (!compiled) return undefined;
     if (compiled.column !== undefined) columns.set(shown, compiled.column);
@@ -118,7 +120,7 @@ export function compileMapping(source: string, options: CompileOptions): Compile
       }
       continue;
     }
-    const f = field(name, spec as ValueSpec, ['document', name], `document.${name}`);
+    const f = field(name, spec as ValueSpec, ['document', name], `document.${name}`, DocumentSchema.shape[name as keyof typeof DocumentSchema.shape]);
     if (f) documentFields.push(f);
   }
 
@@ -170,7 +172,7 @@ export function compileMapping(source: string, options: CompileOptions): Compile
       if (typeof spec === 'object' && (spec as { consistent?: boolean }).consistent !== undefined) {
         context.report({ code: 'MAPPING_INVALID_CONFIG', message: 'consistent is for document fields only', path: ['items', name, 'consistent'], key: true });
       }
-      const f = field(name, spec as ValueSpec, ['items', name], `items.${name}`);
+      const f = field(name, spec as ValueSpec, ['items', name], `items.${name}`, ItemSchema.shape[name as keyof typeof ItemSchema.shape]);
       if (!f) continue;
       if (required.has(name) && !f.required) f.requiredBy = `strategy ${itemStrategy}`;
       fields.push(f);
@@ -223,6 +225,26 @@ export function compileMapping(source: string, options: CompileOptions): Compile
       columns,
     },
   };
+}
+
+/**
+ * A constant (`direction: { const: outbound }`, `isDangerousGood: 1`) is checked against the document schema
+ * now: otherwise every document of every file would be rejected for it, found only when the first file comes.
+ */
+function checkConstant(spec: ValueSpec, target: z.ZodType, path: ConfigPath, context: CompileContext): void {
+  let value: unknown;
+  let at = path;
+  if (typeof spec === 'number' || typeof spec === 'boolean') value = spec;
+  else if (typeof spec === 'object' && spec.const !== undefined && !spec.transforms?.length) {
+    value = spec.const;
+    at = [...path, 'const'];
+  } else return;
+  if (value === '' || (Array.isArray(value) && value.length === 0)) return; // empty: left out of the document
+  const parsed = target.safeParse(value);
+  if (parsed.success) return;
+  for (const problem of describeSchemaIssues(parsed.error.issues, target, value, 'MAPPING_INVALID_CONFIG')) {
+    context.report({ ...problem, message: `the constant ${JSON.stringify(value)} cannot go into the document: ${problem.message}`, path: [...at, ...problem.path] });
+  }
 }
 
 function constantStrategy(spec: ValueSpec | undefined): Strategy | undefined {

@@ -18,6 +18,11 @@ import {
 export interface CompileContext {
   transforms: TransformContext;
   report(problem: ConfigProblemAt): void;
+  /**
+   * Every record has every column of the file's header (CSV, xlsx): a condition naming a column no record has is
+   * a typo or a changed export, not an empty value.
+   */
+  headerColumns?: boolean;
 }
 
 /** A value spec compiled once into closures; `evaluate` may return a Promise (only when a JSONata expr is involved). */

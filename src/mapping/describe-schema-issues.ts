@@ -67,9 +67,7 @@ function describeIssue(
         key: true,
       }));
     case 'invalid_union': {
-      const branches = issue.errors.filter(
-        (branch) => !branch.some((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value')),
-      );
+      const branches = issue.errors.filter((branch) => !shapeMismatch(branch));
       if (branches.length === 0) {
         const expected = [...new Set(issue.errors.flat().filter((i) => i.path.length === 0).map(expectation))].join(' or ');
         return [{ code, message: `expected ${expected}, got ${shapeOf(value)}`, path }];
@@ -85,9 +83,32 @@ function describeIssue(
       const hint = typeof value === 'string' ? didYouMean(value, issue.values.map(String)) : '';
       return [{ code, message: `expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}${hint}`, path }];
     }
+    case 'too_small':
+    case 'too_big': {
+      const bound = Number(issue.code === 'too_small' ? issue.minimum : issue.maximum);
+      const numeric = issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint';
+      const unit = numeric ? '' : issue.origin === 'string' ? (bound === 1 ? ' character' : ' characters') : bound === 1 ? ' entry' : ' entries';
+      const got = `, got ${shapeOf(value)}`;
+      if (issue.exact) return [{ code, message: `must be exactly ${bound}${unit}${got}`, path }];
+      if (issue.code === 'too_small' && !numeric && bound === 1) return [{ code, message: `must not be empty${got}`, path }];
+      const relation = issue.code === 'too_small' ? (issue.inclusive ? 'at least' : 'more than') : issue.inclusive ? 'at most' : 'less than';
+      return [{ code, message: `must be ${relation} ${bound}${unit}${got}`, path }];
+    }
     default:
       return [{ code, message: issue.message, path }];
   }
+}
+
+/**
+ * A union branch whose very type does not fit the value (a string branch for a map), also when that branch is
+ * itself a union (`format: string | string[]` next to the options object): the value was not meant for it.
+ */
+function shapeMismatch(branch: readonly Issue[]): boolean {
+  return branch.some(
+    (i) =>
+      i.path.length === 0 &&
+      (i.code === 'invalid_type' || i.code === 'invalid_value' || (i.code === 'invalid_union' && i.errors.every(shapeMismatch))),
+  );
 }
 
 function expectation(issue: Issue): string {

@@ -90,6 +90,7 @@ export async function* mapRecords(
         keep = compiled.filter(record);
         if (keep instanceof Promise) keep = await keep;
       } catch (e) {
+        evaluator.rejectFileOnUnknownColumn(e, record, 'when');
         yield* evaluator.rowFailure(record, [evaluator.errorOf(e, record, undefined, 'when')]);
         continue;
       }
@@ -210,6 +211,7 @@ class GroupEvaluator {
             if (wanted instanceof Promise) wanted = await wanted;
           }
         } catch (e) {
+          this.rejectFileOnUnknownColumn(e, record, 'items.when');
           rowErrors.push(this.errorOf(e, record, undefined, 'items.when'));
           wanted = false;
         }
@@ -336,6 +338,17 @@ class GroupEvaluator {
       message = `${field.name} is ${why}, but its value is empty`;
     }
     return this.placed('MAPPING_REQUIRED_FIELD', message, record, field);
+  }
+
+  /**
+   * A condition on a column the file does not have (CSV, xlsx: every record has the same header) fails alike on
+   * every record: the file is rejected once, rather than every line reported or, worse, silently kept.
+   */
+  rejectFileOnUnknownColumn(e: unknown, record: SourceRecord, fieldPath: string): void {
+    if (e instanceof TransformError && e.code === 'MAPPING_UNKNOWN_COLUMN') {
+      const error = this.placed(e.code, e.message, record, undefined, fieldPath);
+      throw IntakeError.of(error.code, error.message, error.place);
+    }
   }
 
   errorOf(e: unknown, record: SourceRecord, field: { column?: string; path?: string } | undefined, fieldPath?: string): IntakeErrorValue {

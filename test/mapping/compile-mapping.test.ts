@@ -194,7 +194,7 @@ items:
     const CsvOptions = z.strictObject({ delimiter: z.string().length(1).optional() });
     const yaml = `format: { type: csv, delimiter: ";;", quote: "'" }\ndocument:\n  orderNumber: PO#\n`;
     expect(errorsOf(yaml, { formatOptions: { csv: CsvOptions } })).toEqual([
-      `mappings/acme/orders.yaml:${at(yaml, '";;"')} format.delimiter: Too big: expected string to have exactly 1 characters`,
+      `mappings/acme/orders.yaml:${at(yaml, '";;"')} format.delimiter: must be exactly 1 character, got ";;"`,
       `mappings/acme/orders.yaml:${at(yaml, 'quote')} format.quote: unknown key "quote"`,
     ]);
     const ok = compileMapping(`format: { type: csv, delimiter: ";" }\ndocument:\n  orderNumber: PO#\n`, { ...options, formatOptions: { csv: CsvOptions } });

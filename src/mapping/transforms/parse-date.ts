@@ -146,6 +146,48 @@ function numericParser(format: string): Parser['fast'] {
   };
 }
 
+/**
+ * Tokens that look right but mean something else in luxon (moment.js and Java habits), found when compiling: `mm`
+ * is minutes, so "dd/mm/yyyy" would read "03/04/2025" as 3 January, 00:04 — a wrong date, not an error.
+ */
+function misreadToken(format: string): string | undefined {
+  const parts: { text: string; token: boolean }[] = [];
+  for (let i = 0; i < format.length; ) {
+    if (format[i] === "'") {
+      const end = format.indexOf("'", i + 1);
+      const next = end < 0 ? format.length : end + 1;
+      parts.push({ text: format.slice(i, next), token: false });
+      i = next;
+      continue;
+    }
+    TOKEN.lastIndex = i;
+    const m = TOKEN.exec(format);
+    parts.push({ text: m ? m[0] : format[i]!, token: Boolean(m) });
+    i += m ? m[0].length : 1;
+  }
+  const tokens = parts.filter((p) => p.token).map((p) => p.text);
+  const hasHour = tokens.some((t) => /^[Hhk]/.test(t));
+  const problems: string[] = [];
+  const fixed = parts.map(({ text, token }) => {
+    if (!token) return text;
+    if (text[0] === 'Y') {
+      problems.push(`"${text}" is not a year`);
+      return text.replace(/Y/g, 'y');
+    }
+    if (text[0] === 'D' && text.length <= 2) {
+      problems.push(`"${text}" is a localized date, not the day of the month`);
+      return text.replace(/D/g, 'd');
+    }
+    if (text[0] === 'm' && !hasHour) {
+      problems.push(`"${text}" is minutes (the format has no hour), not the month`);
+      return text.replace(/m/g, 'M');
+    }
+    return text;
+  });
+  if (problems.length === 0) return undefined;
+  return `${problems.join('; ')}; did you mean ${JSON.stringify(fixed.join(''))}?`;
+}
+
 export const parseDate: TransformDefinition<DateOptions> = {
   name: 'date',
   summary:
@@ -164,6 +206,13 @@ export const parseDate: TransformDefinition<DateOptions> = {
       );
     }
     const list = full.format === undefined ? [undefined] : Array.isArray(full.format) ? full.format : [full.format];
+    list.forEach((format, i) => {
+      const problem = format === undefined ? undefined : misreadToken(format);
+      if (!problem) return;
+      const inObject = typeof options === 'object' && !Array.isArray(options);
+      const at = Array.isArray(full.format) ? [i] : [];
+      throw new ConfigProblem('MAPPING_BAD_DATE_FORMAT', `date format ${JSON.stringify(format)} does not mean what it looks like in luxon: ${problem}`, inObject ? ['format', ...at] : at);
+    });
     const parsers = list.map(parserFor);
     const output = full.output ?? 'auto';
     const expected = parsers.map((p) => p.format).join(' or ');
