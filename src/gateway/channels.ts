@@ -4,7 +4,15 @@ import { httpCallbackDeliverer, type HttpCustomer } from '../channels/http/index
 import { createSenderDirectory, emailReplyDeliverer, mailboxSettingsFromEnv, MailboxWatcher, ReplyMailer, type EmailChannel } from '../channels/mailbox/index.ts';
 import { createSftpPollers } from '../channels/sftp-poll/sftp-poller.ts';
 import { sftpPollDeliverer } from '../channels/sftp-poll/sftp-poll-deliverer.ts';
-import { resolveSftpAccount, SftpServer, SftpServerError, sftpServerDeliverer, type SftpServerAccount } from '../channels/sftp-server/index.ts';
+import {
+  resolveSftpAccount,
+  SftpServer,
+  SftpServerError,
+  sftpServerDeliverer,
+  sharedUsernameMessage,
+  withoutSharedUsernames,
+  type SftpServerAccount,
+} from '../channels/sftp-server/index.ts';
 import { ConfigError } from '../config/env.ts';
 import { verifyClientSecret } from '../engine/auth/client-secret.ts';
 import type { Inbox } from '../inbox/inbox.ts';
@@ -110,13 +118,17 @@ export async function startChannels(settings: { env: Env; db: Db; inbox: Inbox; 
       logger.error({ customer: customer.id, code: error.code, err: error }, `customer "${customer.id}" has no SFTP account until channels.sftp is fixed: ${error.message}`);
     }
   }
-  if (env.SFTP_ENABLED && accounts.length > 0) {
+  const { accounts: loginAccounts, shared } = withoutSharedUsernames(accounts);
+  for (const [username, claimants] of shared) {
+    logger.error({ customers: claimants, code: 'SFTP_ACCOUNT_DUPLICATE_USERNAME' }, sharedUsernameMessage(username, claimants));
+  }
+  if (env.SFTP_ENABLED && loginAccounts.length > 0) {
     const host = env.SFTP_HOST ?? env.HOST;
-    const server = new SftpServer({ dataDir: join(env.DATA_DIR, 'sftp'), host, port: env.SFTP_PORT, accounts, inbox, logger: logger.child({ channel: 'sftp' }) });
+    const server = new SftpServer({ dataDir: join(env.DATA_DIR, 'sftp'), host, port: env.SFTP_PORT, accounts: loginAccounts, inbox, logger: logger.child({ channel: 'sftp' }) });
     await server.start();
     sftpPort = server.port;
     closers.push(() => server.close());
-    for (const login of await demoSftpLogins(accounts)) {
+    for (const login of await demoSftpLogins(loginAccounts)) {
       logger.warn(
         { username: login.username },
         `demo SFTP account (development only): sftp -P ${server.port} ${login.username}@${host === '0.0.0.0' ? '127.0.0.1' : host}  password: ${login.password}  (put files into /inbound, results appear in /outbound)`,

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IntakeErrorValue } from '../errors/intake-error.ts';
 import { FORMAT_OPTION_SCHEMAS } from '../formats/read-records.ts';
+import { SftpAccountSchema, sharedUsernameMessage, withoutSharedUsernames } from '../channels/sftp-server/index.ts';
+import { loadCustomer } from '../mapping/load-customer.ts';
 import { loadMappings } from '../mapping/load-mappings.ts';
 import { listCustomers } from './mapping-folders.ts';
 
@@ -26,7 +28,39 @@ export async function validateCustomers(options: { mappingsDir: string; customer
       continue;
     }
     const loaded = await loadMappings(dir, { formatOptions: FORMAT_OPTION_SCHEMAS });
-    results.push(loaded.ok ? { customer, mappings: loaded.mappings.map((m) => m.name), errors: [] } : { customer, mappings: [], errors: loaded.errors });
+    const result: CustomerValidation = loaded.ok ? { customer, mappings: loaded.mappings.map((m) => m.name), errors: [] } : { customer, mappings: [], errors: loaded.errors };
+    if (loaded.ok) result.errors.push(...sftpAccountErrors(loaded.customer.customer.channels?.sftp, join(dir, 'customer.yaml')));
+    if (result.errors.length > 0) result.mappings = [];
+    results.push(result);
   }
+  await checkSftpUsernames(options.mappingsDir, results);
   return results;
+}
+
+/** `channels.sftp` as the SFTP server will read it (its secrets are resolved only where the gateway runs). */
+function sftpAccountErrors(sftp: unknown, file: string): IntakeErrorValue[] {
+  if (sftp === undefined) return [];
+  const parsed = SftpAccountSchema.safeParse(sftp);
+  if (parsed.success) return [];
+  return parsed.error.issues.map((issue) => {
+    const field = ['channels', 'sftp', ...issue.path.map(String)].join('.');
+    return { code: 'SFTP_ACCOUNT_INVALID', message: issue.message, place: { file, field } };
+  });
+}
+
+/** A username claimed by two customers (anywhere in the folder) is an error for each of the customers checked. */
+async function checkSftpUsernames(mappingsDir: string, results: CustomerValidation[]): Promise<void> {
+  const claims: { customer: string; username: string }[] = [];
+  for (const customer of listCustomers(mappingsDir)) {
+    const loaded = await loadCustomer(join(mappingsDir, customer));
+    const parsed = loaded.ok ? SftpAccountSchema.safeParse(loaded.customer.customer.channels?.sftp) : undefined;
+    if (parsed?.success) claims.push({ customer, username: parsed.data.username });
+  }
+  for (const [username, claimants] of withoutSharedUsernames(claims).shared) {
+    for (const result of results.filter((r) => claimants.includes(r.customer))) {
+      const file = join(mappingsDir, result.customer, 'customer.yaml');
+      result.errors.push({ code: 'SFTP_ACCOUNT_DUPLICATE_USERNAME', message: sharedUsernameMessage(username, claimants), place: { file, field: 'channels.sftp.username' } });
+      result.mappings = [];
+    }
+  }
 }

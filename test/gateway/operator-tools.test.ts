@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashSftpPassword } from '../../src/channels/sftp-server/index.ts';
 import { loadOpsToken } from '../../src/gateway/ops-token.ts';
 import type { FileStory } from '../../src/ledger/file-story.ts';
 import { createLogger } from '../../src/log/logger.ts';
@@ -46,7 +47,14 @@ describe('the operator tools against a running gateway', () => {
     redis = await TestRedisServer.start();
     mappingsDir = mkdtempSync(join(tmpdir(), 'intake-operator-'));
     mkdirSync(join(mappingsDir, 'goodco'));
-    writeFileSync(join(mappingsDir, 'goodco', 'customer.yaml'), 'business: kargo\nfacility: sf\ndirection: INBOUND\n');
+    const sftp = (username: string) => `channels:\n  sftp:\n    username: ${username}\n    passwordHashes: ["${passwordHash}"]\n`;
+    const passwordHash = await hashSftpPassword('a long enough password');
+    writeFileSync(join(mappingsDir, 'goodco', 'customer.yaml'), `business: kargo\nfacility: sf\ndirection: INBOUND\n${sftp('goodco')}`);
+    // Two customers claiming one SFTP username: neither gets it, nobody else is affected.
+    for (const claimant of ['twina', 'twinb']) {
+      mkdirSync(join(mappingsDir, claimant));
+      writeFileSync(join(mappingsDir, claimant, 'customer.yaml'), `business: kargo\nfacility: sf\ndirection: INBOUND\n${sftp('twins')}`);
+    }
     writeFileSync(join(mappingsDir, 'goodco', 'orders.yaml'), orderCsvMapping());
     // A typo in one customer's customer.yaml (line 3).
     mkdirSync(join(mappingsDir, 'brokenco'));
@@ -79,6 +87,13 @@ describe('the operator tools against a running gateway', () => {
     expect(error?.msg).toMatch(/brokenco\/customer\.yaml:3:\d+ direction: /);
     expect(error?.code).toBe('CUSTOMER_INVALID_CONFIG');
   }, 90_000);
+
+  it('starts with two customers claiming one SFTP username: an error naming both, their account off, the others on', () => {
+    const error = logged().find((line) => line.code === 'SFTP_ACCOUNT_DUPLICATE_USERNAME');
+    expect(error).toMatchObject({ level: 50, customers: ['twina', 'twinb'] });
+    expect(error?.msg).toMatch(/SFTP username "twins" is claimed by customers "twina" and "twinb"/);
+    expect(logged().find((line) => line.msg === 'sftp server listening')).toMatchObject({ accounts: 1 });
+  });
 
   it('refuses a real replay of a file that is still on its way (409 FILE_IN_PROGRESS), and takes it with --force', async () => {
     const story = await submitAndFinish('again.csv');

@@ -36,6 +36,23 @@ describe('intake mapping validate', () => {
     expect(code).toBe(1);
     expect(out).toMatch(/mappings\/northwind\/orders\.yaml:\d+:\d+ items\.quantity: .*"nubmer".*did you mean "number"/);
   });
+  it("refuses an SFTP username another customer already has, for both customers, even when only one is checked", async () => {
+    const file = join(mappings, 'northwind', 'customer.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('username: northwind', 'username: bluefin'));
+    const { out, code } = await runMappingCli(['validate', 'northwind', ...folders()]);
+    expect(code).toBe(1);
+    expect(out).toMatch(/mappings\/northwind\/customer\.yaml channels\.sftp\.username: SFTP username "bluefin" is claimed by customers "bluefin" and "northwind"/);
+    const all = await runMappingCli(['validate', ...folders()]);
+    expect(all.out).toMatch(/mappings\/bluefin\/customer\.yaml channels\.sftp\.username: SFTP username "bluefin"/);
+  });
+
+  it('checks channels.sftp as the SFTP server will read it', async () => {
+    const file = join(mappings, 'northwind', 'customer.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('username: northwind', 'username: North Wind'));
+    const { out, code } = await runMappingCli(['validate', 'northwind', ...folders()]);
+    expect(code).toBe(1);
+    expect(out).toMatch(/customer\.yaml channels\.sftp\.username: lower-case letters/);
+  });
 });
 
 describe('intake mapping preview', () => {

@@ -2,6 +2,7 @@ export { SftpServer, sftpOutboundDir, type SftpServerDeps } from './sftp-server.
 export { sftpServerDeliverer } from './deliver-to-sftp-outbound.ts';
 export { resolveSftpAccount, parseAuthorizedKeyLines } from './resolve-sftp-account.ts';
 export { hashSftpPassword } from './check-credentials.ts';
+export { sharedUsernameMessage, withoutSharedUsernames } from './shared-usernames.ts';
 export { SFTP_SERVER_ERROR_CODES, SftpServerError, type SftpServerErrorCode } from './sftp-server-errors.ts';
 export {
   SftpAccountSchema,
