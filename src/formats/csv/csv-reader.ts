@@ -42,10 +42,16 @@ function createCsvParseCore(delimiter: CsvDelimiter, options: ResolvedCsvOptions
     max_record_size: options.maxRecordBytes,
     encoding: 'utf8',
   }) as unknown as { api?: CsvParseCore };
-  const core = parser.api;
-  if (typeof core?.parse !== 'function' || typeof core.info?.bytes !== 'number') {
+  const core = parser.api as (CsvParseCore & { state?: { record?: unknown[]; expectedRecordLength?: number } }) | undefined;
+  if (typeof core?.parse !== 'function' || typeof core.info?.bytes !== 'number' || !Array.isArray(core.state?.record) || !('expectedRecordLength' in core.state)) {
     throw new Error('csv-parse no longer exposes its core as Parser#api (see csv-reader.ts)');
   }
+  // Column counts are checked by us (onRow). csv-parse checks them too, and even with relax_column_count it
+  // builds a CsvError (stack trace, JSON copy of its options) for every row whose count differs from the first
+  // row's: ~80 µs a row, so a 1 MB file of blank lines under a two-column header took minutes. Its expected
+  // count is made the row's own, so that check never fires.
+  const state = core.state;
+  Object.defineProperty(state, 'expectedRecordLength', { get: () => state.record!.length, set: noop, configurable: true });
   return core;
 }
 
@@ -228,9 +234,11 @@ export class CsvReader {
     const end = this.core!.info.bytes;
     const start = this.rowStart;
     this.rowStart = end;
-    if (isBlank(row)) return;
+    // Asked even for a blank row, which is dropped: the tracker releases the bytes before the offset asked about,
+    // and a file of millions of blank lines (or `,,,,`) would otherwise be held whole.
     const skip = this.options.skipLines;
     const line = this.tracker.lineAt(start) + skip;
+    if (isBlank(row)) return;
     const lineEnd = end - 1 > start ? this.tracker.lineAt(end - 1) + skip : line;
     this.sawRow = true;
     let names = this.names;
