@@ -1,5 +1,5 @@
 import { FieldRow } from './record-shape.ts';
-import { FieldBag } from './write-segment-fields.ts';
+import { FieldBag, tooLarge } from './write-segment-fields.ts';
 import { AK3, AK4, type X12ErrorCode } from './x12-error-codes.ts';
 import { GRAMMAR_856, type HierarchyGrammar } from './transaction-grammars.ts';
 import type { SetFlattener, SetSink } from './set-flattener.ts';
@@ -58,12 +58,12 @@ export class Flatten856 implements SetFlattener {
     }
     if (this.inSummary) return;
     const top = this.chain.at(-1);
-    if (top === undefined) {
-      this.header.write(seg);
+    if (!(top === undefined ? this.header : top.bag).write(seg)) {
+      const where = top === undefined ? 'the header (before the first HL)' : `HL ${top.id}`;
+      this.fail(seg, position, undefined, tooLarge(where), undefined, AK3.loopOverMaximum, 'X12_LOOP_TOO_LARGE');
       return;
     }
-    top.bag.write(seg);
-    top.lastSegment = seg.index;
+    if (top !== undefined) top.lastSegment = seg.index;
   }
 
   end(): void {

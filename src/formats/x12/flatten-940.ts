@@ -1,4 +1,5 @@
-import { FieldBag } from './write-segment-fields.ts';
+import { AK3 } from './x12-error-codes.ts';
+import { FieldBag, tooLarge } from './write-segment-fields.ts';
 import { GRAMMAR_940, type LineGrammar } from './transaction-grammars.ts';
 import type { SetFlattener, SetSink } from './set-flattener.ts';
 import type { X12Segment } from './tokenize-segments.ts';
@@ -38,35 +39,40 @@ export class Flatten940 implements SetFlattener {
     this.summary = new FieldBag('', grammar.vocabulary);
   }
 
-  segment(seg: X12Segment): void {
+  segment(seg: X12Segment, position = 0): void {
     this.lastSegment = seg.index;
     const g = this.grammar;
     if (seg.id === g.lineGroup) {
       this.closeLine();
       this.group = new FieldBag(g.linePrefix, g.vocabulary);
-      this.group.write(seg);
+      this.write(this.group, seg, position, 'the line group');
       return;
     }
     if (seg.id === g.line) {
       this.closeLine();
       this.line = { bag: new FieldBag(g.linePrefix, g.vocabulary), start: seg.index, last: seg.index };
-      this.line.bag.write(seg);
+      this.write(this.line.bag, seg, position, 'the line');
       return;
     }
     if (g.summary.includes(seg.id) || this.inSummary) {
       this.closeLine();
       this.inSummary = true;
-      this.summary.write(seg);
+      this.write(this.summary, seg, position, 'the summary');
       return;
     }
     if (this.line) {
-      this.line.bag.write(seg);
+      this.write(this.line.bag, seg, position, `the line starting at segment ${this.line.start}`);
       this.line.last = seg.index;
     } else if (this.group) {
-      this.group.write(seg);
+      this.write(this.group, seg, position, 'the line group');
     } else {
-      this.header.write(seg);
+      this.write(this.header, seg, position, 'the header (before the first line)');
     }
+  }
+
+  /** A bag past its size refuses the set (the validator then stops feeding it). */
+  private write(bag: FieldBag, seg: X12Segment, position: number, where: string): void {
+    if (!bag.write(seg)) this.sink.error({ code: 'X12_LOOP_TOO_LARGE', message: tooLarge(where), segment: seg, position, ak3: AK3.loopOverMaximum });
   }
 
   end(): void {

@@ -10,7 +10,7 @@ import type { X12Segment } from './tokenize-segments.ts';
  * into several records (`PART` = 1, 2, …) so memory stays bounded.
  */
 export class FlattenGeneric implements SetFlattener {
-  private bag = new FieldBag('', GENERIC_VOCABULARY);
+  private bag = new FieldBag('', GENERIC_VOCABULARY, Number.POSITIVE_INFINITY);
   private count = 0;
   private part = 1;
   private first = 0;
@@ -44,6 +44,6 @@ export class FlattenGeneric implements SetFlattener {
     this.part++;
     this.first = this.last + 1;
     this.count = 0;
-    this.bag = new FieldBag('', GENERIC_VOCABULARY);
+    this.bag = new FieldBag('', GENERIC_VOCABULARY, Number.POSITIVE_INFINITY);
   }
 }

@@ -64,6 +64,25 @@ export interface EnvelopeOptions {
 }
 
 const MAX_AK3 = 50;
+/**
+ * Errors kept per transaction set, group and interchange. A file of junk between GS and ST (or a set of
+ * millions of bad segments) has one error per segment: a 94 MB file of `ZZ~` held 30 million of them and ran
+ * the process out of memory. Past this many, one X12_TOO_MANY_ERRORS stands for the rest.
+ */
+export const MAX_ERRORS_PER_UNIT = 100;
+
+/** Keeps the first MAX_ERRORS_PER_UNIT errors of a unit, then one saying there were more. */
+function addError(errors: IntakeErrorValue[], error: IntakeErrorValue): void {
+  if (errors.length < MAX_ERRORS_PER_UNIT) errors.push(error);
+  else if (errors.length === MAX_ERRORS_PER_UNIT) {
+    errors.push({
+      code: 'X12_TOO_MANY_ERRORS',
+      message: `more than ${MAX_ERRORS_PER_UNIT} errors here; only the first ${MAX_ERRORS_PER_UNIT} are listed: correct them and send the file again`,
+      place: error.place,
+      details: { firstNotListed: error.code },
+    });
+  }
+}
 
 /** A place plus the segment id and element position, which go to the error's details. */
 interface Where {
@@ -205,13 +224,13 @@ export class EnvelopeValidator {
     }
     const iea01 = seg.elements[1];
     if (countValue(iea01) !== ic.groups) {
-      ic.errors.push(this.err('X12_IEA_COUNT_MISMATCH', `IEA01 says ${iea01 ?? '(nothing)'} functional groups, the interchange has ${ic.groups}`, this.place(seg, 1), { ta1: TA1.invalidGroupCount }));
-      ic.notes.push(TA1.invalidGroupCount);
+      addError(ic.errors, this.err('X12_IEA_COUNT_MISMATCH', `IEA01 says ${iea01 ?? '(nothing)'} functional groups, the interchange has ${ic.groups}`, this.place(seg, 1), { ta1: TA1.invalidGroupCount }));
+      if (ic.notes.length < 5) ic.notes.push(TA1.invalidGroupCount);
     }
     const iea02 = seg.elements[2];
     if (!sameControlNumber(iea02, ic.isa.elements[13])) {
-      ic.errors.push(this.err('X12_IEA_CONTROL_MISMATCH', `IEA02 ${iea02 ?? '(nothing)'} does not match ISA13 ${ic.isa.elements[13] ?? ''}`, this.place(seg, 2), { ta1: TA1.controlNumberMismatch }));
-      ic.notes.push(TA1.controlNumberMismatch);
+      addError(ic.errors, this.err('X12_IEA_CONTROL_MISMATCH', `IEA02 ${iea02 ?? '(nothing)'} does not match ISA13 ${ic.isa.elements[13] ?? ''}`, this.place(seg, 2), { ta1: TA1.controlNumberMismatch }));
+      if (ic.notes.length < 5) ic.notes.push(TA1.controlNumberMismatch);
     }
     this.closeInterchange(undefined, undefined);
   }
@@ -275,12 +294,12 @@ export class EnvelopeValidator {
     }
     const ge01 = seg.elements[1];
     if (countValue(ge01) !== grp.sets) {
-      grp.errors.push(this.err('X12_GE_COUNT_MISMATCH', `GE01 says ${ge01 ?? '(nothing)'} transaction sets, the group has ${grp.sets}`, this.place(seg, 1), { ak9: AK9.setCountMismatch }));
+      addError(grp.errors, this.err('X12_GE_COUNT_MISMATCH', `GE01 says ${ge01 ?? '(nothing)'} transaction sets, the group has ${grp.sets}`, this.place(seg, 1), { ak9: AK9.setCountMismatch }));
       grp.codes.push(AK9.setCountMismatch);
     }
     const ge02 = seg.elements[2];
     if (!sameControlNumber(ge02, grp.gs.elements[6])) {
-      grp.errors.push(this.err('X12_GE_CONTROL_MISMATCH', `GE02 ${ge02 ?? '(nothing)'} does not match GS06 ${grp.gs.elements[6] ?? ''}`, this.place(seg, 2), { ak9: AK9.controlNumberMismatch }));
+      addError(grp.errors, this.err('X12_GE_CONTROL_MISMATCH', `GE02 ${ge02 ?? '(nothing)'} does not match GS06 ${grp.gs.elements[6] ?? ''}`, this.place(seg, 2), { ak9: AK9.controlNumberMismatch }));
       grp.codes.push(AK9.controlNumberMismatch);
     }
     this.closeGroup(undefined, undefined, countValue(ge01));
@@ -470,7 +489,7 @@ export class EnvelopeValidator {
   private rejectSet(set: SetState, error: IntakeErrorValue, ak5?: string): void {
     set.failed = true;
     set.held = [];
-    set.errors.push(error);
+    addError(set.errors, error);
     if (ak5) set.ak5.add(ak5);
   }
 
@@ -502,7 +521,7 @@ export class EnvelopeValidator {
   private closeGroup(error: IntakeErrorValue | undefined, ak9: string | undefined, included = Number.NaN): void {
     const grp = this.grp!;
     this.grp = undefined;
-    if (error) grp.errors.push(error);
+    if (error) addError(grp.errors, error);
     if (ak9) grp.codes.push(ak9);
     if (grp.invalid) grp.errors.unshift(grp.invalid);
     const envelopeBad = grp.errors.length > 0;
@@ -518,8 +537,8 @@ export class EnvelopeValidator {
   private closeInterchange(error: IntakeErrorValue | undefined, note: string | undefined): void {
     const ic = this.ic!;
     this.ic = undefined;
-    if (error) ic.errors.push(error);
-    if (note) ic.notes.push(note);
+    if (error) addError(ic.errors, error);
+    if (note && ic.notes.length < 5) ic.notes.push(note);
     if (ic.errors.length === 0) {
       this.emit({ kind: 'accepted', ack: { ...ic.ack, ta1: { status: 'A', note: '000' } } });
       return;
@@ -535,8 +554,8 @@ export class EnvelopeValidator {
 
   private outside(seg: X12Segment, what: string): void {
     const ic = this.ic!;
-    ic.errors.push(this.err('X12_SEGMENT_OUTSIDE_ENVELOPE', `${what}: segment ${seg.index} (${seg.id}) is outside any transaction set`, this.place(seg), { ta1: TA1.invalidControlStructure }));
-    ic.notes.push(TA1.invalidControlStructure);
+    addError(ic.errors, this.err('X12_SEGMENT_OUTSIDE_ENVELOPE', `${what}: segment ${seg.index} (${seg.id}) is outside any transaction set`, this.place(seg), { ta1: TA1.invalidControlStructure }));
+    if (ic.notes.length < 5) ic.notes.push(TA1.invalidControlStructure);
   }
 
   private place(seg: X12Segment, element?: number): Where {

@@ -2,6 +2,18 @@ import type { SegmentVocabulary } from './transaction-grammars.ts';
 import type { X12Segment } from './tokenize-segments.ts';
 
 /**
+ * Segments one bag (a set's header, one HL level, one 940 line) takes. Every record carries its bags' fields,
+ * so a header or loop of millions of segments (5 MB of `ZZ*1~` before the first HL held 300 MB) would exhaust
+ * memory; real ones hold dozens. Past it the set is refused with X12_LOOP_TOO_LARGE.
+ */
+export const MAX_BAG_SEGMENTS = 10_000;
+
+/** The message of X12_LOOP_TOO_LARGE for a bag described as `where`. */
+export function tooLarge(where: string): string {
+  return `${where} has more than ${MAX_BAG_SEGMENTS} segments, more than a record can carry: is the file damaged, or can the transaction set be split?`;
+}
+
+/**
  * The field-naming scheme (documented in README.md), in one place so every flattener names fields alike:
  *   positional        `<prefix>TD501`, n-th occurrence of the segment `TD501#2`
  *   components        `TD101-1`, `TD101-2` (only when the element holds the component separator)
@@ -13,6 +25,8 @@ import type { X12Segment } from './tokenize-segments.ts';
  */
 export class FieldBag {
   readonly fields: Record<string, string> = {};
+  /** Segments written so far. */
+  private segments = 0;
   /** Prefix-less copies of qualified keys (only filled when prefix is not ''). */
   readonly aliases: Record<string, string> = {};
   private readonly counts = new Map<string, number>();
@@ -22,9 +36,18 @@ export class FieldBag {
   constructor(
     readonly prefix: string,
     private readonly vocabulary: SegmentVocabulary,
+    private readonly maxSegments: number = MAX_BAG_SEGMENTS,
   ) {}
 
-  write(seg: X12Segment): void {
+  /** Writes the segment's fields; false (and nothing written) when the bag already holds maxSegments segments. */
+  write(seg: X12Segment): boolean {
+    if (this.segments >= this.maxSegments) return false;
+    this.segments++;
+    this.writeSegment(seg);
+    return true;
+  }
+
+  private writeSegment(seg: X12Segment): void {
     const id = seg.id;
     if (this.loopMembers !== undefined) {
       if (this.loopMembers.includes(id)) {

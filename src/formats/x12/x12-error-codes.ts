@@ -32,6 +32,8 @@ export const X12_ERROR_CODES = {
   X12_HL_TOO_DEEP: 'HL levels nest deeper than maxHlDepth (the set is rejected).',
   X12_HL_ITEM_IN_ITEM: 'An 856 item HL (I) has another item HL as its parent: one record per item cannot say whose data is whose.',
   X12_SEGMENT_OUTSIDE_LOOP: 'A segment appears before the loop that must contain it (e.g. LIN before the first HL).',
+  X12_LOOP_TOO_LARGE: 'A header, HL level or 940 line holds more segments than a record can carry (10,000): the set is refused.',
+  X12_TOO_MANY_ERRORS: 'A transaction set, group or interchange has more errors than are listed (the first 100 are); the rest are summed up by this one.',
 } as const;
 
 export type X12ErrorCode = keyof typeof X12_ERROR_CODES;
