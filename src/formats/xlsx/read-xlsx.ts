@@ -3,7 +3,7 @@ import ExcelJS from 'exceljs';
 import { IntakeError, type Place } from '../../errors/intake-error.ts';
 import { setField, type SourceRecord } from '../record.ts';
 import { cellText } from './cell-text.ts';
-import { columnLetter, MAX_SHARED_STRINGS_BYTES, readSharedStrings, readStoredRows, type StoredRow } from './stored-cells.ts';
+import { columnLetter, MAX_SHARED_STRINGS_BYTES, readSharedStrings, readStoredRows, XlsxLimitError, type StoredRow } from './stored-cells.ts';
 import type { XlsxErrorCode } from './xlsx-error-codes.ts';
 import { XlsxOptionsSchema, type XlsxOptions, type XlsxOptionsInput } from './xlsx-options.ts';
 import { discardSheet, ownSpool } from './sheet-spool.ts';
@@ -71,6 +71,9 @@ export async function* readXlsx(input: AsyncIterable<Uint8Array> | Uint8Array, o
     }
   } catch (error) {
     if (error instanceof IntakeError) throw error;
+    if (error instanceof XlsxLimitError) {
+      fail('XLSX_TOO_LARGE', `the workbook cannot be read: ${error.message}; save the sheet again from Excel, or send it as CSV`, error.row === undefined ? {} : { line: error.row });
+    }
     fail('XLSX_DAMAGED_WORKBOOK', `the workbook cannot be read (${(error as Error).message}); it may be truncated or damaged: please send it again`);
   } finally {
     spool.remove();

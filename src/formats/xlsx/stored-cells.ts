@@ -38,6 +38,27 @@ export interface StoredRow {
 
 type Chunks = AsyncIterable<Uint8Array>;
 
+/** Excel's own bounds: 1,048,576 rows and 16,384 columns (A to XFD). */
+export const MAX_ROWS = 1_048_576;
+export const MAX_COLUMNS = 16_384;
+/**
+ * Characters one cell may hold. Excel stops at 32,767; other writers may go further, so this is generous, but a
+ * bound: a 500 KB workbook can hold one cell of 500 million characters (1.7 GB of memory to read).
+ */
+export const MAX_CELL_CHARS = 1 << 20;
+/** Elements nested deeper than this are no spreadsheet (a cell is 5 deep): saxes holds the open ones. */
+export const MAX_XML_DEPTH = 64;
+
+/** A workbook beyond a bound this reader keeps; `row` is the sheet row it was found in, when known. */
+export class XlsxLimitError extends Error {
+  constructor(
+    message: string,
+    readonly row?: number,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * How much memory the shared-strings table may take, estimated as V8 holds it (two bytes a character, and about
  * 40 for each string and its slot). The table must be held whole (cells refer to it by index), and it compresses
@@ -52,13 +73,16 @@ export async function readSharedStrings(chunks: Chunks, limit: { maxBytes: numbe
   let bytes = 0;
   let string: RichString | undefined;
   const parser = xmlParser();
-  parser.on('opentag', ({ name }) => {
-    const tag = localName(name);
-    if (tag === 'si') string = new RichString();
+  const depth = depthGuard();
+  parser.on('opentag', (node) => {
+    depth.open(node);
+    const tag = localName(node.name);
+    if (tag === 'si') string = new RichString(`shared string ${strings.length + 1}`);
     else string?.open(tag);
   });
-  parser.on('closetag', ({ name }) => {
-    const tag = localName(name);
+  parser.on('closetag', (node) => {
+    depth.close(node);
+    const tag = localName(node.name);
     if (tag === 'si' && string) {
       const text = string.text;
       bytes += 40 + 2 * text.length;
@@ -83,22 +107,33 @@ export async function* readStoredRows(chunks: Chunks): AsyncIterable<StoredRow> 
   let value: string | undefined;
   let inline: RichString | undefined;
   const parser = xmlParser();
-  parser.on('opentag', ({ name, attributes }) => {
+  const depth = depthGuard();
+  parser.on('opentag', (node) => {
+    depth.open(node);
+    const { name, attributes } = node;
     const tag = localName(name);
     if (inline) inline.open(tag);
     else if (tag === 'row') {
       // `r` is optional: without it a row follows the previous one.
       lastRow = attributes.r ? Number.parseInt(attributes.r, 10) : lastRow + 1;
+      if (!(lastRow >= 1 && lastRow <= MAX_ROWS)) {
+        throw new XlsxLimitError(`the sheet has a row numbered ${attributes.r ?? lastRow}; Excel's rows go from 1 to ${MAX_ROWS}`);
+      }
       row = { number: lastRow, cells: [] };
     } else if (tag === 'c' && row) {
       const previous = row.cells.at(-1)?.column ?? -1;
       const column = attributes.r ? columnIndex(attributes.r) : previous + 1;
+      if (!(column >= 0 && column < MAX_COLUMNS) || row.cells.length >= MAX_COLUMNS) {
+        const what = row.cells.length >= MAX_COLUMNS ? `more than ${MAX_COLUMNS} cells` : `a cell ${attributes.r ?? columnLetter(column) + row.number} beyond column XFD`;
+        throw new XlsxLimitError(`row ${row.number} has ${what}, the last column Excel has`, row.number);
+      }
       cell = { column, ref: attributes.r ?? `${columnLetter(column)}${row.number}`, type: attributes.t ?? 'n', style: Number.parseInt(attributes.s ?? '0', 10), value: undefined };
     } else if (tag === 'v' && cell) value = '';
-    else if (tag === 'is' && cell) inline = new RichString();
+    else if (tag === 'is' && cell) inline = new RichString(`cell ${cell.ref}`, row?.number);
   });
-  parser.on('closetag', ({ name }) => {
-    const tag = localName(name);
+  parser.on('closetag', (node) => {
+    depth.close(node);
+    const tag = localName(node.name);
     if (inline) {
       if (tag === 'is' && cell) {
         cell.value = inline.text;
@@ -117,7 +152,10 @@ export async function* readStoredRows(chunks: Chunks): AsyncIterable<StoredRow> 
   });
   const onText = (text: string): void => {
     if (inline) inline.add(text);
-    else if (value !== undefined) value += text;
+    else if (value !== undefined) {
+      value += text;
+      if (value.length > MAX_CELL_CHARS) throw cellTooLarge(`cell ${cell?.ref ?? ''}`, row?.number);
+    }
   };
   parser.on('text', onText);
   parser.on('cdata', onText);
@@ -137,6 +175,11 @@ class RichString {
   private phonetic = 0;
   private inText = false;
 
+  constructor(
+    private readonly what: string,
+    private readonly row?: number,
+  ) {}
+
   open(tag: string): void {
     if (tag === 'rPh') this.phonetic++;
     else if (tag === 't' && this.phonetic === 0) this.inText = true;
@@ -148,12 +191,34 @@ class RichString {
   }
 
   add(text: string): void {
-    if (this.inText) this.text += text;
+    if (!this.inText) return;
+    this.text += text;
+    if (this.text.length > MAX_CELL_CHARS) throw cellTooLarge(this.what, this.row);
   }
+}
+
+function cellTooLarge(what: string, row: number | undefined): XlsxLimitError {
+  return new XlsxLimitError(`${what} holds more than ${MAX_CELL_CHARS} characters (Excel allows 32,767)`, row);
 }
 
 function xmlParser(): SaxesParser {
   return new SaxesParser({ position: false });
+}
+
+/**
+ * Counts open elements (saxes holds them all, and takes one handler per event, so the readers call this from
+ * theirs): a few KB of zip can inflate to millions of nested `<r>`.
+ */
+function depthGuard(): { open(tag: { isSelfClosing: boolean }): void; close(tag: { isSelfClosing: boolean }): void } {
+  let depth = 0;
+  return {
+    open(tag) {
+      if (!tag.isSelfClosing && ++depth > MAX_XML_DEPTH) throw new XlsxLimitError(`its XML nests elements more than ${MAX_XML_DEPTH} deep, which no spreadsheet does`);
+    },
+    close(tag) {
+      if (!tag.isSelfClosing) depth--;
+    },
+  };
 }
 
 /** Feeds the chunks to the parser (which throws on malformed XML), yielding after each so events can be drained. */
@@ -162,6 +227,10 @@ async function* feed(parser: SaxesParser, chunks: Chunks): AsyncIterable<void> {
   const decoder = new StringDecoder('utf8');
   for await (const chunk of chunks) {
     parser.write(decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    // saxes gathers a text run whole before it emits it (its `text` field), so the cell bound is checked here too.
+    if (((parser as unknown as { text?: string }).text?.length ?? 0) > MAX_CELL_CHARS) {
+      throw new XlsxLimitError(`a text in it runs for more than ${MAX_CELL_CHARS} characters without markup (Excel allows 32,767 in a cell)`);
+    }
     yield;
   }
   parser.write(decoder.end());
