@@ -82,7 +82,9 @@ interface Scanned {
  *   text, since a record's value is text anyway and the digits must not change;
  * - nesting deeper than MAX_DEPTH is JSON_TOO_DEEP at its line;
  * - the line where each element of a top-level array starts, for the records' provenance.
- * Strings are matched whole so that nothing inside them is taken for a number or a bracket.
+ * Strings are matched whole so that nothing inside them is taken for a number or a bracket, by an unrolled
+ * pattern (`"[^"\\]*(?:\\.[^"\\]*)*"`): the plain `(?:[^"\\]|\\.)*` backtracks per character and overflowed
+ * V8's regexp stack on a string of a few MB (an uncaught RangeError).
  */
 function scan(source: string, file: string, firstLine: number): Scanned {
   const elementLines: number[] = [];
@@ -96,7 +98,7 @@ function scan(source: string, file: string, firstLine: number): Scanned {
     lineCountedTo = offset;
     return line;
   };
-  const text = source.replace(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null|[[\]{},]/g, (token: string, offset: number) => {
+  const text = source.replace(/"[^"\\]*(?:\\.[^"\\]*)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null|[[\]{},]/g, (token: string, offset: number) => {
     if (token === ',') {
       elementExpected = topIsArray && depth === 1;
       return token;
