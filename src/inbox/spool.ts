@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, rmSync, statSync, type Dirent } from 'node:fs';
 import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { fsyncPath } from '../runtime/durable-file.ts';
 
 /** What is kept next to each spooled file, so the ledger can be rebuilt from the spool alone. */
 export const SpoolMetaSchema = z.object({
@@ -23,15 +24,6 @@ const TEMP_SUFFIX = '.partial';
 export function spoolPaths(spoolDir: string, customer: string, fileId: string): { data: string; meta: string } {
   const dir = join(spoolDir, customer);
   return { data: join(dir, `${fileId}.dat`), meta: join(dir, `${fileId}.json`) };
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /**
@@ -73,7 +65,7 @@ export async function spoolFile(
     // The data file is renamed first: a meta file is the mark of a complete spool entry.
     await rename(paths.data + TEMP_SUFFIX, paths.data);
     await rename(paths.meta + TEMP_SUFFIX, paths.meta);
-    await fsyncDir(dir);
+    await fsyncPath(dir);
     return full;
   } catch (error) {
     await handle?.close().catch(() => undefined);

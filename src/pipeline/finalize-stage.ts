@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describePlace, type IntakeErrorValue } from '../errors/intake-error.ts';
 import type { Logger } from '../log/logger.ts';
@@ -11,6 +10,7 @@ import { SourceRangeSchema, type DocumentRowInput, type FileOutcomeInput } from 
 import { duplicateFileError, renderResultCsv } from '../results/result-csv.ts';
 import { resultFileNames } from '../results/result-file-names.ts';
 import { renderResultJson } from '../results/result-json.ts';
+import { writeFileDurably } from '../runtime/durable-file.ts';
 import type { Db } from '../store/db.ts';
 
 export interface FinalizeStageDeps {
@@ -121,9 +121,7 @@ async function writeResults(deps: FinalizeStageDeps, file: FileRow, outcome: Fil
     const name = acks.length === 1 ? names.ack997 : names.ack997.replace(/\.997\.x12$/, `.${i + 1}.997.x12`);
     files.push([name, render997(ack, { controlNumber: rows[0]!.n })]);
   }
-  for (const [name, content] of files) {
-    const path = join(dir, name);
-    await writeFile(`${path}.tmp`, content);
-    await rename(`${path}.tmp`, path);
-  }
+  // Durable before the file is marked finished: the ledger (on a PostgreSQL server) survives a power loss, and a
+  // result it points to must too, or the customer would be sent an empty or missing result.
+  for (const [name, content] of files) await writeFileDurably(join(dir, name), content);
 }

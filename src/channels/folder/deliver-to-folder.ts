@@ -5,12 +5,13 @@ import type { FileRow } from '../../ledger/files-repo.ts';
 import type { ResultDeliverer, ResultFile } from '../../pipeline/deliver-stage.ts';
 import { deliveredResultNames } from '../../results/result-file-names.ts';
 import { localNameTakenByAnother } from '../local-result-name.ts';
+import { writeFileDurably } from '../../runtime/durable-file.ts';
 import type { FolderReplyTo } from './drop-folder.ts';
 
 /**
- * Results of a drop-folder file go to the customer's `outbound/` (temporary name, then rename, so a reader never
- * sees half a file); a file that ended REJECTED or FAILED is first moved from `processed/` to `failed/`. A result
- * never replaces another file's: see deliveredResultNames.
+ * Results of a drop-folder file go to the customer's `outbound/` (temporary name, fsynced, then renamed, so a
+ * reader never sees half a file); a file that ended REJECTED or FAILED is first moved from `processed/` to
+ * `failed/`. A result never replaces another file's: see deliveredResultNames.
  */
 export function folderDeliverer(): ResultDeliverer {
   return {
@@ -32,8 +33,7 @@ export function folderDeliverer(): ResultDeliverer {
       const names = await deliveredResultNames(results, file.id, (result) => localNameTakenByAnother(join(outbound, result.name), result.path));
       for (const [result, name] of names) {
         const target = join(outbound, name);
-        await copyFile(result.path, `${target}.partial`);
-        await rename(`${target}.partial`, target);
+        await writeFileDurably(target, (temp) => copyFile(result.path, temp), `${target}.partial`);
       }
     },
   };

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { copyFile, open, rename, rm } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
+import { writeFileDurably } from '../../runtime/durable-file.ts';
 import type { FileRow } from '../../ledger/files-repo.ts';
 import type { ResultDeliverer, ResultFile } from '../../pipeline/deliver-stage.ts';
 import { deliveredResultNames } from '../../results/result-file-names.ts';
@@ -8,15 +9,6 @@ import { diskPathInside } from './jail-path.ts';
 import type { SftpReplyTo } from './sftp-jail-session.ts';
 import { SftpServerError } from './sftp-server-errors.ts';
 import { sftpOutboundDir } from './sftp-server.ts';
-
-async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 /**
  * Results of a file that came through our SFTP server go to the customer's `/outbound`. Each is written under a
@@ -43,16 +35,8 @@ export function sftpServerDeliverer(settings: { dataDir: string }): ResultDelive
         const target = diskPathInside(outbound, name);
         const temp = diskPathInside(outbound, `.${name}.partial`);
         if (!target || !temp || name.startsWith('.')) throw new Error(`result name ${JSON.stringify(name)} is not a plain file name`);
-        try {
-          await copyFile(result.path, temp);
-          await fsyncPath(temp);
-          await rename(temp, target);
-        } catch (error) {
-          await rm(temp, { force: true });
-          throw error;
-        }
+        await writeFileDurably(target, (path) => copyFile(result.path, path), temp);
       }
-      await fsyncPath(outbound);
     },
   };
 }
