@@ -6,10 +6,10 @@ import { REDIS_ERROR_LOG_INTERVAL_MS, redisConnection, type Stage } from './queu
 import { throttledLog } from '../log/throttled-log.ts';
 import { withinDeadline } from '../runtime/within-deadline.ts';
 
-/** The work each stage does with one job's (validated) data. `defer(ms)` puts the job back for later. */
 /** How long `close` waits for a worker to stop by itself; below the 15 s a signal gives the whole process. */
 const CLOSE_GRACE_MS = 8000;
 
+/** The work each stage does with one job's (validated) data. `defer(ms)` puts the job back for later. */
 export interface StageHandlers {
   parse(job: { fileId: string }, progress: (done: number) => Promise<void>, defer: (ms: number) => Promise<never>): Promise<void>;
   submit(job: { fileId: string; idx: number }, defer: (ms: number) => Promise<never>): Promise<void>;
@@ -58,7 +58,9 @@ export class PipelineWorkers {
       });
       worker.on('failed', (job, error) => {
         if (!job) return;
-        this.settings.logger.error({ stage, jobId: job.id, attemptsMade: job.attemptsMade, err: error }, 'job failed');
+        // fileId as its own field: an operator following one file's story filters the log by it.
+        const fileId = (job.data as { fileId?: unknown } | undefined)?.fileId;
+        this.settings.logger.error({ stage, jobId: job.id, ...(typeof fileId === 'string' ? { fileId } : {}), attemptsMade: job.attemptsMade, err: error }, 'job failed');
         if (stage === 'parse' && job.attemptsMade >= (job.opts.attempts ?? 1)) {
           this.handlers.parseGaveUp(job.data as { fileId: string }, error).catch((e) => this.settings.logger.error({ err: e }, 'could not mark the file FAILED'));
         }
