@@ -1,3 +1,4 @@
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { DirectionSchema, DocumentSchema } from '../documents/document.ts';
 
@@ -15,7 +16,13 @@ export const CustomerSchema = z
     /** Direction every document defaults to. */
     direction: DirectionSchema.optional().describe('Direction every document defaults to.'),
     /** IANA zone for dates in this customer's files when a date transform names none. Default UTC. */
-    timeZone: z.string().optional().describe("IANA zone of this customer's dates when a date transform names none. Default UTC."),
+    timeZone: z
+      .string()
+      // Checked here, not only by the date transform: a customer whose mappings use no `date` yet would otherwise
+      // keep a typo until the first mapping that does.
+      .refine((zone) => IANAZone.isValidZone(zone), { message: 'unknown time zone; use an IANA name such as "Europe/Berlin" or "America/Chicago"' })
+      .optional()
+      .describe("IANA zone of this customer's dates when a date transform names none. Default UTC."),
     /**
      * Constants for document fields, used when a mapping leaves the field unset or its value is empty;
      * additionalFields merge with the mapping's. Not the strategy: that belongs to each mapping.

@@ -47,6 +47,15 @@ describe('loading a customer folder', () => {
       ]);
     });
 
+    it('refuses a customer.yaml timeZone that is no IANA zone, even when no mapping uses a date yet', async () => {
+      await mkdir(join(dir, 'zone'));
+      await writeFile(join(dir, 'zone', 'customer.yaml'), 'business: b\nfacility: f\ntimeZone: Europe/Berln\n');
+      const loaded = await loadCustomer(join(dir, 'zone'));
+      expect(!loaded.ok && loaded.errors.map(formatConfigError)).toEqual([
+        `${join(dir, 'zone', 'customer.yaml')}:3:11 timeZone: unknown time zone; use an IANA name such as "Europe/Berlin" or "America/Chicago"`,
+      ]);
+    });
+
     it('says a lookup table that does not parse cannot be read, rather than that it is missing', async () => {
       const loaded = await loadMappings(join(dir, 'table'));
       const errors = (loaded.ok ? [] : loaded.errors).filter((e) => e.code.startsWith('MAPPING_TABLE'));
