@@ -5,6 +5,7 @@ import { FORMAT_OPTION_SCHEMAS } from '../formats/read-records.ts';
 import { SftpAccountSchema, sharedUsernameMessage, withoutSharedUsernames } from '../channels/sftp-server/index.ts';
 import { loadCustomer } from '../mapping/load-customer.ts';
 import { loadMappings } from '../mapping/load-mappings.ts';
+import { findAmbiguousMappings } from '../mapping/select-mapping.ts';
 import { listCustomers } from './mapping-folders.ts';
 
 export interface CustomerValidation {
@@ -29,7 +30,10 @@ export async function validateCustomers(options: { mappingsDir: string; customer
     }
     const loaded = await loadMappings(dir, { formatOptions: FORMAT_OPTION_SCHEMAS });
     const result: CustomerValidation = loaded.ok ? { customer, mappings: loaded.mappings.map((m) => m.name), errors: [] } : { customer, mappings: [], errors: loaded.errors };
-    if (loaded.ok) result.errors.push(...sftpAccountErrors(loaded.customer.customer.channels?.sftp, join(dir, 'customer.yaml')));
+    if (loaded.ok) {
+      result.errors.push(...findAmbiguousMappings(loaded.mappings));
+      result.errors.push(...sftpAccountErrors(loaded.customer.customer.channels?.sftp, join(dir, 'customer.yaml')));
+    }
     if (result.errors.length > 0) result.mappings = [];
     results.push(result);
   }

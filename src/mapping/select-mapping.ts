@@ -52,8 +52,37 @@ export function selectMapping(mappings: readonly CompiledMapping[], fileName: st
         code: 'MAPPING_AMBIGUOUS',
         message: `${best.map((m) => m.name).join(', ')} all match ${JSON.stringify(name)} with priority ${top}; narrow their match.fileName or set match.priority`,
         place: { file: fileName },
+        details: { mappings: best.map((m) => m.name), priority: top },
       },
     };
   }
   return { ok: true, mapping: best[0]! };
+}
+
+/** A file name a glob matches: each wildcard, class or set of alternatives replaced by one choice. */
+function exampleName(glob: string): string {
+  return glob
+    .replace(/\[!?[^\]]*\]/g, (cls) => (cls.startsWith('[!') ? (cls.includes('x') ? '_' : 'x') : cls[1]!))
+    .replace(/\{([^,}]*)[^}]*\}/g, '$1')
+    .replace(/[*?]/g, 'x');
+}
+
+/**
+ * Mappings of one customer that would tie on some file (MAPPING_AMBIGUOUS when it comes), found without one: each
+ * mapping's own file names (an example per glob) and formats are tried against all of them, as selectMapping
+ * will. A tie found this way is certain; overlaps only stranger names reach are not looked for.
+ */
+export function findAmbiguousMappings(mappings: readonly CompiledMapping[]): IntakeErrorValue[] {
+  const found = new Map<string, IntakeErrorValue>();
+  for (const mapping of mappings) {
+    const names = mapping.match.fileName.length > 0 ? mapping.match.fileName.map((g) => exampleName(g.glob)) : mappings.flatMap((m) => m.match.fileName.map((g) => exampleName(g.glob)));
+    for (const name of names.length > 0 ? names : ['file']) {
+      const sniffed: SniffedFile = { format: mapping.format.type, ...(mapping.match.transactionSet ? { transactionSet: mapping.match.transactionSet[0] } : {}) };
+      const selected = selectMapping(mappings, name, sniffed);
+      if (selected.ok || selected.error.code !== 'MAPPING_AMBIGUOUS') continue;
+      const tied = String(selected.error.details?.mappings);
+      if (!found.has(tied)) found.set(tied, { ...selected.error, place: { file: mapping.file, field: 'match' } });
+    }
+  }
+  return [...found.values()];
 }

@@ -46,6 +46,14 @@ describe('intake mapping validate', () => {
     expect(all.out).toMatch(/mappings\/bluefin\/customer\.yaml channels\.sftp\.username: SFTP username "bluefin"/);
   });
 
+  it('finds two mappings that would tie on a file before one comes (MAPPING_AMBIGUOUS), naming an example name', async () => {
+    const orders = readFileSync(join(mappings, 'northwind', 'orders.yaml'), 'utf8');
+    writeFileSync(join(mappings, 'northwind', 'backorders.yaml'), orders.replace(/match:[^\n]*\n(?:\s+.*\n)*?(?=\S)/, 'match: { fileName: ["*.csv"] }\n'));
+    const { out, code } = await runMappingCli(['validate', 'northwind', ...folders()]);
+    expect(code).toBe(1);
+    expect(out).toMatch(/northwind\/(orders|backorders)\.yaml match: backorders, orders all match "[^"]+\.csv" with priority 0/);
+  });
+
   it('checks channels.sftp as the SFTP server will read it', async () => {
     const file = join(mappings, 'northwind', 'customer.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('username: northwind', 'username: North Wind'));

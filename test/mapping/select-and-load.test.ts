@@ -6,7 +6,7 @@ import { compileMapping, type CompiledMapping } from '../../src/mapping/compile-
 import { loadCustomer } from '../../src/mapping/load-customer.ts';
 import { loadMappings } from '../../src/mapping/load-mappings.ts';
 import { formatConfigError } from '../../src/mapping/parse-yaml-config.ts';
-import { selectMapping } from '../../src/mapping/select-mapping.ts';
+import { findAmbiguousMappings, selectMapping } from '../../src/mapping/select-mapping.ts';
 import { FIXTURES } from './fixture-mappings.ts';
 
 describe('loading a customer folder', () => {
@@ -108,7 +108,11 @@ describe('selecting the mapping for a file', () => {
       code: 'MAPPING_AMBIGUOUS',
       message: 'orders, other all match "orders_1.csv" with priority 0; narrow their match.fileName or set match.priority',
       place: { file: 'orders_1.csv' },
+      details: { mappings: ['orders', 'other'], priority: 0 },
     });
+    // Found before a file comes, from the mappings' own file names.
+    expect(findAmbiguousMappings([orders, other]).map((e) => e.details)).toEqual([{ mappings: ['orders', 'other'], priority: 0 }]);
+    expect(findAmbiguousMappings([orders, asn])).toEqual([]);
   });
 
   it('names the file and the patterns tried when nothing matches', () => {
