@@ -190,6 +190,10 @@ export class SegmentTokenizer {
       if (b[0] === 0xc9 && b[1] === 0xe2 && b[2] === 0xc1) {
         throw IntakeError.of('X12_EBCDIC', 'the file is EBCDIC-encoded; send it as ASCII or UTF-8', { file, segment: 1 });
       }
+      // UTF-16 (Windows tools' "Unicode"): a byte order mark, or 'I' and 'S' with a NUL byte between or before.
+      if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff) || (b[0] === 0x49 && b[1] === 0 && b[2] === 0x53) || (b[0] === 0 && b[1] === 0x49 && b[2] === 0)) {
+        throw IntakeError.of('X12_NOT_EDI', 'the file is UTF-16 encoded ("Unicode"); X12 must be sent as ASCII or UTF-8: save it again in that encoding', { file, segment: 1 });
+      }
       throw IntakeError.of('X12_NOT_EDI', 'the file does not start with an ISA segment', { file, segment: 1 });
     }
     throw IntakeError.of(

@@ -129,6 +129,15 @@ describe('validate-envelope', () => {
     expect(rej!.error.message).toBe('the file does not start with an ISA segment');
   });
 
+  it('a UTF-16 file (with or without its byte order mark, either byte order) is told to be sent as ASCII or UTF-8', () => {
+    const isa = interchange([set940()]).toString();
+    const le = Buffer.from(isa, 'utf16le');
+    for (const bytes of [le, Buffer.concat([Buffer.from([0xff, 0xfe]), le]), Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(le).swap16()]), Buffer.from(le).swap16()]) {
+      const [rej] = rejections(events(bytes));
+      expect(rej!.error).toMatchObject({ code: 'X12_NOT_EDI', message: expect.stringContaining('UTF-16') });
+    }
+  });
+
   it('every code the reader can emit is in the registry', () => {
     const codes = [
       ...rejections(events(interchange([{ ...set940(), se01: 9, se02: 'x' }], { ge01: 3, ge02: '8', iea01: 9, iea02: '5' }))),
