@@ -1,4 +1,5 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { ZodType } from 'zod';
 import type { Logger } from '../log/logger.ts';
 import { DeliverJobSchema, FinalizeJobSchema, ParseJobSchema, SubmitJobSchema } from './jobs.ts';
@@ -39,6 +40,7 @@ const SCHEMAS: Record<Stage, ZodType> = { parse: ParseJobSchema, submit: SubmitJ
  */
 export class PipelineWorkers {
   private readonly workers: Worker[] = [];
+  private readonly connections: Redis[] = [];
 
   constructor(
     private readonly handlers: StageHandlers,
@@ -47,8 +49,11 @@ export class PipelineWorkers {
 
   start(stages: readonly Stage[] = ['parse', 'submit', 'finalize', 'deliver']): void {
     for (const stage of stages) {
+      // Ours to close: BullMQ quits only the connections it creates, not one it is given.
+      const connection = redisConnection(this.settings.redisUrl);
+      this.connections.push(connection);
       const worker = new Worker(stage, (job, token) => this.run(stage, job, token), {
-        connection: redisConnection(this.settings.redisUrl),
+        connection,
         prefix: this.settings.prefix,
         concurrency: this.settings.concurrency[stage],
         // A worker SIGKILLed mid-job leaves the job stalled; it is run again, many times if need be.
@@ -111,5 +116,7 @@ export class PipelineWorkers {
         void worker.disconnect().catch(() => undefined);
       }),
     );
+    // An open connection keeps the process alive after everything else has stopped.
+    for (const connection of this.connections.splice(0)) connection.disconnect();
   }
 }

@@ -4,6 +4,8 @@ import type { Logger } from '../log/logger.ts';
  * Keeps a long-running command alive until SIGINT/SIGTERM, then closes what it started, newest first, within a
  * bound: a stuck close never keeps the process from exiting.
  */
+const LINGER_MS = 2000;
+
 export function runUntilSignal(logger: Logger, closers: (() => Promise<void>)[], timeoutMs = 15_000): Promise<void> {
   return new Promise((done) => {
     let stopping = false;
@@ -24,6 +26,12 @@ export function runUntilSignal(logger: Logger, closers: (() => Promise<void>)[],
         }
       }
       clearTimeout(timer);
+      // Everything we started is closed; a handle something else left open (a library's connection) must not
+      // keep a stopped service running: past a short linger, exit anyway, and say so.
+      setTimeout(() => {
+        logger.warn({ lingerMs: LINGER_MS }, 'stopped, but open handles kept the process alive; exiting');
+        process.exit(0);
+      }, LINGER_MS).unref();
       done();
     };
     process.once('SIGINT', stop);
