@@ -1,4 +1,4 @@
-import { constants as fsConstants, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { constants as fsConstants, lstatSync, mkdirSync, readdirSync, type Stats } from 'node:fs';
 import { open, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_HOLD_NAME_PATTERN } from '../../channels/sftp-server/sftp-server-options.ts';
@@ -97,15 +97,20 @@ export class DropFolder {
       } catch {
         continue;
       }
+      // Oldest first (then by name): files are applied in the order they are received, so a backlog taken
+      // after a restart must keep the order the customer wrote them in, not the directory's.
+      const entries: { name: string; path: string; stat: Stats }[] = [];
       for (const name of names) {
         if (IN_PROGRESS.test(name)) continue;
         const path = join(inbound, name);
-        let stat;
         try {
-          stat = lstatSync(path);
+          entries.push({ name, path, stat: lstatSync(path) });
         } catch {
           continue;
         }
+      }
+      entries.sort((a, b) => a.stat.mtimeMs - b.stat.mtimeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const { name, path, stat } of entries) {
         present.add(path);
         const now: Sighting = { size: stat.size, mtimeMs: stat.mtimeMs };
         if (sameSighting(this.leftInInbound.get(path), now)) continue;

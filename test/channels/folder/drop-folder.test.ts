@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -65,6 +65,19 @@ describe('drop folder', () => {
     const [moved] = readdirSync(processed);
     expect(moved).toMatch(/^[0-9a-z]+-orders_é+\.csv$/);
     expect(Buffer.byteLength(`${moved}.error.txt`)).toBeLessThanOrEqual(255);
+  });
+
+  it('takes a backlog oldest first (by modification time, then name), not in directory order', async () => {
+    const { inbound } = dirs();
+    // Written in this order; names and creation order disagree with it.
+    const written = ['zz-first.csv', 'mm-second.csv', 'aa-third.csv', 'bb-third-too.csv'];
+    const base = Date.now() / 1000 - 3600;
+    written.forEach((name, i) => {
+      writeFileSync(join(inbound, name), `${name}\n`);
+      utimesSync(join(inbound, name), base + Math.min(i, 2), base + Math.min(i, 2));
+    });
+    await pollTimes(folder(), 2);
+    expect(received.map((r) => r.name)).toEqual(['zz-first.csv', 'mm-second.csv', 'aa-third.csv', 'bb-third-too.csv']);
   });
 
   it('a file whose move out of inbound/ fails is received once, not at every poll, and the failure is logged', async () => {
