@@ -110,7 +110,7 @@ export async function setFileState(
   db: Db,
   fileId: string,
   state: FileState,
-  fields: { error?: IntakeErrorValue | null; mappingName?: string; mappingHash?: string; documentCount?: number; testMode?: boolean; detail?: unknown } = {},
+  fields: { error?: IntakeErrorValue | null; mappingName?: string; mappingHash?: string; documentCount?: number; testMode?: boolean; detail?: unknown; event?: boolean } = {},
   from?: readonly FileState[],
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
@@ -136,7 +136,7 @@ export async function setFileState(
       ],
     );
     if (rows.length === 0) return false;
-    await recordFileEvent(tx, fileId, state, fields.detail ?? (fields.error ? { error: fields.error } : undefined));
+    if (fields.event !== false) await recordFileEvent(tx, fileId, state, fields.detail ?? (fields.error ? { error: fields.error } : undefined));
     return true;
   });
 }

@@ -97,7 +97,8 @@ export async function runFinalizeJob(deps: FinalizeStageDeps, job: { fileId: str
       documents: documents.map(documentRow),
     };
     await writeResults(deps, file, outcome);
-    await setFileState(db, file.id, state, { detail: { counts } });
+    // A DUPLICATE was recorded as such when received: finishing it adds no second DUPLICATE to its story.
+    await setFileState(db, file.id, state, { detail: { counts }, event: file.state !== 'DUPLICATE' });
     log.info({ state, counts }, 'file finished');
   }
   await db.query(

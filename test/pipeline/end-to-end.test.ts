@@ -110,6 +110,9 @@ describe('a file dropped in a customer folder ends with one final state and a re
     // What a customer can do: change the file, or ask for a replay (only operators can replay).
     expect(second.json.file.error?.message).toMatch(/correct its content and send it again; .* ask your onboarding contact to replay file/);
     expect(second.json.file.error?.message).not.toMatch(/send it under a replay/i);
+    // One final state in its story: DUPLICATE when received, not again when finished.
+    const { rows } = await product.db.query<{ state: string }>('SELECT state FROM gateway.file_events WHERE file_id = $1 ORDER BY id', [second.json.file.id]);
+    expect(rows.map((r) => r.state).filter((state) => state === 'DUPLICATE')).toEqual(['DUPLICATE']);
   });
 
   it('reports a row skipped because of an error in the results and the status, with its place, and ends PARTIAL', async () => {
