@@ -1,10 +1,11 @@
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Env } from '../config/env.ts';
-import { DropFolder } from '../channels/folder/drop-folder.ts';
+import { DropFolder, type FolderReplyTo } from '../channels/folder/drop-folder.ts';
 import { folderDeliverer } from '../channels/folder/deliver-to-folder.ts';
 import { createEngineClient, retryDelayMs } from '../engine-client/index.ts';
 import { Inbox } from '../inbox/inbox.ts';
+import { findFileBySource } from '../ledger/files-repo.ts';
 import { migrateLedger } from '../ledger/migrations.ts';
 import { redactUrlCredentials, type Logger } from '../log/logger.ts';
 import { runDeliverJob, type ResultDeliverer } from '../pipeline/deliver-stage.ts';
@@ -159,7 +160,19 @@ export async function startGateway(env: Env, db: Db, logger: Logger, engine: Eng
   let url: string | undefined;
   if (parts.intake) {
     const customers = listCustomers(mappingsDir);
-    const dropFolder = new DropFolder({ root: paths.dropDir, customers, inbox, logger: logger.child({ channel: 'folder' }), pollIntervalMs: env.DROP_POLL_INTERVAL_MS, minAgeMs: env.DROP_MIN_AGE_MS });
+    const dropFolder = new DropFolder({
+      root: paths.dropDir,
+      customers,
+      inbox,
+      logger: logger.child({ channel: 'folder' }),
+      pollIntervalMs: env.DROP_POLL_INTERVAL_MS,
+      minAgeMs: env.DROP_MIN_AGE_MS,
+      async findReceived(customer, source) {
+        const file = await findFileBySource(db, customer, 'folder', source);
+        const consumedPath = (file?.reply_to as Partial<FolderReplyTo> | null | undefined)?.consumedPath;
+        return file && consumedPath ? { fileId: file.id, consumedPath } : undefined;
+      },
+    });
     dropFolder.start();
     closers.push(() => dropFolder.close());
     const channels = await startChannels({ env, db, inbox, customers: customerChannels, logger });

@@ -141,6 +141,18 @@ export async function setFileState(
   });
 }
 
+/**
+ * The newest file of a customer's channel whose reply address records this `source` (where the channel took it
+ * from), to recognise a file a channel took but did not finish taking before a crash.
+ */
+export async function findFileBySource(db: Queryable, customer: string, channel: string, source: unknown): Promise<FileRow | undefined> {
+  const { rows } = await db.query<FileRow>(
+    `SELECT * FROM gateway.files WHERE customer = $1 AND channel = $2 AND reply_to->'source' = $3::jsonb ORDER BY received_at DESC LIMIT 1`,
+    [customer, channel, JSON.stringify(source)],
+  );
+  return rows[0];
+}
+
 export async function getFile(db: Queryable, fileId: string): Promise<FileRow | undefined> {
   const { rows } = await db.query<FileRow>('SELECT * FROM gateway.files WHERE id = $1', [fileId]);
   return rows[0];

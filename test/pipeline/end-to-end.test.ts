@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getFile } from '../../src/ledger/files-repo.ts';
+import { findFileBySource, getFile } from '../../src/ledger/files-repo.ts';
+import type { FolderSource } from '../../src/channels/folder/drop-folder.ts';
 import { fileStatus } from '../../src/channels/http/file-status.ts';
 import { gatewayPaths } from '../../src/gateway/start-gateway.ts';
 import { startProduct, type RunningProduct } from '../support/running-product.ts';
@@ -98,6 +99,14 @@ describe('a file dropped in a customer folder ends with one final state and a re
     expect(result.csv).toMatch(/line 3, column ""qty""/);
     const { rows } = await product.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine.orders WHERE order_number LIKE 'STRICT-%'`);
     expect(rows[0]?.n).toBe(0);
+  });
+
+  it("records where a drop-folder file was taken from, so a restart recognises a file it took but did not move", async () => {
+    await drop('shipper', 'source-recorded.csv', 'order,shipment,lpn,sku,qty,unit\nSRC-1,S-SRC,L1,SKU1,1,CASE\n');
+    const { rows } = await product.db.query<{ id: string; reply_to: { source: FolderSource } }>("SELECT id, reply_to FROM gateway.files WHERE original_name = 'source-recorded.csv'");
+    expect(rows[0]!.reply_to.source).toMatchObject({ name: 'source-recorded.csv', size: 59 });
+    expect((await findFileBySource(product.db, 'shipper', 'folder', rows[0]!.reply_to.source))?.id).toBe(rows[0]!.id);
+    expect(await findFileBySource(product.db, 'shipper', 'folder', { ...rows[0]!.reply_to.source, size: 60 })).toBeUndefined();
   });
 
   it('answers the same file sent again with a DUPLICATE result and applies nothing twice', async () => {

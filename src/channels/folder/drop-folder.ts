@@ -1,4 +1,4 @@
-import { constants as fsConstants, lstatSync, mkdirSync, readdirSync, type Stats } from 'node:fs';
+import { constants as fsConstants, existsSync, lstatSync, mkdirSync, readdirSync, type Stats } from 'node:fs';
 import { open, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_HOLD_NAME_PATTERN } from '../../channels/sftp-server/sftp-server-options.ts';
@@ -11,6 +11,15 @@ export interface FolderReplyTo {
   channel: 'folder';
   customerDir: string;
   consumedPath: string;
+  /** The file as it was taken from `inbound/` (absent on files received before it was recorded). */
+  source?: FolderSource;
+}
+
+/** A file in `inbound/` as the drop folder took it: its name there, size and modification time. */
+export interface FolderSource {
+  name: string;
+  size: number;
+  mtimeMs: number;
 }
 
 export interface DropFolderSettings {
@@ -24,6 +33,11 @@ export interface DropFolderSettings {
   pollIntervalMs: number;
   /** A file is taken once its size and mtime have not changed across two polls and it is at least this old. */
   minAgeMs: number;
+  /**
+   * The file the ledger holds for this customer's `source`, when one does: a process that died between recording
+   * a file and moving it out of `inbound/` left it there, and it must be moved, not received a second time.
+   */
+  findReceived?(customer: string, source: FolderSource): Promise<{ fileId: string; consumedPath: string } | undefined>;
 }
 
 /** Names writers use while a file is still being written (WinSCP, rsync, our own temp files): never taken. One
@@ -62,6 +76,9 @@ export class DropFolder {
    */
   private readonly leftInInbound = new Map<string, Sighting>();
   private polling: Promise<void> | undefined;
+
+  /** Files modified before this drop folder started are the only ones an earlier process may have half taken. */
+  private readonly startedAtMs = Date.now();
 
   constructor(private readonly settings: DropFolderSettings) {}
 
@@ -141,6 +158,8 @@ export class DropFolder {
       await this.moveToFailed(customerDir, name, path, sighting, `"${customer}" is not a valid customer folder name`);
       return;
     }
+    const source: FolderSource = { name, size: sighting.size, mtimeMs: sighting.mtimeMs };
+    if (await this.finishEarlierTake(customer, path, source, sighting)) return;
     // O_NOFOLLOW: a link swapped in after the lstat is refused all the same (ELOOP); O_NONBLOCK: so is a FIFO,
     // which would otherwise block the poll until a writer comes.
     let handle: FileHandle;
@@ -162,7 +181,7 @@ export class DropFolder {
         channel: 'folder',
         originalName: name,
         sender: `folder:${customer}`,
-        replyTo: { channel: 'folder', customerDir, consumedPath } satisfies FolderReplyTo,
+        replyTo: { channel: 'folder', customerDir, consumedPath, source } satisfies FolderReplyTo,
         content: handle.createReadStream({ autoClose: false }),
       });
     } catch (error) {
@@ -178,6 +197,22 @@ export class DropFolder {
     } catch (error) {
       this.leaveInInbound(path, sighting, { fileId: receipt.fileId, customer, file: name, err: error }, 'drop folder file received but not moved to processed/: left in inbound/, not received again');
     }
+  }
+
+  /** True when the ledger already has this very file (an earlier process died before moving it): moved now. */
+  private async finishEarlierTake(customer: string, path: string, source: FolderSource, sighting: Sighting): Promise<boolean> {
+    if (!this.settings.findReceived || source.mtimeMs >= this.startedAtMs) return false;
+    const earlier = await this.settings.findReceived(customer, source);
+    // Moved already: this is the same file dropped again (cp -p keeps the time), a new file to receive.
+    if (!earlier || existsSync(earlier.consumedPath)) return false;
+    const context = { fileId: earlier.fileId, customer, file: source.name };
+    try {
+      await rename(path, earlier.consumedPath);
+      this.settings.logger.warn(context, 'drop folder file was received before a restart but not moved: moved to processed/ now, not received again');
+    } catch (error) {
+      this.leaveInInbound(path, sighting, { ...context, err: error }, 'drop folder file received before a restart cannot be moved to processed/: left in inbound/, not received again');
+    }
+    return true;
   }
 
   private async moveToFailed(customerDir: string, name: string, path: string, sighting: Sighting, reason: string): Promise<void> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DropFolder } from '../../../src/channels/folder/drop-folder.ts';
+import { DropFolder, type DropFolderSettings, type FolderSource } from '../../../src/channels/folder/drop-folder.ts';
 import type { IncomingFile } from '../../../src/inbox/inbox.ts';
 import { createLogger } from '../../../src/log/logger.ts';
 
@@ -20,8 +20,9 @@ describe('drop folder', () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  const folder = () =>
+  const folder = (findReceived?: DropFolderSettings['findReceived']) =>
     new DropFolder({
+      ...(findReceived ? { findReceived } : {}),
       root,
       customers: ['acme'],
       pollIntervalMs: 1000,
@@ -78,6 +79,46 @@ describe('drop folder', () => {
     });
     await pollTimes(folder(), 2);
     expect(received.map((r) => r.name)).toEqual(['zz-first.csv', 'mm-second.csv', 'aa-third.csv', 'bb-third-too.csv']);
+  });
+
+  it('a file an earlier process recorded but did not move out of inbound/ is moved now, not received a second time', async () => {
+    const { inbound, processed } = dirs();
+    const an_hour_ago = Date.now() / 1000 - 3600;
+    for (const name of ['taken.csv', 'taken-and-moved.csv', 'new.csv']) {
+      writeFileSync(join(inbound, name), `${name}\n`);
+      utimesSync(join(inbound, name), an_hour_ago, an_hour_ago);
+    }
+    // The earlier take of taken-and-moved.csv did finish (its processed/ copy exists): this one is a new drop.
+    writeFileSync(join(processed, 'k1-taken-and-moved.csv'), 'taken-and-moved.csv\n');
+    const asked: FolderSource[] = [];
+    const drop = folder(async (customer, source) => {
+      asked.push(source);
+      if (customer !== 'acme' || source.name === 'new.csv') return undefined;
+      return { fileId: `f-${source.name}`, consumedPath: join(processed, `k1-${source.name}`) };
+    });
+    await pollTimes(drop, 2);
+    expect(received.map((r) => r.name).sort()).toEqual(['new.csv', 'taken-and-moved.csv']);
+    expect(readdirSync(processed)).toContain('k1-taken.csv');
+    expect(readdirSync(inbound)).toEqual([]);
+    expect(asked.find((s) => s.name === 'taken.csv')).toMatchObject({ size: 10, mtimeMs: expect.any(Number) });
+    expect(logs.find((l) => l.fileId === 'f-taken.csv')?.msg).toMatch(/received before a restart but not moved: moved to processed/);
+  });
+
+  it('asks the ledger only about files older than its own start (a file dropped since cannot be half taken)', async () => {
+    const { inbound } = dirs();
+    let asked = 0;
+    const drop = folder(async () => {
+      asked++;
+      return undefined;
+    });
+    writeFileSync(join(inbound, 'fresh.csv'), 'fresh\n');
+    // Set after the folder's start, whatever the file system's timestamp granularity.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const since = (Date.now() - 10) / 1000;
+    utimesSync(join(inbound, 'fresh.csv'), since, since);
+    await pollTimes(drop, 2);
+    expect(received.map((r) => r.name)).toEqual(['fresh.csv']);
+    expect(asked).toBe(0);
   });
 
   it('a file whose move out of inbound/ fails is received once, not at every poll, and the failure is logged', async () => {
