@@ -1,11 +1,12 @@
 import type { Logger } from '../log/logger.ts';
 
+/** How long a process may stay after a clean shutdown before it is ended anyway. */
+const LINGER_MS = 2000;
+
 /**
  * Keeps a long-running command alive until SIGINT/SIGTERM, then closes what it started, newest first, within a
  * bound: a stuck close never keeps the process from exiting.
  */
-const LINGER_MS = 2000;
-
 export function runUntilSignal(logger: Logger, closers: (() => Promise<void>)[], timeoutMs = 15_000): Promise<void> {
   return new Promise((done) => {
     let stopping = false;

@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
-import { writeFileDurably } from '../../runtime/durable-file.ts';
 import type { FileRow } from '../../ledger/files-repo.ts';
 import type { ResultDeliverer, ResultFile } from '../../pipeline/deliver-stage.ts';
 import { deliveredResultNames } from '../../results/result-file-names.ts';
+import { writeFileDurably } from '../../runtime/durable-file.ts';
 import { localNameTakenByAnother } from '../local-result-name.ts';
 import { diskPathInside } from './jail-path.ts';
 import type { SftpReplyTo } from './sftp-jail-session.ts';
