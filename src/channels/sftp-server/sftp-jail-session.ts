@@ -1,4 +1,5 @@
-import { constants as fsConstants, createReadStream, type Stats } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { constants as fsConstants, type ReadStream, type Stats } from 'node:fs';
 import { lstat, open, readdir, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
@@ -113,7 +114,6 @@ const FILE_MODE = 0o100644;
 export class SftpJailSession {
   private readonly handles = new Map<number, OpenHandle>();
   private nextHandle = 1;
-  private nextUpload = 1;
   /** Uploads with an open handle, by name. */
   private readonly writing = new Map<string, InboundUpload>();
   /** Closed uploads under a temporary name, by name. */
@@ -288,7 +288,9 @@ export class SftpJailSession {
         this.held.delete(path.name);
         await previous.file.discard();
       }
-      const tempPath = join(this.settings.uploadsDir, `${this.settings.connectionId}-${this.nextUpload++}.upload`);
+      // Unique across the connection's channels and the server's connections (a client may open several SFTP
+      // channels on one connection: a per-channel count gave each channel's first upload the same file).
+      const tempPath = join(this.settings.uploadsDir, `${this.settings.connectionId}-${randomUUID()}.upload`);
       file = await UploadFile.open(tempPath, this.settings.maxFileBytes, { resume: false });
     }
     const upload: InboundUpload = { name: path.name, file, startedAt: Date.now() };
@@ -364,14 +366,18 @@ export class SftpJailSession {
   private async handOver(id: number, upload: InboundUpload, name: string, size: number): Promise<void> {
     const started = Date.now();
     let reply: { code: number; message?: string };
+    let content: ReadStream | undefined;
     try {
+      // Opened before the stream exists, so a failure to open is this try's, not an 'error' event nobody hears
+      // until the inbox starts reading (an uncaught error ends the whole process).
+      content = (await open(upload.file.tempPath, 'r')).createReadStream({ highWaterMark: 1024 * 1024 });
       const receipt = await this.settings.inbox.receive({
         customer: this.settings.customer,
         channel: 'sftp',
         originalName: name,
         sender: `sftp:${this.settings.username}@${this.settings.address}`,
         replyTo: { channel: 'sftp', customer: this.settings.customer, username: this.settings.username } satisfies SftpReplyTo,
-        content: createReadStream(upload.file.tempPath, { highWaterMark: 1024 * 1024 }),
+        content,
       });
       this.settings.recentlyReceived.add(name, size);
       this.log.info({ fileId: receipt.fileId, file: name, sizeBytes: size, state: receipt.state, handOverMs: Date.now() - started }, 'upload received');
@@ -381,6 +387,8 @@ export class SftpJailSession {
       this.log.error({ err: error, file: name, sizeBytes: size }, 'upload refused by the inbox: client told FAILURE');
       reply = { code: STATUS_CODE.FAILURE, message: quota ? `quota exceeded: files may be at most ${error.maxBytes} bytes` : 'the file could not be received; please send it again' };
     }
+    // An inbox that failed before reading leaves the handle open.
+    content?.destroy();
     // The temporary copy goes before the client hears back: once it has its answer, nothing of the upload is left.
     await rm(upload.file.tempPath, { force: true });
     this.status(id, reply.code, reply.message);

@@ -76,7 +76,8 @@ export class UploadFile {
 
   /** A new temporary file, or (resume) an existing one kept as it is. */
   static async open(tempPath: string, maxBytes: number, options: { resume: boolean }): Promise<UploadFile> {
-    const handle = await open(tempPath, options.resume ? 'r+' : 'w', 0o600);
+    // A new one is created exclusively: an existing file of that name is never some other upload's to overwrite.
+    const handle = await open(tempPath, options.resume ? 'r+' : 'wx', 0o600);
     const size = options.resume ? (await handle.stat()).size : 0;
     return new UploadFile(tempPath, handle, maxBytes, size);
   }

@@ -118,6 +118,31 @@ describe('sftp server with real clients', () => {
     for (const f of files) expect(rows.find((r) => r!.original_name === f.name)?.sha256).toBe(sha256(f.data));
   });
 
+  it('receives each upload with its own bytes when one connection writes on several SFTP channels at once', async () => {
+    const before = t.parsed.length;
+    const raw = await connectRaw(t.port, 'acme', { password: ACME_PASSWORD });
+    try {
+      const second = await new Promise<ssh2.SFTPWrapper>((resolve, reject) => raw.conn.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
+      const channels = [raw.sftp, second, raw.sftp, second];
+      const uploads = channels.map((sftp, i) => ({ sftp, name: `channel-${i}.csv`, data: randomBytes(1000 + i) }));
+      const call = <T>(op: (cb: (err: Error | null | undefined, value?: T) => void) => void) =>
+        new Promise<T>((resolve, reject) => op((err, value) => (err ? reject(err) : resolve(value as T))));
+      // Every file opened and written before any is closed: each channel's uploads overlap the other's.
+      const handles: Buffer[] = [];
+      for (const u of uploads) {
+        const handle = await call<Buffer>((cb) => u.sftp.open(`/inbound/${u.name}`, 'w', cb));
+        await call((cb) => u.sftp.write(handle, u.data, 0, u.data.length, 0, cb));
+        handles.push(handle);
+      }
+      await Promise.all(uploads.map((u, i) => call((cb) => u.sftp.close(handles[i]!, cb))));
+      expect(t.parsed.length).toBe(before + uploads.length);
+      const rows = await Promise.all(t.parsed.slice(before).map((id) => getFile(t.db.db, id)));
+      for (const u of uploads) expect(rows.find((r) => r!.original_name === u.name)?.sha256).toBe(sha256(u.data));
+    } finally {
+      raw.end();
+    }
+  });
+
   it('lets the customer list, download and delete results written by the deliverer (and never shows its temporary files)', async () => {
     const deliverer = sftpServerDeliverer({ dataDir: t.dataDir });
     const resultPath = join(t.dir, 'orders.result.csv');
