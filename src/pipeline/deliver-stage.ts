@@ -13,7 +13,8 @@ export interface ResultFile {
 
 /** How results leave through one channel (the way the file came). */
 export interface ResultDeliverer {
-  deliver(file: FileRow, results: ResultFile[]): Promise<void>;
+  /** Sends the results; returns the names they were given where the channel names them (see writeResultFiles). */
+  deliver(file: FileRow, results: ResultFile[]): Promise<string[] | void>;
 }
 
 export interface DeliverStageDeps {
@@ -39,13 +40,14 @@ export async function runDeliverJob(deps: DeliverStageDeps, job: { fileId: strin
   const deliverer = deps.deliverers[job.channel];
   const dir = resultDir(deps.resultsDir, file.id);
   let results: ResultFile[] = [];
+  let delivered: string[] = [];
   try {
     // Read inside the try: results gone from the disk are a failed delivery with its reason, like any other.
     results = readdirSync(dir)
       .filter((name) => !name.endsWith('.tmp'))
       .map((name) => ({ name, path: join(dir, name) }));
     if (!deliverer) throw new Error(`no delivery for channel "${job.channel}"; the results stay in ${dir}`);
-    await deliverer.deliver(file, results);
+    delivered = (await deliverer.deliver(file, results)) ?? results.map((r) => r.name);
   } catch (error) {
     const message = (error as Error).message;
     const state = job.lastAttempt ? 'FAILED' : 'RETRYING';
@@ -64,7 +66,7 @@ export async function runDeliverJob(deps: DeliverStageDeps, job: { fileId: strin
       `UPDATE gateway.deliveries SET state = 'DELIVERED', attempts = attempts + 1, last_error = NULL, updated_at = now() WHERE file_id = $1 AND channel = $2`,
       [job.fileId, job.channel],
     );
-    await recordFileEvent(tx, file.id, 'DELIVERED', { channel: job.channel, results: results.map((r) => r.name) });
+    await recordFileEvent(tx, file.id, 'DELIVERED', { channel: job.channel, results: delivered });
   });
-  log.info({ results: results.map((r) => r.name) }, 'results delivered');
+  log.info({ results: delivered }, 'results delivered');
 }

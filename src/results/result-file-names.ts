@@ -57,3 +57,34 @@ export async function deliveredResultNames<R extends { name: string }>(
   }
   return new Map(results.map((result) => [result, taken ? distinctResultName(result.name, fileId) : result.name]));
 }
+
+/** Where a deliverer writes a file's results: a local folder, or a customer's server. */
+export interface ResultTarget<R extends { name: string }> {
+  /** Whether `name` holds bytes other than `result`'s (a name that does not exist: false). */
+  holdsOtherBytes(name: string, result: R): Promise<boolean>;
+  /** Writes `result` under `name` only if nothing has that name, in one step that cannot replace: false if it had. */
+  create(name: string, result: R): Promise<boolean>;
+  /** Writes `result` under `name`, replacing what is there: for names with the file's id, which no other file has. */
+  replace(name: string, result: R): Promise<void>;
+}
+
+/**
+ * Writes a file's results under deliveredResultNames' names and returns the names used. A plain name is taken with
+ * `create`, which refuses a name that exists: checking first and writing after let two deliveries of same-named
+ * files (several run at once, in several processes) both find the name free and the second replace the first's
+ * result. Should another file's result take a plain name between the check and the write, this file's results all
+ * go under names with its id, as if the name had been taken at the check. A name holding this file's own bytes
+ * is an earlier attempt of this same delivery.
+ */
+export async function writeResultFiles<R extends { name: string }>(results: R[], fileId: string, target: ResultTarget<R>): Promise<string[]> {
+  const names = await deliveredResultNames(results, fileId, (result) => target.holdsOtherBytes(result.name, result));
+  for (const [result, name] of names) {
+    if (name !== result.name) await target.replace(name, result);
+    else if (!(await target.create(name, result)) && (await target.holdsOtherBytes(name, result))) {
+      const distinct = results.map((each) => distinctResultName(each.name, fileId));
+      for (const [i, each] of results.entries()) await target.replace(distinct[i]!, each);
+      return distinct;
+    }
+  }
+  return [...names.values()];
+}

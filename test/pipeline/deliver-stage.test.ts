@@ -80,4 +80,15 @@ describe('the deliver stage: a result that cannot be delivered', () => {
     const story = await loadFileStory(t.db, id);
     expect(story?.deliveries).toEqual([expect.objectContaining({ state: 'RETRYING', attempts: 1, lastError: expect.stringContaining(resultDir(resultsDir, id)) })]);
   });
+
+  it("records the names the results were delivered under (another file's result had the plain name), not the names on our disk", async () => {
+    const id = 'deliver-renamed';
+    await finishedFile(id);
+    mkdirSync(resultDir(resultsDir, id), { recursive: true });
+    writeFileSync(join(resultDir(resultsDir, id), 'o.csv.result.csv'), 'x');
+    const tagging = { deliver: async () => [`o.csv.${id}.result.csv`] };
+    await runDeliverJob({ db: t.db, resultsDir, deliverers: { sftp: tagging }, logger: silentLogger }, { fileId: id, channel: 'sftp', lastAttempt: false });
+    const story = await loadFileStory(t.db, id);
+    expect(story?.timeline.find((event) => event.state === 'DELIVERED')?.detail).toMatchObject({ results: [`o.csv.${id}.result.csv`] });
+  });
 });

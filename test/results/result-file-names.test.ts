@@ -7,7 +7,7 @@ import { sftpServerDeliverer } from '../../src/channels/sftp-server/deliver-to-s
 import { sftpOutboundDir } from '../../src/channels/sftp-server/sftp-server.ts';
 import { sanitizeFileName } from '../../src/file-names/sanitize-file-name.ts';
 import type { FileRow } from '../../src/ledger/files-repo.ts';
-import { distinctResultName, resultFileNames } from '../../src/results/result-file-names.ts';
+import { distinctResultName, resultFileNames, writeResultFiles } from '../../src/results/result-file-names.ts';
 
 const bytes = (name: string) => Buffer.byteLength(name);
 
@@ -41,13 +41,13 @@ describe.each([
   afterAll(() => rmSync(root, { recursive: true, force: true }));
   const { deliverer, outbound, replyTo } = make(root);
 
-  const deliver = async (id: string, state: string, csv: string) => {
+  const deliver = async (id: string, state: string, csv: string, name = 'orders_dup.csv') => {
     const dir = join(root, 'results', id);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'orders_dup.csv.result.csv'), csv);
-    writeFileSync(join(dir, 'orders_dup.csv.result.json'), JSON.stringify({ id, state }));
+    writeFileSync(join(dir, `${name}.result.csv`), csv);
+    writeFileSync(join(dir, `${name}.result.json`), JSON.stringify({ id, state }));
     const file = { id, customer: 'acme', state, reply_to: replyTo } as unknown as FileRow;
-    await deliverer.deliver(file, ['orders_dup.csv.result.csv', 'orders_dup.csv.result.json'].map((name) => ({ name, path: join(dir, name) })));
+    return deliverer.deliver(file, [`${name}.result.csv`, `${name}.result.json`].map((each) => ({ name: each, path: join(dir, each) })));
   };
 
   it('the first result has the plain name; a DUPLICATE of it gets names tagged with its file id; a retried delivery adds nothing', async () => {
@@ -63,5 +63,43 @@ describe.each([
     ]);
     expect(readFileSync(join(outbound, 'orders_dup.csv.result.csv'), 'utf8')).toBe('line 7: expected a number\n');
     expect(readFileSync(join(outbound, 'orders_dup.csv.F2.result.csv'), 'utf8')).toBe('duplicate of F1\n');
+  });
+
+  it('same-named files delivered at once each keep their own result, under the names the delivery returns', async () => {
+    const ids = ['R1', 'R2', 'R3', 'R4', 'R5', 'R6'];
+    const names = await Promise.all(ids.map((id) => deliver(id, 'COMPLETED', `result of ${id}\n`, 'orders_race.csv')));
+    const written = readdirSync(outbound).filter((n) => n.startsWith('orders_race.csv'));
+    expect(written).toHaveLength(ids.length * 2);
+    expect(readdirSync(outbound).filter((n) => n.startsWith('.'))).toEqual([]);
+    for (const [i, id] of ids.entries()) {
+      const csv = names[i]!.find((n) => n.endsWith('.result.csv'))!;
+      expect(readFileSync(join(outbound, csv), 'utf8')).toBe(`result of ${id}\n`);
+      expect(JSON.parse(readFileSync(join(outbound, names[i]!.find((n) => n.endsWith('.result.json'))!), 'utf8')).id).toBe(id);
+    }
+  });
+});
+
+describe('writeResultFiles', () => {
+  it("when another file's result takes a plain name between the check and the write, all of this file's results carry its id", async () => {
+    const held = new Map<string, string>();
+    const results = [
+      { name: 'a.csv.result.csv', bytes: 'ours csv' },
+      { name: 'a.csv.result.json', bytes: 'ours json' },
+    ];
+    const names = await writeResultFiles(results, 'F9', {
+      holdsOtherBytes: async (name, result) => held.has(name) && held.get(name) !== result.bytes,
+      create: async (name, result) => {
+        // The other delivery wins the JSON name after this one checked it.
+        if (name === 'a.csv.result.json') held.set(name, 'theirs');
+        if (held.has(name)) return false;
+        held.set(name, result.bytes);
+        return true;
+      },
+      replace: async (name, result) => void held.set(name, result.bytes),
+    });
+    expect(names).toEqual(['a.csv.F9.result.csv', 'a.csv.F9.result.json']);
+    expect(held.get('a.csv.result.json')).toBe('theirs');
+    expect(held.get('a.csv.F9.result.csv')).toBe('ours csv');
+    expect(held.get('a.csv.F9.result.json')).toBe('ours json');
   });
 });

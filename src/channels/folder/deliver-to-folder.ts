@@ -1,21 +1,20 @@
 import { mkdirSync } from 'node:fs';
-import { copyFile, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { FileRow } from '../../ledger/files-repo.ts';
 import type { ResultDeliverer, ResultFile } from '../../pipeline/deliver-stage.ts';
-import { deliveredResultNames } from '../../results/result-file-names.ts';
-import { localNameTakenByAnother } from '../local-result-name.ts';
-import { writeFileDurably } from '../../runtime/durable-file.ts';
+import { writeResultFiles } from '../../results/result-file-names.ts';
+import { localResultFolder } from '../local-results.ts';
 import type { FolderReplyTo } from './drop-folder.ts';
 
 /**
  * Results of a drop-folder file go to the customer's `outbound/` (temporary name, fsynced, then renamed, so a
  * reader never sees half a file); a file that ended REJECTED or FAILED is first moved from `processed/` to
- * `failed/`. A result never replaces another file's: see deliveredResultNames.
+ * `failed/`. A result never replaces another file's: see writeResultFiles.
  */
 export function folderDeliverer(): ResultDeliverer {
   return {
-    async deliver(file: FileRow, results: ResultFile[]): Promise<void> {
+    async deliver(file: FileRow, results: ResultFile[]): Promise<string[]> {
       const replyTo = file.reply_to as FolderReplyTo | null;
       if (!replyTo?.customerDir) throw new Error('the file has no drop-folder reply address');
       const outbound = join(replyTo.customerDir, 'outbound');
@@ -30,11 +29,7 @@ export function folderDeliverer(): ResultDeliverer {
         await writeFile(`${target}.error.txt`, `${file.error?.message ?? `the file ended ${file.state}; see ${results.find((r) => r.name.endsWith('.csv'))?.name ?? 'the result'}`}\n`);
       }
       // Results last: once a customer sees one, the file it answers is already where it will stay.
-      const names = await deliveredResultNames(results, file.id, (result) => localNameTakenByAnother(join(outbound, result.name), result.path));
-      for (const [result, name] of names) {
-        const target = join(outbound, name);
-        await writeFileDurably(target, (temp) => copyFile(result.path, temp), `${target}.partial`);
-      }
+      return writeResultFiles(results, file.id, localResultFolder((name) => join(outbound, basename(name))));
     },
   };
 }

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import type { FileRow } from '../../ledger/files-repo.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { ResultDeliverer, ResultFile } from '../../pipeline/deliver-stage.ts';
-import { deliveredResultNames } from '../../results/result-file-names.ts';
+import { writeResultFiles } from '../../results/result-file-names.ts';
 import { RemoteSession } from './remote-session.ts';
 import { SftpPollError } from './sftp-poll-errors.ts';
 import { SftpPollSchema, SftpPollTimingSchema, type SftpPollConfigInput, type SftpPollTimingInput } from './sftp-poll-schema.ts';
@@ -19,7 +19,7 @@ export interface SftpPollDelivererSettings {
 /**
  * Results of a polled file go back to the customer's own server, into its outbound directory: each under a
  * temporary dot-name first, then renamed into place, so the customer's own poller never picks up half a file.
- * Another file's result under the same name is never replaced (see deliveredResultNames): a name that exists is
+ * Another file's result under the same name is never replaced (see writeResultFiles): a name that exists is
  * compared with our bytes first, so only a retried delivery of this same file rewrites it.
  * One connection per delivery: deliveries are rare next to polls, and a fresh connection has no state to go stale.
  * A failure throws; the deliver stage records it and retries with backoff.
@@ -27,7 +27,7 @@ export interface SftpPollDelivererSettings {
 export function sftpPollDeliverer(settings: SftpPollDelivererSettings): ResultDeliverer {
   const timing = SftpPollTimingSchema.parse(settings.timing ?? {});
   return {
-    async deliver(file: FileRow, results: ResultFile[]): Promise<void> {
+    async deliver(file: FileRow, results: ResultFile[]): Promise<string[]> {
       const replyTo = file.reply_to as SftpPollReplyTo | null;
       const input = settings.configFor(file.customer);
       if (!input) throw new SftpPollError('SFTP_POLL_UPLOAD_FAILED', `customer ${file.customer} has no channels.sftpPoll: the results stay on our disk`);
@@ -39,12 +39,13 @@ export function sftpPollDeliverer(settings: SftpPollDelivererSettings): ResultDe
         await session.mkdirs(outboundDir);
         // Our own names, but reduced to one segment all the same: nothing may land outside outboundDir.
         const remotePathOf = (name: string) => posix.join(outboundDir, posix.basename(name));
-        const names = await deliveredResultNames(results, file.id, (result) => session.holdsOtherBytes(remotePathOf(result.name), result.path));
-        for (const [result, name] of names) {
-          const remotePath = remotePathOf(name);
-          await session.upload(result.path, remotePath);
-          log.info({ remotePath }, 'result uploaded');
-        }
+        const names = await writeResultFiles(results, file.id, {
+          holdsOtherBytes: (name, result) => session.holdsOtherBytes(remotePathOf(name), result.path),
+          create: (name, result) => session.uploadNew(result.path, remotePathOf(name)),
+          replace: (name, result) => session.upload(result.path, remotePathOf(name)),
+        });
+        for (const name of names) log.info({ remotePath: remotePathOf(name) }, 'result uploaded');
+        return names;
       } catch (error) {
         if (error instanceof SftpPollError) throw error;
         // Preparing outboundDir fails as much as an upload does, and the operator needs the code and the place.

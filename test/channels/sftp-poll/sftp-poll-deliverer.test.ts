@@ -70,6 +70,22 @@ describe('sftp-poll: results uploaded to the customer outbound directory', () =>
     expect(readFileSync(join(outbound, 'orders_dup.csv.result.csv'), 'utf8')).toBe('PARTIAL: line 7 expected a number\n');
   });
 
+  it('two files with the same result name delivered at once each keep their result', async () => {
+    const outbound = join(f.dir, 'remote', 'race', 'outbound');
+    const config = f.config({ outboundDir: outbound });
+    const race = deliverer({ r1: config, r2: config });
+    const names = await Promise.all(
+      ['r1', 'r2'].map((customer) => {
+        const path = join(results, `race-${customer}.csv`);
+        writeFileSync(path, `result of ${customer}\n`);
+        return race.deliver(fileRow(customer), [{ name: 'orders_race.csv.result.csv', path }]);
+      }),
+    );
+    expect(readdirSync(outbound).filter((n) => !n.startsWith('.')).sort()).toEqual(['orders_race.csv.file-r1.result.csv', 'orders_race.csv.file-r2.result.csv', 'orders_race.csv.result.csv'].filter((n) => names.flat().includes(n)));
+    expect(names.flat()).toHaveLength(2);
+    for (const [i, customer] of ['r1', 'r2'].entries()) expect(readFileSync(join(outbound, names[i]![0]!), 'utf8')).toBe(`result of ${customer}\n`);
+  });
+
   it('a result name with directories lands in outboundDir by its base name', async () => {
     const outbound = join(f.dir, 'remote', 'base', 'outbound');
     writeFileSync(join(results, 'plain.csv'), 'p\n');
