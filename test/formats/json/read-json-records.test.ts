@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { IntakeError } from '../../../src/errors/intake-error.ts';
 import { readJsonRecords } from '../../../src/formats/json/read-json-records.ts';
 import type { SourceRecord } from '../../../src/formats/record.ts';
@@ -15,6 +15,10 @@ function errorOf(text: string | Uint8Array): Promise<IntakeError> {
 }
 
 describe('JSON records', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
   it('an object, an array of objects and NDJSON are records with nested values by path', async () => {
     expect((await records('{"order":"A","lines":[{"sku":"S1"}],"qty":2.5}'))[0]?.fields).toEqual({ order: 'A', 'lines[0].sku': 'S1', qty: '2.5' });
     expect((await records('{"order":"A"}\n\n{"order":"B"}\n')).map((record) => [record.fields.order, record.provenance.line])).toEqual([
@@ -52,6 +56,47 @@ describe('JSON records', () => {
     expect(truncated.value.place.line).toBe(3);
     const ndjson = await errorOf('{"order":"A"}\n{"order":\n');
     expect(ndjson.value.place.line).toBe(2);
+  });
+
+  it('records of an array are parsed one at a time, never the whole feed at once (47 MB of {} held 1.7 GB)', async () => {
+    const parse = vi.spyOn(JSON, 'parse');
+    const feed = `[${Array.from({ length: 2000 }, (_, i) => `{"order":"O${i}","lines":[{"sku":"S${i}"}]}`).join(',\n')}]`;
+    const wrapped = `{"meta":{"count":2000},"orders":${feed}}`;
+    expect(await records(feed)).toHaveLength(2000);
+    expect(await records(wrapped, { recordsAt: 'orders' })).toHaveLength(2000);
+    const longest = Math.max(...parse.mock.calls.map(([text]) => String(text).length));
+    expect(longest).toBeLessThan(100);
+  });
+
+  it('a syntax error says what is wrong and where, and refuses the file before any record is read', async () => {
+    const cases: [string, number, RegExp][] = [
+      ['[\n  {"order": "A"},\n  {"order": "B"},\n]', 4, /a value is expected .*found "\]"/],
+      ['[\n  {"order": "A"}\n  {"order": "B"}\n]', 3, /a comma is expected between two values/],
+      ["[{'order': 'A'}]", 1, /text must be in double quotes/],
+      ['[{"order": "A"}, // the rest\n]', 1, /JSON has no comments/],
+      ['[{"order": "A\tB"}]', 1, /control character .* must be escaped/],
+      ['[{"order": NaN}]', 1, /not a JSON value/],
+    ];
+    for (const [text, line, message] of cases) {
+      const error = await errorOf(text);
+      expect(error.code, text).toBe('JSON_MALFORMED');
+      expect(error.value.place.line, text).toBe(line);
+      expect(error.value.message, text).toMatch(message);
+    }
+  });
+
+  it('recordsAt takes the array at that path (the last one, when the key repeats), and refuses anything else there', async () => {
+    const fields = async (text: string) => (await records(text, { recordsAt: 'data.orders' })).map((record) => record.fields.o);
+    expect(await fields('{"data":{"orders":[{"o":"1"}],"x":[{"o":"no"}]}}')).toEqual(['1']);
+    expect(await fields('{"data":{"orders":[{"o":"1"}],"orders":[{"o":"2"},{"o":"3"}]}}')).toEqual(['2', '3']);
+    expect(await fields('{"data":{"orders":[{"orders":[{"o":"nested"}]}]}}')).toEqual([undefined]);
+    expect((await intakeErrorOf(records('{"data":{"orders":{"o":"1"}}}', { recordsAt: 'data.orders' }))).code).toBe('JSON_NO_RECORDS');
+  });
+
+  it('an NDJSON line nested deeper than 100 levels is JSON_TOO_DEEP at its line', async () => {
+    const error = await errorOf(`{"order":"A"}\n{"x":${'['.repeat(150)}${']'.repeat(150)}}\n`);
+    expect(error.code).toBe('JSON_TOO_DEEP');
+    expect(error.value.place.line).toBe(2);
   });
 
   it('records of a top-level array carry the line they start on', async () => {
