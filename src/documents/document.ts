@@ -23,7 +23,7 @@ export type Strategy = z.infer<typeof StrategySchema>;
  * JSON's \u escapes can carry a NUL or half of a surrogate pair, which no UTF-8 text (and no PostgreSQL text or
  * jsonb value) can hold: such a string is refused here, with its field's path, rather than by the store.
  */
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const STORABLE = { message: 'must not contain a NUL character or an unpaired surrogate (\\u0000, \\uD800-\\uDFFF)' };
 const isStorable = (value: string) => !UNSTORABLE.test(value);
 

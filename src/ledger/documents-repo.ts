@@ -1,6 +1,7 @@
 import type { IntakeErrorValue } from '../errors/intake-error.ts';
 import { prepared, type Db, type Queryable } from '../store/db.ts';
 import type { DocumentState } from './file-states.ts';
+import { storableJson } from './storable-json.ts';
 
 export interface NewDocumentRow {
   idx: number;
@@ -42,7 +43,7 @@ export async function insertDocuments(db: Queryable, fileId: string, fileSeq: nu
     [
       fileId,
       fileSeq,
-      JSON.stringify(
+      storableJson(
         rows.map((row) => ({
           idx: row.idx,
           order_key: row.orderKey,
@@ -183,9 +184,9 @@ export async function finishDocumentAndAdvance(
       orderKey,
       outcome?.state ?? null,
       outcome?.engineStatus ?? null,
-      outcome?.response === undefined ? null : JSON.stringify(outcome.response),
-      outcome?.problem === undefined ? null : JSON.stringify(outcome.problem),
-      outcome?.error === undefined ? null : JSON.stringify(outcome.error),
+      outcome?.response === undefined ? null : storableJson(outcome.response),
+      outcome?.problem === undefined ? null : storableJson(outcome.problem),
+      outcome?.error === undefined ? null : storableJson(outcome.error),
     ],
   );
   const row = rows[0];
@@ -214,9 +215,9 @@ export async function finishDocument(
       idx,
       outcome.state,
       outcome.engineStatus ?? null,
-      outcome.response === undefined ? null : JSON.stringify(outcome.response),
-      outcome.problem === undefined ? null : JSON.stringify(outcome.problem),
-      outcome.error === undefined ? null : JSON.stringify(outcome.error),
+      outcome.response === undefined ? null : storableJson(outcome.response),
+      outcome.problem === undefined ? null : storableJson(outcome.problem),
+      outcome.error === undefined ? null : storableJson(outcome.error),
     ],
   );
   return rows.length > 0;

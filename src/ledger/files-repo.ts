@@ -2,6 +2,7 @@ import type { Db, Queryable } from '../store/db.ts';
 import type { IntakeErrorValue } from '../errors/intake-error.ts';
 import type { SpoolMeta } from '../inbox/spool.ts';
 import type { FileState } from './file-states.ts';
+import { storableJson } from './storable-json.ts';
 
 export interface FileRow {
   id: string;
@@ -79,7 +80,7 @@ export async function recordReceivedFile(
         meta.sha256,
         meta.sender,
         spoolPath,
-        meta.replyTo === undefined ? null : JSON.stringify(meta.replyTo),
+        meta.replyTo === undefined ? null : storableJson(meta.replyTo),
         state,
         duplicate?.id ?? null,
         options.replayOf ?? null,
@@ -91,7 +92,7 @@ export async function recordReceivedFile(
     if (state !== 'RECEIVED') events.push([state, duplicate ? { duplicateOf: duplicate.id } : null]);
     await tx.query(
       `INSERT INTO gateway.file_events (file_id, state, detail) SELECT $1, e.state, e.detail FROM jsonb_to_recordset($2::jsonb) AS e(state text, detail jsonb)`,
-      [meta.fileId, JSON.stringify(events.map(([eventState, detail]) => ({ state: eventState, detail })))],
+      [meta.fileId, storableJson(events.map(([eventState, detail]) => ({ state: eventState, detail })))],
     );
     return rows[0]!;
   });
@@ -101,7 +102,7 @@ export async function recordFileEvent(db: Queryable, fileId: string, state: stri
   await db.query('INSERT INTO gateway.file_events (file_id, state, detail) VALUES ($1, $2, $3::jsonb)', [
     fileId,
     state,
-    detail === undefined ? null : JSON.stringify(detail),
+    detail === undefined ? null : storableJson(detail),
   ]);
 }
 
@@ -127,7 +128,7 @@ export async function setFileState(
       [
         fileId,
         state,
-        fields.error ? JSON.stringify(fields.error) : null,
+        fields.error ? storableJson(fields.error) : null,
         fields.mappingName ?? null,
         fields.mappingHash ?? null,
         fields.documentCount ?? null,
@@ -148,7 +149,7 @@ export async function setFileState(
 export async function findFileBySource(db: Queryable, customer: string, channel: string, source: unknown): Promise<FileRow | undefined> {
   const { rows } = await db.query<FileRow>(
     `SELECT * FROM gateway.files WHERE customer = $1 AND channel = $2 AND reply_to->'source' = $3::jsonb ORDER BY received_at DESC LIMIT 1`,
-    [customer, channel, JSON.stringify(source)],
+    [customer, channel, storableJson(source)],
   );
   return rows[0];
 }

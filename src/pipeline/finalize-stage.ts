@@ -12,6 +12,7 @@ import { resultFileNames } from '../results/result-file-names.ts';
 import { renderResultJson } from '../results/result-json.ts';
 import { writeFileDurably } from '../runtime/durable-file.ts';
 import type { Db } from '../store/db.ts';
+import { storableJson } from '../ledger/storable-json.ts';
 
 export interface FinalizeStageDeps {
   db: Db;
@@ -103,7 +104,7 @@ export async function runFinalizeJob(deps: FinalizeStageDeps, job: { fileId: str
   }
   await db.query(
     `INSERT INTO gateway.deliveries (file_id, channel, target, state) VALUES ($1, $2, $3::jsonb, 'PENDING') ON CONFLICT (file_id, channel) DO NOTHING`,
-    [file.id, file.channel, JSON.stringify(file.reply_to ?? {})],
+    [file.id, file.channel, storableJson(file.reply_to ?? {})],
   );
   await deps.enqueueDeliver({ fileId: file.id, channel: file.channel });
 }

@@ -7,6 +7,7 @@ import type { Db } from '../store/db.ts';
 import type { ParseJob, SubmitJob } from './jobs.ts';
 import { orderKeyOf } from './order-key.ts';
 import { finalizeWhenDone } from './submit-stage.ts';
+import { storableJson } from '../ledger/storable-json.ts';
 
 /** What a mapping made of one group of records (src/mapping): a document, or the reasons it could not be one. */
 export type MappedOutput =
@@ -170,11 +171,11 @@ export async function runParseJob(
           WHERE file_id = $1 AND state IN ('WAITING', 'TEST_ONLY') AND sources->>'unit' = 'segment'
             AND EXISTS (SELECT 1 FROM jsonb_array_elements(sources->'ranges') AS span
                          WHERE (span->>0)::int <= $3 AND (span->>1)::int >= $2)`,
-        [file.id, range.first, range.last, JSON.stringify(range.errors)],
+        [file.id, range.first, range.last, storableJson(range.errors)],
       );
     }
     if (end && end.acknowledgements.length > 0) {
-      await db.query('UPDATE gateway.files SET acknowledgements = $2::jsonb WHERE id = $1', [file.id, JSON.stringify(end.acknowledgements)]);
+      await db.query('UPDATE gateway.files SET acknowledgements = $2::jsonb WHERE id = $1', [file.id, storableJson(end.acknowledgements)]);
     }
     await setFileState(db, file.id, 'SUBMITTING', {
       mappingName: opened.mappingName,
