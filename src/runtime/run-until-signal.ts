@@ -27,6 +27,7 @@ export function runUntilSignal(logger: Logger, closers: (() => Promise<void>)[],
         }
       }
       clearTimeout(timer);
+      logger.info({ signal }, 'stopped');
       // Everything we started is closed; a handle something else left open (a library's connection) must not
       // keep a stopped service running: past a short linger, exit anyway, and say so.
       setTimeout(() => {
