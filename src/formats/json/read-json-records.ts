@@ -64,10 +64,10 @@ async function collect(input: AsyncIterable<Uint8Array> | Uint8Array, maxBytes: 
   return text.replace(/^\uFEFF/, '');
 }
 
-/** 1-based line of a character offset, counting from `from` at offset `start`. */
-function lineAt(text: string, offset: number, from = 1, start = 0): number {
+/** 1-based line of a character offset (for an error: once per file). */
+function lineAt(text: string, offset: number, from = 1): number {
   let line = from;
-  for (let at = text.indexOf('\n', start); at !== -1 && at < offset; at = text.indexOf('\n', at + 1)) line++;
+  for (let at = text.indexOf('\n'); at !== -1 && at < offset; at = text.indexOf('\n', at + 1)) line++;
   return line;
 }
 
@@ -122,13 +122,15 @@ class JsonSyntax extends Error {
 }
 
 /** Where the records are: the feed's one object, or the start and end offsets of a records array's elements. */
-type Layout = { kind: 'one' } | { kind: 'array'; starts: Int32Array; ends: Int32Array; count: number } | { kind: 'no-records' };
+type Layout = { kind: 'one' } | { kind: 'array'; spans: Spans } | { kind: 'no-records' };
 
+/** Where each record starts and ends, and the line it starts on (1-based, in the feed). */
 class Spans {
   starts = new Int32Array(1024);
   ends = new Int32Array(1024);
+  lines = new Int32Array(1024);
   count = 0;
-  begin(offset: number): void {
+  begin(offset: number, line: number): void {
     if (this.count === this.starts.length) {
       const grow = (old: Int32Array) => {
         const bigger = new Int32Array(old.length * 2);
@@ -137,8 +139,10 @@ class Spans {
       };
       this.starts = grow(this.starts);
       this.ends = grow(this.ends);
+      this.lines = grow(this.lines);
     }
     this.starts[this.count] = offset;
+    this.lines[this.count] = line;
   }
   end(offset: number): void {
     this.ends[this.count++] = offset;
@@ -159,7 +163,7 @@ function locateRecords(text: string, recordsAt: string | undefined, file: string
   let spans = new Spans();
   const arrayAtPath = (path: () => (string | number)[]) => recordsAt !== undefined && path().join('.') === recordsAt;
   const opened = (offset: number, line: number) => {
-    if (depth === elementDepth) spans.begin(offset);
+    if (depth === elementDepth) spans.begin(offset, line + firstLine);
     if (++depth > MAX_DEPTH) {
       throw tooDeep({ file, line: line + firstLine });
     }
@@ -188,10 +192,10 @@ function locateRecords(text: string, recordsAt: string | undefined, file: string
         if (depth === elementDepth) elementDepth = -1;
         closed(offset);
       },
-      onLiteralValue(_value, offset, length) {
+      onLiteralValue(_value, offset, length, line) {
         top ??= 'scalar';
         if (depth === elementDepth) {
-          spans.begin(offset);
+          spans.begin(offset, line + firstLine);
           spans.end(offset + length);
         }
       },
@@ -208,7 +212,7 @@ function locateRecords(text: string, recordsAt: string | undefined, file: string
   );
   if (!found) return { kind: 'no-records' };
   if (recordsAt === undefined && top !== 'array') return { kind: 'one' };
-  return { kind: 'array', starts: spans.starts, ends: spans.ends, count: spans.count };
+  return { kind: 'array', spans };
 }
 
 /** One record's JSON text, parsed and flattened. */
@@ -302,14 +306,8 @@ export async function* readJsonRecords(input: AsyncIterable<Uint8Array> | Uint8A
   }
   // Records inside a wrapper: their number in the array stands in for a line. A top-level array's records carry
   // the line they start on.
-  let line = 1;
-  let counted = 0;
-  for (let i = 0; i < layout.count; i++) {
-    const start = layout.starts[i]!;
-    if (resolved.recordsAt === undefined) {
-      line = lineAt(text, start, line, counted);
-      counted = start;
-    }
-    yield toRecord(text.slice(start, layout.ends[i]), file, resolved.recordsAt === undefined ? line : i + 1);
+  const { spans } = layout;
+  for (let i = 0; i < spans.count; i++) {
+    yield toRecord(text.slice(spans.starts[i], spans.ends[i]), file, resolved.recordsAt === undefined ? spans.lines[i]! : i + 1);
   }
 }
