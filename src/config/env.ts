@@ -89,7 +89,25 @@ export const EnvSchema = z.object({
   OPS_TOKEN: z.string().min(16).optional(),
   /** The running gateway the `intake files`/`submit` commands talk to. */
   GATEWAY_URL: z.string().url().optional(),
-});
+})
+  // Rules between variables: each alone is valid, together they would fail later (an engine client without
+  // credentials, a backoff whose cap is below its first step), far from the setting that caused it.
+  .superRefine((env, ctx) => {
+    if (env.ENGINE_URL !== undefined) {
+      for (const variable of ['ENGINE_CLIENT_ID', 'ENGINE_CLIENT_SECRET'] as const) {
+        if (env[variable] === undefined) {
+          ctx.addIssue({ code: 'custom', path: [variable], message: 'required when ENGINE_URL is set: the client credentials the gateway submits to that engine with' });
+        }
+      }
+    }
+    if (env.SUBMIT_RETRY_BASE_MS > env.SUBMIT_RETRY_MAX_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SUBMIT_RETRY_BASE_MS'],
+        message: `the first retry delay is larger than SUBMIT_RETRY_MAX_MS (${env.SUBMIT_RETRY_MAX_MS}), the cap of every delay`,
+      });
+    }
+  });
 
 export type Env = z.infer<typeof EnvSchema>;
 

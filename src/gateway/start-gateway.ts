@@ -160,6 +160,7 @@ export async function startGateway(env: Env, db: Db, logger: Logger, engine: Eng
   let url: string | undefined;
   if (parts.intake) {
     const customers = listCustomers(mappingsDir);
+    if (customers.length === 0) logger.warn({ mappingsDir }, `MAPPINGS_DIR ${mappingsDir} holds no customer (no <customer>/customer.yaml): every file will be refused`);
     const dropFolder = new DropFolder({
       root: paths.dropDir,
       customers,

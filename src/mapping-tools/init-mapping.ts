@@ -53,6 +53,20 @@ export async function initMapping(options: InitOptions): Promise<InitResult> {
     direction ??= set === '856' ? 'INBOUND' : 'OUTBOUND';
   } else if (sniffed.format === undefined || sniffed.format === 'xlsx') {
     const read = await readSampleColumns(bytes, fileName);
+    // Text without a delimiter reads as one column holding whole lines: a draft of it would compile and mean
+    // nothing. Such files are fixed width (or not tabular at all), whose layout no sample can reveal.
+    if (read.type === 'csv' && read.columns.length < 2) {
+      return {
+        ok: false,
+        errors: [
+          {
+            code: 'INIT_UNSUPPORTED',
+            message: `init drafts CSV, xlsx and X12 856/940 mappings; ${fileName} has no delimiter (each line reads as one column): if it is fixed width, copy the fixed-width example (mappings/meridian/orders-fixed.yaml) and write its layout from the customer's record specification (docs/writing-a-mapping.md, "Fixed-width files")`,
+            place: { file: fileName },
+          },
+        ],
+      };
+    }
     text = draftTabularMapping({ customer: options.customer, fileName, format: { type: read.type, options: read.options }, columns: read.columns });
   } else {
     return { ok: false, errors: [{ code: 'INIT_UNSUPPORTED', message: `init drafts CSV, xlsx and X12 856/940 mappings; ${fileName} looks like ${sniffed.format}`, place: { file: fileName } }] };

@@ -4,15 +4,16 @@ import { join, relative, resolve, sep } from 'node:path';
 /**
  * Where an onboarding engineer's work lives: `mappings/<customer>/` (customer.yaml, mappings, lookup tables) and
  * `samples/<customer>/` (example files with their golden `<sample>.documents.json`). Both default to the folders
- * of the current directory, which is the project root when run through `npm run intake`.
+ * of the current directory, which is the project root when run through `npm run intake`; the mappings folder
+ * defaults to MAPPINGS_DIR when set, so the tools check the mappings the gateway runs.
  */
 export interface MappingFolders {
   mappingsDir: string;
   samplesDir: string;
 }
 
-export function defaultFolders(overrides: Partial<MappingFolders> = {}): MappingFolders {
-  return { mappingsDir: overrides.mappingsDir ?? 'mappings', samplesDir: overrides.samplesDir ?? 'samples' };
+export function defaultFolders(overrides: Partial<MappingFolders> = {}, env: NodeJS.ProcessEnv = process.env): MappingFolders {
+  return { mappingsDir: overrides.mappingsDir ?? (env.MAPPINGS_DIR || 'mappings'), samplesDir: overrides.samplesDir ?? 'samples' };
 }
 
 /** Customer folders: those holding a customer.yaml, sorted. */

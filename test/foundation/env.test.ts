@@ -32,3 +32,21 @@ describe('configuration from the environment', () => {
     }
   });
 });
+
+describe('settings that only make sense together', () => {
+  it('ENGINE_URL without ENGINE_CLIENT_ID and ENGINE_CLIENT_SECRET stops the start naming both, the secret hidden', () => {
+    const attempt = () => loadEnv({ ENGINE_URL: 'http://127.0.0.1:1' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/ENGINE_CLIENT_ID="": required when ENGINE_URL is set/);
+    expect(attempt).toThrow(/ENGINE_CLIENT_SECRET=\(hidden\): required when ENGINE_URL is set/);
+    expect(() => loadEnv({ ENGINE_URL: 'http://127.0.0.1:1', ENGINE_CLIENT_ID: 'gateway' })).toThrow(/ENGINE_CLIENT_SECRET/);
+    expect(loadEnv({ ENGINE_URL: 'http://127.0.0.1:1', ENGINE_CLIENT_ID: 'gateway', ENGINE_CLIENT_SECRET: 's3cret' }).ENGINE_CLIENT_ID).toBe('gateway');
+  });
+
+  it('a SUBMIT_RETRY_BASE_MS above SUBMIT_RETRY_MAX_MS is refused, naming both', () => {
+    expect(() => loadEnv({ SUBMIT_RETRY_BASE_MS: '100000', SUBMIT_RETRY_MAX_MS: '10' })).toThrow(/SUBMIT_RETRY_BASE_MS="100000": .*SUBMIT_RETRY_MAX_MS \(10\)/);
+    // The default cap (60 s) is checked too, not only an explicit one.
+    expect(() => loadEnv({ SUBMIT_RETRY_BASE_MS: '120000' })).toThrow(/SUBMIT_RETRY_MAX_MS \(60000\)/);
+    expect(loadEnv({ SUBMIT_RETRY_BASE_MS: '500', SUBMIT_RETRY_MAX_MS: '500' }).SUBMIT_RETRY_MAX_MS).toBe(500);
+  });
+});

@@ -50,6 +50,17 @@ describe('header synonyms and value shapes', () => {
 });
 
 describe('intake mapping init', () => {
+  it('refuses a fixed-width sample (no delimiter: one column of whole lines) with INIT_UNSUPPORTED and writes nothing', async () => {
+    const sample = join(work, 'FW0307.TXT');
+    writeFileSync(sample, 'H0001FW-100     20250307\nD003456789012345678SKU-1     00012CS\nD003456789012345685SKU-2     00003CS\n');
+    const result = await initMapping({ mappingsDir: mappings, customer: 'fwco', sample });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors[0]).toMatchObject({ code: 'INIT_UNSUPPORTED', place: { file: 'FW0307.TXT' } });
+    expect(result.errors[0]?.message).toMatch(/no delimiter.*fixed width.*mappings\/meridian\/orders-fixed\.yaml/);
+    expect(existsSync(join(mappings, 'fwco'))).toBe(false);
+  });
+
   it('drafts a compiling mapping from a Windows-1252 semicolon CSV with decimal commas and dd.mm.yyyy dates', async () => {
     const sample = join(work, 'orders_0301.csv');
     const text = 'Order;PO#;Consignee;Delivery Date;SSCC;Item;Qty;Unit;Remark\r\nA-1;4500;Müller & Söhne;07.03.2025;340123450000000017;X1;12,5;KG;fragile\r\nA-1;4500;Müller & Söhne;07.03.2025;340123450000000024;X2;3;KG;\r\n';

@@ -29,6 +29,23 @@ describe('intake mapping validate', () => {
     expect(out).toContain('✓ northwind: 1 mapping (orders)');
   });
 
+  it('reads the mappings in MAPPINGS_DIR when --mappings is not given, and --mappings still wins', async () => {
+    const previous = process.env.MAPPINGS_DIR;
+    process.env.MAPPINGS_DIR = mappings;
+    try {
+      const file = join(mappings, 'northwind', 'orders.yaml');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('quantity: Qty | number', 'quantity: Qty | nubmer'));
+      const fromEnv = await runMappingCli(['validate', 'northwind', '--samples', samples]);
+      expect(fromEnv.code).toBe(1);
+      expect(fromEnv.out).toContain(join(mappings, 'northwind', 'orders.yaml'));
+      const explicit = await runMappingCli(['validate', 'northwind', '--mappings', join(root, 'mappings')]);
+      expect(explicit.code).toBe(0);
+    } finally {
+      if (previous === undefined) delete process.env.MAPPINGS_DIR;
+      else process.env.MAPPINGS_DIR = previous;
+    }
+  });
+
   it('places a misspelt transform at file:line:column with the field and a suggestion, exit code 1', async () => {
     const file = join(mappings, 'northwind', 'orders.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('quantity: Qty | number', 'quantity: Qty | nubmer'));

@@ -108,6 +108,11 @@ export type SmtpSettingsInput = z.input<typeof SmtpSettingsSchema>;
  * SMTP_USER, SMTP_PASSWORD, SMTP_FROM.
  */
 export function mailboxSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): { mailbox: MailboxSettings; smtp: SmtpSettings | undefined } | undefined {
+  // Read before the mailbox's: SMTP is unused without a mailbox, but a bad SMTP_* value is still an operator's
+  // mistake to hear about at start-up, not once a mailbox is added and replies start failing.
+  const smtp = present(env, 'SMTP_HOST')
+    ? fromEnv(SmtpSettingsSchema, env, { host: 'SMTP_HOST', port: 'SMTP_PORT', tls: 'SMTP_TLS', user: 'SMTP_USER', password: 'SMTP_PASSWORD', from: 'SMTP_FROM' })
+    : undefined;
   if (!present(env, 'MAILBOX_HOST')) return undefined;
   const mailbox = fromEnv(MailboxSettingsSchema, env, {
     host: 'MAILBOX_HOST',
@@ -120,9 +125,6 @@ export function mailboxSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): { 
     'folders.processed': 'MAILBOX_PROCESSED_FOLDER',
     'folders.quarantine': 'MAILBOX_QUARANTINE_FOLDER',
   });
-  const smtp = present(env, 'SMTP_HOST')
-    ? fromEnv(SmtpSettingsSchema, env, { host: 'SMTP_HOST', port: 'SMTP_PORT', tls: 'SMTP_TLS', user: 'SMTP_USER', password: 'SMTP_PASSWORD', from: 'SMTP_FROM' })
-    : undefined;
   return { mailbox, smtp };
 }
 

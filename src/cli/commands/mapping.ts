@@ -38,7 +38,7 @@ export function configErrorLines(errors: readonly IntakeErrorValue[]): string[] 
 
 function withFolders(command: Command): Command {
   return command
-    .option('--mappings <dir>', 'the mappings folder (mappings/<customer>/...)', 'mappings')
+    .option('--mappings <dir>', 'the mappings folder, <dir>/<customer>/... (default: MAPPINGS_DIR when set, else "mappings")')
     .option('--samples <dir>', 'the samples folder (samples/<customer>/...)', 'samples');
 }
 
