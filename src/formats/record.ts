@@ -9,6 +9,11 @@ export const ProvenanceSchema = z.object({
   /** First and last physical line (1-based) of the record, for line-oriented formats. */
   line: z.number().int().optional(),
   lineEnd: z.number().int().optional(),
+  /**
+   * The line of each field read from another line than the record's own: a fixed-width header or continuation
+   * record's fields carried on a detail. An error in such a field points at the line that holds it.
+   */
+  fieldLines: z.record(z.string(), z.number().int()).optional(),
   /** First and last segment number (1-based, counted from the start of the file), for X12. */
   segment: z.number().int().optional(),
   segmentEnd: z.number().int().optional(),

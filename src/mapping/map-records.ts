@@ -368,6 +368,9 @@ class GroupEvaluator {
     if (field?.column !== undefined) {
       if (place.segment !== undefined) place.element = field.column;
       else place.column = field.column;
+      // A field carried from another line (a fixed-width header) is placed on the line that holds it.
+      const line = record.provenance.fieldLines?.[field.column];
+      if (line !== undefined) place.line = line;
     }
     const path = field?.path ?? fieldPath;
     if (path !== undefined) place.field = path;

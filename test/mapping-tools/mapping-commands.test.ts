@@ -89,6 +89,16 @@ describe('intake mapping preview', () => {
     expect(code).toBe(1);
   });
 
+  it("places an error in a fixed-width header field on the header record's line, not on the detail's", async () => {
+    const sample = join(samples, 'meridian', 'MPM0310.DAT');
+    // Line 1 is the HD record of order MP-3301: a ship date that is no date.
+    writeFileSync(sample, readFileSync(sample, 'utf8').replace('20250310', '2025131X'));
+    const { out, code } = await runMappingCli(['preview', sample, ...folders()]);
+    expect(out).toContain('MPM0310.DAT line 1, column "order.shipDate", field document.expectedArrivalAt');
+    expect(out).not.toMatch(/line 2, column "order\.shipDate"/);
+    expect(code).toBe(1);
+  });
+
   it('says which documents shown a refused X12 set voids, as the gateway will', async () => {
     const sample = join(samples, 'bluefin', 'ASN_250303_01.edi');
     writeFileSync(sample, readFileSync(sample, 'latin1').replace('SE*49*0001', 'SE*48*0001'), 'latin1');

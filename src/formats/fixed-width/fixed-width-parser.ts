@@ -41,6 +41,8 @@ interface CompiledRecord {
 interface CurrentHeader {
   level: number;
   fields: Record<string, string>;
+  /** The line of each of its fields (a continuation's fields are on their own line). */
+  lines: Record<string, number>;
 }
 
 /** Line content the parser treats as a line of positions, whatever `positions` unit is in force. */
@@ -73,7 +75,7 @@ export class FixedWidthParser {
   private readonly lineCounts = new Array<number>(LEVELS).fill(0);
   private readonly innerCounts = new Array<number>(LEVELS).fill(0);
   /** The record continuation records attach to: the last header or detail, until a trailer closes it. */
-  private attachTo: { fields: Record<string, string>; continued: Set<string>; detail?: SourceRecord } | undefined;
+  private attachTo: { fields: Record<string, string>; continued: Set<string>; header?: CurrentHeader; detail?: SourceRecord } | undefined;
   /** With continuation types declared, a detail waits for its continuation lines before it is emitted. */
   private pending: SourceRecord | undefined;
   private readonly holdsDetails: boolean;
@@ -140,9 +142,9 @@ export class FixedWidthParser {
         this.checkTrailers(layout.level, `the next "${layout.name}" header at line ${lineNumber}`);
         this.openGroups(layout.level, lineNumber);
         this.closeHeaders(layout.level);
-        const header = { level: layout.level, fields };
+        const header = { level: layout.level, fields, lines: linesOf(fields, lineNumber) };
         this.headers.set(layout.name, header);
-        this.attachTo = { fields, continued: new Set() };
+        this.attachTo = { fields, continued: new Set(), header };
         return out;
       }
       case 'trailer': {
@@ -158,10 +160,15 @@ export class FixedWidthParser {
         this.checkHeaders(layout, lineNumber);
         this.countLine(true, lineNumber);
         const fields: Record<string, string> = {};
-        for (const header of this.headers.values()) Object.assign(fields, header.fields);
+        const fieldLines: Record<string, number> = {};
+        for (const header of this.headers.values()) {
+          Object.assign(fields, header.fields);
+          Object.assign(fieldLines, header.lines);
+        }
         Object.assign(fields, this.extract(record, line, lineNumber));
         if (this.options.recordTypeField) fields[this.options.recordTypeField] = layout.name;
-        const detail: SourceRecord = { fields, provenance: { file: this.file, line: lineNumber, lineEnd: lineNumber } };
+        const provenance = { file: this.file, line: lineNumber, lineEnd: lineNumber, ...(this.headers.size > 0 ? { fieldLines } : {}) };
+        const detail: SourceRecord = { fields, provenance };
         this.attachTo = { fields, continued: new Set(), detail };
         if (!this.holdsDetails) return [...out, detail];
         this.pending = detail;
@@ -202,7 +209,9 @@ export class FixedWidthParser {
       );
     }
     target.continued.add(layout.name);
-    Object.assign(target.fields, this.prefixed(record, this.extract(record, line, lineNumber)));
+    const fields = this.prefixed(record, this.extract(record, line, lineNumber));
+    Object.assign(target.fields, fields);
+    Object.assign(target.detail ? (target.detail.provenance.fieldLines ??= {}) : target.header!.lines, linesOf(fields, lineNumber));
     // A header's continuation joins the header (the stored fields object is the header's); a detail's extends its provenance.
     if (target.detail) target.detail.provenance.lineEnd = lineNumber;
   }
@@ -406,4 +415,11 @@ export function impliedDecimal(value: string, decimals: number): string | undefi
   const fraction = digits.slice(-decimals);
   const zero = /^0*$/.test(integer + fraction);
   return `${negative && !zero ? '-' : ''}${integer}.${fraction}`;
+}
+
+/** Every field of `fields` on line `lineNumber`. */
+function linesOf(fields: Record<string, string>, lineNumber: number): Record<string, number> {
+  const lines: Record<string, number> = {};
+  for (const name of Object.keys(fields)) lines[name] = lineNumber;
+  return lines;
 }

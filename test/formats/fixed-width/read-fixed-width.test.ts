@@ -46,20 +46,20 @@ async function* chunked(bytes: Uint8Array, size: number): AsyncIterable<Uint8Arr
 }
 
 describe('header/detail/trailer flattening', () => {
-  it('gives every detail its header fields under the header prefix, with the line it came from', async () => {
+  it('gives every detail its header fields under the header prefix, with the line each came from', async () => {
     const records = await parseFixedWidth(ordersFile, orders, 'orders.txt');
     expect(records).toEqual([
       {
         fields: { 'H.orderNumber': 'ORD00001', 'H.customer': 'ACME CORP', sku: 'SKU001', quantity: '00012', price: '1.50' },
-        provenance: { file: 'orders.txt', line: 2, lineEnd: 2 },
+        provenance: { file: 'orders.txt', line: 2, lineEnd: 2, fieldLines: { 'H.orderNumber': 1, 'H.customer': 1 } },
       },
       {
         fields: { 'H.orderNumber': 'ORD00001', 'H.customer': 'ACME CORP', sku: 'SKU002', quantity: '00003', price: '123.45' },
-        provenance: { file: 'orders.txt', line: 3, lineEnd: 3 },
+        provenance: { file: 'orders.txt', line: 3, lineEnd: 3, fieldLines: { 'H.orderNumber': 1, 'H.customer': 1 } },
       },
       {
         fields: { 'H.orderNumber': 'ORD00002', 'H.customer': 'GLOBEX', sku: 'SKU003', quantity: '00001', price: '0.99' },
-        provenance: { file: 'orders.txt', line: 6, lineEnd: 6 },
+        provenance: { file: 'orders.txt', line: 6, lineEnd: 6, fieldLines: { 'H.orderNumber': 5, 'H.customer': 5 } },
       },
     ]);
   });
@@ -166,7 +166,7 @@ describe('header/detail/trailer flattening', () => {
     const records = await parseFixedWidth(text, layout, 'o.txt');
     expect(records[0]).toEqual({
       fields: { 'H.orderNumber': 'ORD00001', 'H.customer': 'ACME CORP', sku: 'SKU001', quantity: '00012', price: '1.50', 'N.note': 'fragile' },
-      provenance: { file: 'o.txt', line: 2, lineEnd: 3 },
+      provenance: { file: 'o.txt', line: 2, lineEnd: 3, fieldLines: { 'H.orderNumber': 1, 'H.customer': 1, 'N.note': 3 } },
     });
     expect(records[1]?.fields['N.note']).toBeUndefined();
     const repeated = await intakeErrorOf(parseFixedWidth('HORD00001ACME CORP \nDSKU001000120000150\nNa\nNb', layout, 'o.txt'));
