@@ -124,7 +124,8 @@ export async function startChannels(settings: { env: Env; db: Db; inbox: Inbox; 
   }
   if (env.SFTP_ENABLED && loginAccounts.length > 0) {
     const host = env.SFTP_HOST ?? env.HOST;
-    const server = new SftpServer({ dataDir: join(env.DATA_DIR, 'sftp'), host, port: env.SFTP_PORT, accounts: loginAccounts, inbox, logger: logger.child({ channel: 'sftp' }) });
+    // The inbox would refuse a larger file too, but only once all of it is on our disk: the server stops it at the write.
+    const server = new SftpServer({ dataDir: join(env.DATA_DIR, 'sftp'), host, port: env.SFTP_PORT, maxFileBytes: env.MAX_FILE_BYTES, accounts: loginAccounts, inbox, logger: logger.child({ channel: 'sftp' }) });
     await server.start();
     sftpPort = server.port;
     closers.push(() => server.close());

@@ -10,6 +10,8 @@ export const SFTP_POLL_ERRORS = {
   SFTP_POLL_SECRET_MISSING: 'a secret reference names an unset environment variable or an unreadable file',
   SFTP_POLL_LIST_FAILED: 'the inbound directory could not be listed (missing, not a directory, no permission); retried with backoff',
   SFTP_POLL_REMOTE_NAME_REFUSED: 'the server listed a name that is not a plain file name',
+  SFTP_POLL_LINK_SKIPPED: 'a name matching the pattern is a symbolic link: never followed, never taken',
+  SFTP_POLL_RESULT_NAME_SKIPPED: 'a name ending like our result files (.result.csv, .result.json, .997.x12): never taken, so a result is never answered with another',
   SFTP_POLL_FILE_CHANGED: 'a file changed while it was downloaded; it is taken again once stable',
   SFTP_POLL_DOWNLOAD_FAILED: 'a file could not be read from the server or stored by us (gone, no permission, our disk); it is tried again once stable',
   SFTP_POLL_FILE_REFUSED: 'the inbox refused the file itself (larger than MAX_FILE_BYTES); left on the server, not retried until it changes',

@@ -94,6 +94,12 @@ export const SftpPollSchema = z
     message: 'must not be inboundDir itself: taken files would be taken again',
     path: ['processedDir'],
   })
+  // Results uploaded into the polled directory are taken as new files, and their results too: orders.csv.result.csv,
+  // orders.csv.result.csv.result.csv, without end. A folder inside inboundDir is fine: the poll does not descend.
+  .refine((config) => !sameRemoteDir(config.inboundDir, config.outboundDir), {
+    message: 'must not be inboundDir itself: our results would be taken as new files, and their results too, without end',
+    path: ['outboundDir'],
+  })
   .describe("Poll the customer's own SFTP server for files and upload results to it.");
 export type SftpPollConfig = z.infer<typeof SftpPollSchema>;
 export type SftpPollConfigInput = z.input<typeof SftpPollSchema>;

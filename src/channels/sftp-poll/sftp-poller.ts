@@ -3,11 +3,12 @@ import type { Inbox } from '../../inbox/inbox.ts';
 import { SpoolLimitError } from '../../inbox/spool.ts';
 import { sanitizeFileName } from '../../file-names/sanitize-file-name.ts';
 import type { Logger } from '../../log/logger.ts';
+import { resultFileNames } from '../../results/result-file-names.ts';
 import type { Queryable } from '../../store/db.ts';
 import { fileNameGlob } from './file-name-glob.ts';
 import { findRemoteFile, rememberRemoteFile, settleRemoteFile, type RemoteFileKey } from './remote-files-repo.ts';
 import { RemoteSession, type RemoteEntry } from './remote-session.ts';
-import { breaksConnection, SftpPollError } from './sftp-poll-errors.ts';
+import { breaksConnection, SftpPollError, type SftpPollErrorCode } from './sftp-poll-errors.ts';
 import {
   processedDirOf,
   SftpPollSchema,
@@ -55,6 +56,20 @@ export interface PollOutcome {
 /** Names writers use while a file is still being written (WinSCP, FileZilla, rsync, our own uploads): never taken. */
 const IN_PROGRESS = /(^\.|\.(tmp|part|partial|filepart|crdownload)$|~$)/i;
 
+/** The suffixes of our result files (`.result.csv`, `.result.json`, `.997.x12`), from the function that names them. */
+const RESULT_SUFFIXES = Object.values(resultFileNames('x')).map((name) => name.slice('x'.length));
+
+/**
+ * Never taken, even when outboundDir is another directory (the schema refuses the same one): the schema compares
+ * the paths as written and cannot tell that `in` (relative to the login directory) and `/home/acme/in`, or a link
+ * on their server, are one directory, nor see a script of the customer's copying results back. Taking our own
+ * result would answer it with another result, and that one again, without end; a customer naming an input file
+ * like our results is not worth that risk, and its skip is logged.
+ */
+function isResultName(name: string): boolean {
+  return RESULT_SUFFIXES.some((suffix) => name.endsWith(suffix));
+}
+
 /** A name as the server listed it is only used if it is one plain path segment (a hostile server could list `../x`). */
 function isPlainName(name: string): boolean {
   return name !== '' && name !== '.' && name !== '..' && !/[/\\\u0000]/.test(name);
@@ -78,8 +93,8 @@ export class SftpPoller {
   private session: RemoteSession | undefined;
   /** The last listing's size and mtime of each waiting file, and since when (our clock) it has been so. */
   private readonly observed = new Map<string, { sizeBytes: number; mtimeMs: number; since: number }>();
-  /** Names already reported as refused, so a hostile listing is logged once, not every poll. */
-  private readonly refusedNames = new Set<string>();
+  /** Names already reported as skipped (not a plain name, a link, one of our result names): logged once, not every poll. */
+  private readonly reportedNames = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private closing = false;
@@ -156,14 +171,21 @@ export class SftpPoller {
       for (const entry of entries) {
         if (this.closing) throw new SftpPollError('SFTP_POLL_CLOSED');
         if (!isPlainName(entry.name)) {
-          if (!this.refusedNames.has(entry.name)) {
-            this.refusedNames.add(entry.name);
-            this.log.warn({ code: 'SFTP_POLL_REMOTE_NAME_REFUSED', remoteName: entry.name, remoteDir: this.config.inboundDir }, 'listed name is not a plain file name: ignored');
-          }
+          this.reportSkipped(entry.name, 'SFTP_POLL_REMOTE_NAME_REFUSED', 'listed name is not a plain file name: ignored');
           continue;
         }
-        if (entry.type !== '-' || IN_PROGRESS.test(entry.name) || !this.matches.test(entry.name)) continue;
+        // Folders (processed/ among them) and other special files are no one's upload: skipped without a word.
+        if ((entry.type !== '-' && entry.type !== 'l') || IN_PROGRESS.test(entry.name) || !this.matches.test(entry.name)) continue;
         if (this.config.doneFileSuffix && entry.name.endsWith(this.config.doneFileSuffix)) continue;
+        if (entry.type === 'l') {
+          // Looks like an upload, so someone may wait for it: say why it is not taken.
+          this.reportSkipped(entry.name, 'SFTP_POLL_LINK_SKIPPED', 'listed name is a symbolic link: not taken (links are never followed); upload the file itself');
+          continue;
+        }
+        if (isResultName(entry.name)) {
+          this.reportSkipped(entry.name, 'SFTP_POLL_RESULT_NAME_SKIPPED', 'listed name ends like our result files: not taken (a result taken as input would be answered with results without end)');
+          continue;
+        }
         present.add(entry.name);
         const remotePath = posix.join(this.config.inboundDir, entry.name);
         const key: RemoteFileKey = { customer: this.settings.customer, remotePath, sizeBytes: entry.sizeBytes, mtimeMs: entry.mtimeMs };
@@ -192,6 +214,12 @@ export class SftpPoller {
       this.logPassFailure(error);
       throw error;
     }
+  }
+
+  private reportSkipped(name: string, code: SftpPollErrorCode, message: string): void {
+    if (this.reportedNames.has(name)) return;
+    this.reportedNames.add(name);
+    this.log.warn({ code, remoteName: name, remoteDir: this.config.inboundDir }, message);
   }
 
   private logPassFailure(error: unknown): void {

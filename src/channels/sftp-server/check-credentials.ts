@@ -58,3 +58,12 @@ export function findAuthorizedKey(login: LoginAccount | undefined, offered: Publ
   }
   return found;
 }
+
+/**
+ * Whether a public-key login signs with SHA-1: `ssh-rsa` (ssh2 reports rsa-sha2-256/512 as key type `ssh-rsa` with
+ * their hash, and plain `ssh-rsa` without one) and DSA (`ssh-dss`, SHA-1 only). Refused like the SHA-1 MACs and key
+ * exchanges: SHA-1 signatures can be forged by chosen-prefix collisions; OpenSSH refuses them by default since 8.8.
+ */
+export function signsWithSha1(keyAlgorithm: string, hashAlgorithm: string | undefined): boolean {
+  return keyAlgorithm === 'ssh-dss' || (keyAlgorithm === 'ssh-rsa' && hashAlgorithm === undefined);
+}

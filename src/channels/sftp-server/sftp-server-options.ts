@@ -103,9 +103,23 @@ export const SftpServerOptionsSchema = z.strictObject({
   maxOpenHandles: z.number().int().positive().default(64),
   /** Concurrent connections, logged in or not; more are dropped at once. Default 256. */
   maxConnections: z.number().int().positive().default(256),
+  /**
+   * Concurrent connections from one address, logged in or not; more are dropped at accept. One address cannot
+   * take every connection the server has; customers behind one NAT share it. Default 64.
+   */
+  maxConnectionsPerAddress: z.number().int().positive().default(64),
+  /**
+   * Connections from one address not logged in yet (OpenSSH's PerSourceMaxStartups); more are dropped at accept.
+   * A connection costs nothing to open and is held until loginTimeoutMs without any credential, so without this
+   * one address could hold maxConnections and lock every customer out. Default 10.
+   */
+  maxUnauthenticatedPerAddress: z.number().int().positive().default(10),
   /** A connection without any SFTP request (or login progress) for this long is closed. Default 10 minutes. */
   idleTimeoutMs: z.number().int().positive().default(10 * 60_000),
-  /** A connection not logged in after this long is closed (OpenSSH's LoginGraceTime). Default 30 s. */
+  /**
+   * A connection not logged in this long after it was accepted is closed (OpenSSH's LoginGraceTime) and counts as
+   * a failed login of its address. Default 30 s.
+   */
   loginTimeoutMs: z.number().int().positive().default(30_000),
   /** Regular expression (case-insensitive) for temporary upload names; see DEFAULT_HOLD_NAME_PATTERN. */
   holdNamePattern: z.string().default(DEFAULT_HOLD_NAME_PATTERN),

@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, realpathSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import type { AuthContext, Connection, ClientInfo, SFTPWrapper } from 'ssh2';
 import type { Inbox } from '../../inbox/inbox.ts';
 import type { Logger } from '../../log/logger.ts';
-import { findAuthorizedKey, indexAccounts, verifyAccountPassword, type LoginAccount } from './check-credentials.ts';
+import { findAuthorizedKey, indexAccounts, signsWithSha1, verifyAccountPassword, type LoginAccount } from './check-credentials.ts';
 import { loadOrCreateHostKey, sshFingerprint, type HostKey } from './host-key.ts';
 import { LoginBanList } from './login-ban-list.ts';
 import { RecentlyReceived, SftpJailSession } from './sftp-jail-session.ts';
@@ -25,9 +25,27 @@ export function sftpOutboundDir(dataDir: string, customer: string): string {
   return join(dataDir, 'customers', customer, 'outbound');
 }
 
+/**
+ * A TCP connection from its accept to its close. ssh2 reports a connection (ConnectionState) only once the client
+ * has sent its ident line, so the limits and the login timeout are kept here, where a client that sends nothing
+ * is counted too.
+ */
+interface Peer {
+  socket: Socket;
+  address: string;
+  log: Logger;
+  /** Once ssh2 has reported it. */
+  client?: Connection;
+  loggedIn: boolean;
+  /** Closed for not logging in within loginTimeoutMs (and scored for it). */
+  timedOut: boolean;
+  loginTimer: NodeJS.Timeout;
+}
+
 interface ConnectionState {
   id: string;
   client: Connection;
+  peer: Peer;
   address: string;
   log: Logger;
   login?: LoginAccount;
@@ -39,7 +57,6 @@ interface ConnectionState {
   sessions: Set<SftpJailSession>;
   /** Session channels open now (each may carry an SFTP session). */
   channels: number;
-  loginTimer?: NodeJS.Timeout;
 }
 
 const ALL_METHODS = ['publickey', 'password'] as const;
@@ -56,10 +73,12 @@ export class SftpServer {
   private readonly bans: LoginBanList;
   private readonly holdNamePattern: RegExp;
   private accounts = new Map<string, LoginAccount>();
+  /** Every accepted TCP connection, by `address:port`. */
+  private readonly peers = new Map<string, Peer>();
   private readonly connections = new Map<string, ConnectionState>();
   private readonly sessionsByAccount = new Map<string, number>();
   private readonly received = new Map<string, RecentlyReceived>();
-  private server: ssh2.Server | undefined;
+  private server: NetServer | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private hostKeyInfo: HostKey | undefined;
   private dataDir: string;
@@ -116,7 +135,7 @@ export class SftpServer {
       { fingerprint: this.hostKeyInfo.fingerprint, hostKeyPath: this.hostKeyInfo.path, created: this.hostKeyInfo.created },
       this.hostKeyInfo.created ? 'sftp host key generated: customers pin this fingerprint' : 'sftp host key loaded',
     );
-    const server = new ssh2.Server(
+    const ssh = new ssh2.Server(
       {
         hostKeys: [this.hostKeyInfo.privateKey],
         algorithms: {
@@ -130,6 +149,8 @@ export class SftpServer {
       } as ssh2.ServerConfig,
       (client, info) => this.onConnection(client, info),
     );
+    // We accept connections ourselves and hand them to ssh2: refusals happen before any SSH work is done.
+    const server = createServer((socket) => this.onSocket(socket, ssh));
     server.on('error', (error: Error) => this.log.error({ err: error }, 'sftp server error'));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -155,37 +176,96 @@ export class SftpServer {
     if (!server) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     const sessions = [...this.connections.values()].flatMap((c) => [...c.sessions]);
-    for (const connection of this.connections.values()) connection.client.end();
+    for (const peer of this.peers.values()) {
+      // One that ssh2 has not reported yet (no ident line) has nothing to end gracefully.
+      if (peer.client) peer.client.end();
+      else peer.socket.destroy();
+    }
     await Promise.allSettled(sessions.map((s) => s.close()));
     await closed;
     this.log.info('sftp server closed');
   }
 
-  private onConnection(client: Connection, info: ClientInfo): void {
-    const id = randomBytes(6).toString('hex');
-    const address = info.ip;
-    const log = this.log.child({ connectionId: id, address });
+  private onSocket(socket: Socket, ssh: ssh2.Server): void {
+    const { remoteAddress: address, remotePort: port } = socket;
+    // Both are unset only when the client is already gone.
+    if (address === undefined || port === undefined) return void socket.destroy();
+    const refusal = this.refusal(address);
+    if (refusal) {
+      this.log.warn({ address, ...refusal.fields }, refusal.message);
+      socket.destroy();
+      return;
+    }
+    const peer: Peer = {
+      socket,
+      address,
+      log: this.log.child({ address }),
+      loggedIn: false,
+      timedOut: false,
+      loginTimer: setTimeout(() => this.loginTimedOut(peer), this.options.loginTimeoutMs),
+    };
+    peer.loginTimer.unref();
+    const endpoint = `${address}:${port}`;
+    this.peers.set(endpoint, peer);
+    socket.once('close', () => {
+      clearTimeout(peer.loginTimer);
+      this.peers.delete(endpoint);
+    });
+    ssh.injectSocket(socket);
+  }
+
+  /** Why a new connection from `address` is dropped at accept, or undefined to take it. */
+  private refusal(address: string): { message: string; fields: Record<string, unknown> } | undefined {
     const bannedUntil = this.bans.addressBannedUntil(address);
-    if (bannedUntil !== undefined || this.connections.size >= this.options.maxConnections) {
-      log.warn(bannedUntil !== undefined ? { bannedUntil: new Date(bannedUntil).toISOString() } : { maxConnections: this.options.maxConnections }, bannedUntil !== undefined ? 'connection from a banned address dropped' : 'connection dropped: too many connections');
+    if (bannedUntil !== undefined) return { message: 'connection from a banned address dropped', fields: { bannedUntil: new Date(bannedUntil).toISOString() } };
+    const { maxConnections, maxConnectionsPerAddress, maxUnauthenticatedPerAddress } = this.options;
+    if (this.peers.size >= maxConnections) return { message: 'connection dropped: too many connections', fields: { maxConnections } };
+    // At most maxConnections peers to count: cheaper than keeping counts in step with every login and close.
+    let open = 0;
+    let unauthenticated = 0;
+    for (const peer of this.peers.values()) {
+      if (peer.address !== address) continue;
+      open++;
+      if (!peer.loggedIn) unauthenticated++;
+    }
+    if (open >= maxConnectionsPerAddress) return { message: 'connection dropped: too many connections from the address', fields: { maxConnectionsPerAddress } };
+    if (unauthenticated >= maxUnauthenticatedPerAddress) return { message: 'connection dropped: too many connections from the address not logged in yet', fields: { maxUnauthenticatedPerAddress } };
+    return undefined;
+  }
+
+  /**
+   * A connection still not logged in: closed, and scored as a failed login of its address. Holding connections
+   * open without credentials is how one address takes the slots of everyone else; a customer's client logs in
+   * within seconds.
+   */
+  private loginTimedOut(peer: Peer): void {
+    if (peer.loggedIn) return;
+    peer.timedOut = true;
+    peer.log.warn({ loginTimeoutMs: this.options.loginTimeoutMs }, 'no login in time: connection closed');
+    this.scoreAddress(peer.address, peer.log);
+    peer.socket.destroy();
+  }
+
+  private onConnection(client: Connection, info: ClientInfo): void {
+    const peer = this.peers.get(`${info.ip}:${info.port}`);
+    if (!peer) {
+      // Closed between its accept and its ident line.
       client.on('error', () => undefined);
       client.end();
       return;
     }
+    const id = randomBytes(6).toString('hex');
+    const address = peer.address;
+    const log = this.log.child({ connectionId: id, address });
+    peer.client = client;
+    peer.log = log;
     // ssh2 answers each SFTP request with a small packet; with Nagle on, those wait for the client's ACK and
     // stall its pipeline (measured: 0.35x OpenSSH's throughput with Nagle, 1.45x without).
     // (@types/ssh2 declares setNoDelay on the client class only; ssh2's server-side connection has it too.)
     (client as Connection & { setNoDelay(noDelay: boolean): void }).setNoDelay(true);
-    const state: ConnectionState = { id, client, address, log, lastActivity: this.now(), failures: 0, offeredUnknownKey: false, refusedForLimit: false, sessions: new Set(), channels: 0 };
+    const state: ConnectionState = { id, client, peer, address, log, lastActivity: this.now(), failures: 0, offeredUnknownKey: false, refusedForLimit: false, sessions: new Set(), channels: 0 };
     this.connections.set(id, state);
     log.info({ client: info.header.versions.software }, 'sftp connection opened');
-    state.loginTimer = setTimeout(() => {
-      if (!state.login) {
-        log.warn({ loginTimeoutMs: this.options.loginTimeoutMs }, 'no login in time: connection closed');
-        client.end();
-      }
-    }, this.options.loginTimeoutMs);
-    state.loginTimer.unref();
 
     client.on('authentication', (ctx) => {
       state.lastActivity = this.now();
@@ -194,7 +274,6 @@ export class SftpServer {
         safely(() => ctx.reject());
       });
     });
-    client.on('ready', () => clearTimeout(state.loginTimer));
     client.on('session', (accept, reject) => {
       if (state.channels >= this.options.maxChannelsPerConnection) {
         log.warn({ maxChannelsPerConnection: this.options.maxChannelsPerConnection }, 'sftp channel refused: too many open on the connection');
@@ -246,6 +325,11 @@ export class SftpServer {
         state.offeredUnknownKey = true;
         return ctx.reject([...ALL_METHODS]);
       }
+      if (signsWithSha1(ctx.key.algo, ctx.hashAlgo)) {
+        // Not a guess (the key is theirs): an old client or setting, for the operator to tell the customer about.
+        state.log.warn({ username, keyAlgorithm: ctx.key.algo, keyFingerprint: sshFingerprint(ctx.key.data) }, 'public key login refused: the client signs with SHA-1 (ssh-rsa or a DSA key); RSA keys must sign with rsa-sha2-256 or rsa-sha2-512 (OpenSSH 7.2+)');
+        return ctx.reject([...ALL_METHODS]);
+      }
       if (!ctx.signature || !ctx.blob) return ctx.accept(); // the client asks whether to sign with this key
       if (key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) {
         this.recordFailure(state, username, who, 'publickey');
@@ -271,8 +355,9 @@ export class SftpServer {
     }
     this.sessionsByAccount.set(account.username, open + 1);
     state.login = login;
+    state.peer.loggedIn = true;
+    clearTimeout(state.peer.loginTimer);
     state.log = state.log.child({ customer: account.customer, username: account.username });
-    clearTimeout(state.loginTimer);
     ctx.accept();
     state.log.info({ method, ...(keyFingerprint ? { keyFingerprint } : {}) }, 'sftp login');
   }
@@ -288,6 +373,12 @@ export class SftpServer {
       state.log.warn({ bannedUntil: new Date(outcome.addressBannedUntil).toISOString() }, 'address banned after repeated login failures');
       state.client.end();
     }
+  }
+
+  /** One failure for the address alone, for a connection that ended without a login it could be blamed on. */
+  private scoreAddress(address: string, log: Logger): void {
+    const outcome = this.bans.recordFailure(address);
+    if (outcome.addressBannedUntil !== undefined) log.warn({ bannedUntil: new Date(outcome.addressBannedUntil).toISOString() }, 'address banned after repeated login failures');
   }
 
   private startSession(state: ConnectionState, sftp: SFTPWrapper): SftpJailSession | undefined {
@@ -325,17 +416,15 @@ export class SftpServer {
   }
 
   private async onClose(state: ConnectionState): Promise<void> {
-    clearTimeout(state.loginTimer);
     if (!this.connections.delete(state.id)) return;
     if (state.login) {
       const username = state.login.account.username;
       const open = (this.sessionsByAccount.get(username) ?? 1) - 1;
       if (open > 0) this.sessionsByAccount.set(username, open);
       else this.sessionsByAccount.delete(username);
-    } else if (state.offeredUnknownKey && state.failures === 0 && !state.refusedForLimit) {
-      const outcome = this.bans.recordFailure(state.address);
+    } else if (state.offeredUnknownKey && state.failures === 0 && !state.refusedForLimit && !state.peer.timedOut) {
       state.log.warn('sftp connection closed without login after offering only unknown keys');
-      if (outcome.addressBannedUntil !== undefined) state.log.warn({ bannedUntil: new Date(outcome.addressBannedUntil).toISOString() }, 'address banned after repeated login failures');
+      this.scoreAddress(state.address, state.log);
     }
     await Promise.allSettled([...state.sessions].map((s) => s.close()));
     state.log.info('sftp connection closed');

@@ -32,6 +32,15 @@ describe('channels.sftpPoll schema', () => {
     expect(SftpPollSchema.safeParse({ ...minimal, ...change }).success).toBe(false);
   });
 
+  it.each(['/outgoing', '/outgoing/', '/outgoing/./'])('refuses outboundDir %s, the inboundDir itself (results would be taken as new files, without end)', (outboundDir) => {
+    const parsed = SftpPollSchema.safeParse({ ...minimal, outboundDir });
+    expect(parsed.error?.issues).toEqual([expect.objectContaining({ path: ['outboundDir'], message: expect.stringContaining('must not be inboundDir itself') })]);
+  });
+
+  it('accepts an outboundDir inside inboundDir: the poll does not descend into folders', () => {
+    expect(SftpPollSchema.safeParse({ ...minimal, outboundDir: '/outgoing/results' }).success).toBe(true);
+  });
+
   it('accepts processedDir equal to inboundDir when taken files are deleted, not moved', () => {
     expect(SftpPollSchema.safeParse({ ...minimal, afterDownload: 'delete', processedDir: '.' }).success).toBe(true);
   });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRemoteFiles } from '../../../src/channels/sftp-poll/remote-files-repo.ts';
@@ -165,6 +165,28 @@ describe.each(STORE_KINDS)('sftp-poll on %s: taking complete files from a real O
     const outcome = await poller.poll();
     expect(outcome.taken.map((p) => p.slice(inbound.length + 1)).sort()).toEqual(['B.CSV', 'a.csv']);
     expect(readdirSync(inbound).sort()).toEqual(['.e.csv', 'c.txt', 'd.csv.tmp', 'f.csv.filepart', 'processed', 'sub.csv']);
+  });
+
+  it('a symbolic link matching the pattern is not taken, and is logged once (warn, with its name) however many polls list it', async () => {
+    const { inbound, poller } = setup('symlink', { pattern: '*.csv' });
+    writeFileSync(join(f.dir, 'link-target.csv'), 'x\n');
+    symlinkSync(join(f.dir, 'link-target.csv'), join(inbound, 'linked.csv'));
+    symlinkSync(join(f.dir, 'link-target.csv'), join(inbound, 'linked.txt'));
+    for (let i = 0; i < 3; i++) expect(await poller.poll()).toEqual({ taken: [], waiting: [] });
+    const skipped = f.logs.filter((l) => l.customer === 'symlink' && l.code === 'SFTP_POLL_LINK_SKIPPED');
+    expect(skipped).toEqual([expect.objectContaining({ level: 40, remoteName: 'linked.csv', remoteDir: inbound })]);
+  });
+
+  it('a file named like our results is never taken (it would be answered with results without end), and is logged once', async () => {
+    const { inbound, poller } = setup('resultnames');
+    const results = ['orders.csv.result.csv', 'orders.csv.result.json', 'orders.csv.20250303-120000-0123456789.result.csv', 'asn.x12.997.x12', 'asn.x12.2.997.x12'];
+    for (const name of ['orders.csv', ...results]) writeFileSync(join(inbound, name), name);
+    await poller.poll();
+    expect((await poller.poll()).taken).toEqual([join(inbound, 'orders.csv')]);
+    await poller.poll();
+    expect(readdirSync(inbound).sort()).toEqual([...results, 'processed'].sort());
+    const skipped = f.logs.filter((l) => l.customer === 'resultnames' && l.code === 'SFTP_POLL_RESULT_NAME_SKIPPED');
+    expect(skipped.map((l) => l.remoteName).sort()).toEqual([...results].sort());
   });
 
   it('names with spaces, quotes, unicode and a newline are taken and keep their name', async () => {

@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
@@ -23,8 +24,8 @@ export interface ClientKey {
   publicKey: string;
 }
 
-export function makeClientKey(dir: string, name: string): ClientKey {
-  const pair = generateSshKeyPair('ed25519', name);
+export function makeClientKey(dir: string, name: string, type: 'ed25519' | 'rsa' = 'ed25519'): ClientKey {
+  const pair = generateSshKeyPair(type, name);
   const path = join(dir, name);
   writeFileSync(path, pair.private, { mode: 0o600 });
   return { path, privateKey: pair.private, publicKey: pair.public };
@@ -215,5 +216,28 @@ export function connectRaw(port: number, username: string, auth: { password: str
       });
     });
     conn.connect({ host: '127.0.0.1', port, username, ...auth, readyTimeout: 10_000 });
+  });
+}
+
+/** A TCP connection that sends an SSH ident line (or nothing) and then sits, as a connection flood does. */
+export interface IdleConnection {
+  /** `held`: the server answered with its own ident line; `refused`: it closed the connection without a byte. */
+  outcome: 'held' | 'refused';
+  socket: Socket;
+  /** Resolves when the connection is closed (by either side). */
+  closed: Promise<void>;
+}
+
+export function openIdleConnection(port: number, options: { ident?: boolean } = {}): Promise<IdleConnection> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const closed = new Promise<void>((done) => socket.once('close', () => done()));
+    socket.once('connect', () => {
+      if (options.ident ?? true) socket.write('SSH-2.0-x\r\n');
+    });
+    socket.once('data', () => resolve({ outcome: 'held', socket, closed }));
+    // A refusal may arrive as a reset: the outcome is the same.
+    socket.on('error', () => undefined);
+    socket.once('close', () => resolve({ outcome: 'refused', socket, closed }));
   });
 }
