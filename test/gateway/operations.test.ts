@@ -111,6 +111,17 @@ describe('the gateway operations API and health', () => {
     }
   });
 
+  it('answers a NUL in a file id 404 FILE_NOT_FOUND and in a customer 400 INVALID_QUERY, not a database error', async () => {
+    for (const [method, url] of [['GET', '/ops/files/%00'], ['POST', '/ops/files/%00/replay'], ['POST', '/ops/files/%00/replay?dryRun=1'], ['POST', '/ops/files/a%00b/replay?force=1']] as const) {
+      const response = await ops(method, url);
+      expect(response.statusCode, url).toBe(404);
+      expect(response.json()).toMatchObject({ code: 'FILE_NOT_FOUND' });
+    }
+    const listed = await ops('GET', '/ops/files?customer=%00');
+    expect(listed.statusCode).toBe(400);
+    expect(listed.json()).toMatchObject({ code: 'INVALID_QUERY', detail: expect.stringContaining('customer') });
+  });
+
   it('answers 400 INVALID_QUERY naming the parameter to a bad limit, state or last, instead of a database error', async () => {
     for (const [url, parameter] of [
       ['/ops/files?limit=-5', 'limit'],

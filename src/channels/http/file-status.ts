@@ -12,6 +12,12 @@ import type { DocumentOutcomeView, FileStatus } from './http-intake-schemas.ts';
 
 export const INBOUND_PREFIX = '/v1/inbound';
 
+/**
+ * Whether `id` can be a file id at all (the inbox's are `20250303-101500-a1b2c3d4e5`). Any other is no file,
+ * answered without asking the store: PostgreSQL text cannot hold a NUL, so such an id was a 500, not a 404.
+ */
+export const isFileIdShaped = (id: string): boolean => /^[A-Za-z0-9_-]{1,80}$/.test(id);
+
 export const statusPath = (fileId: string): string => `${INBOUND_PREFIX}/files/${encodeURIComponent(fileId)}`;
 export const resultPath = (fileId: string, name: string): string => `${statusPath(fileId)}/results/${encodeURIComponent(name)}`;
 

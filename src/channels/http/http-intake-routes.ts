@@ -8,7 +8,7 @@ import { SpoolLimitError } from '../../inbox/spool.ts';
 import { getFile, type FileRow } from '../../ledger/files-repo.ts';
 import { resultDir } from '../../pipeline/finalize-stage.ts';
 import type { Db } from '../../store/db.ts';
-import { attachmentDisposition, fileStatus, INBOUND_PREFIX, isFinished, listResultNames, resultMediaType, statusPath } from './file-status.ts';
+import { attachmentDisposition, fileStatus, INBOUND_PREFIX, isFileIdShaped, isFinished, listResultNames, resultMediaType, statusPath } from './file-status.ts';
 import { buildHttpIntakeOpenApi } from './http-intake-openapi.ts';
 import type { FileReceipt } from './http-intake-schemas.ts';
 import { bearerTokenOf, HttpTokenVerifier, type HttpCustomers } from './http-token-verifier.ts';
@@ -46,7 +46,6 @@ export interface HttpIntakeRouteOptions extends HttpIntakeOptions {
 
 const JSON_TYPES = new Set(['application/json']);
 const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/jsonlines']);
-const FILE_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
 const unauthorized = (reply: FastifyReply): EngineProblem => {
   reply.header('WWW-Authenticate', 'Bearer realm="intake"');
@@ -107,7 +106,7 @@ export async function httpIntakeRoutes(app: FastifyInstance, options: HttpIntake
     const token = bearerTokenOf(request.headers.authorization);
     if (!token) throw unauthorized(reply);
     const { id } = request.params as { id: string };
-    const file = FILE_ID.test(id) ? await getFile(options.db, id) : undefined;
+    const file = isFileIdShaped(id) ? await getFile(options.db, id) : undefined;
     if (file && (await verifier.verify(file.customer, token))) return file;
     if ((await verifier.knownCustomerOf(token, file ? { skip: file.customer } : {})) === undefined) throw unauthorized(reply);
     throw new EngineProblem(404, 'FILE_NOT_FOUND', 'No file with that id for this customer.');

@@ -15,7 +15,8 @@ const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8
 
 /**
  * Bearer tokens of the HTTP channel. scrypt hashes are checked with the engine's client-secret verifier (constant
- * time, and slow on purpose); tokens in clear are compared on their SHA-256 digests with timingSafeEqual. An unknown
+ * time, and slow on purpose; at most MAX_CONCURRENT_SCRYPT at once, shared with the engine's token requests, so a
+ * flood of wrong tokens cannot take the thread pool from file I/O); tokens in clear are compared on their SHA-256 digests with timingSafeEqual. An unknown
  * customer costs the same scrypt work as a known one, so the answer's timing does not tell which customers exist.
  *
  * A token that verified is remembered by its digest for `cacheTtlMs` against the exact hash list it matched, so a

@@ -5,6 +5,8 @@
  * refusal is thrown from inside the stream the inbox reads: the spool then removes its temporary file and
  * nothing reaches the ledger.
  */
+import { IntakeError } from '../../errors/intake-error.ts';
+import { readJsonRecords } from '../../formats/json/read-json-records.ts';
 
 export class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
@@ -17,10 +19,10 @@ export class InvalidRecordsError extends Error {
   override readonly name = 'InvalidRecordsError';
 }
 
-/** Checks a body chunk by chunk; `end` throws InvalidRecordsError when the whole does not hold up. */
+/** Checks a body chunk by chunk; `push` or `end` throws InvalidRecordsError when the body does not hold up. */
 export interface BodyCheck {
-  push(chunk: Uint8Array): void;
-  end(): void;
+  push(chunk: Uint8Array): void | Promise<void>;
+  end(): void | Promise<void>;
 }
 
 /**
@@ -40,20 +42,20 @@ export async function openRequestBody(source: AsyncIterable<Uint8Array>, maxByte
   }
   async function* counted(): AsyncIterable<Uint8Array> {
     let size = 0;
-    const take = (chunk: Uint8Array): Uint8Array => {
+    const take = async (chunk: Uint8Array): Promise<Uint8Array> => {
       size += chunk.byteLength;
       if (size > maxBytes) throw new BodyTooLargeError(maxBytes);
-      check?.push(chunk);
+      await check?.push(chunk);
       return chunk;
     };
     try {
-      yield take(first!);
+      yield await take(first!);
       for (;;) {
         const next = await iterator.next();
         if (next.done) break;
-        if (next.value.byteLength > 0) yield take(next.value);
+        if (next.value.byteLength > 0) yield await take(next.value);
       }
-      check?.end();
+      await check?.end();
     } finally {
       await iterator.return?.();
     }
@@ -76,6 +78,20 @@ function parse(text: string, where: string): unknown {
 const stripBom = (text: string): string => text.replace(/^\uFEFF/, '');
 
 /**
+ * What the pipeline's JSON reader would refuse later (nesting past its depth limit, for one), refused now: the
+ * same reader, run on the records before they are accepted, so a feed answered 202 is never REJECTED for its JSON.
+ */
+async function readAsThePipelineWill(bytes: Uint8Array, where: string): Promise<void> {
+  try {
+    for await (const _record of readJsonRecords(bytes, { maxBytes: Math.max(1, bytes.byteLength) }, where));
+  } catch (error) {
+    if (!(error instanceof IntakeError)) throw error;
+    const line = error.value.place.line;
+    throw new InvalidRecordsError(`${where}${line !== undefined && line > 1 ? ` (line ${line})` : ''} is refused: ${error.value.message}`);
+  }
+}
+
+/**
  * JSON is UTF-8 (RFC 8259 section 8.1). A feed in another encoding (Latin-1 from an old export) is a 400 now: the
  * JSON reader refuses it anyway, so accepting it only turned the answer into a REJECTED file later.
  */
@@ -95,8 +111,9 @@ export function jsonRecordsCheck(): BodyCheck {
   const chunks: Uint8Array[] = [];
   return {
     push: (chunk) => void chunks.push(chunk),
-    end() {
-      const text = stripBom(utf8(Buffer.concat(chunks), 'the body'));
+    async end() {
+      const bytes = Buffer.concat(chunks);
+      const text = stripBom(utf8(bytes, 'the body'));
       if (text.trim() === '') throw new InvalidRecordsError('the body holds no JSON');
       const value = parse(text, 'the body');
       if (Array.isArray(value)) {
@@ -106,6 +123,7 @@ export function jsonRecordsCheck(): BodyCheck {
       } else if (!isObject(value)) {
         throw new InvalidRecordsError('the body must be a JSON object or an array of objects (or NDJSON with Content-Type application/x-ndjson)');
       }
+      await readAsThePipelineWill(bytes, 'the body');
     },
   };
 }
@@ -115,27 +133,28 @@ export function ndjsonRecordsCheck(): BodyCheck {
   let pending: Buffer = Buffer.alloc(0);
   let lineNumber = 0;
   let records = 0;
-  const line = (bytes: Buffer) => {
+  const line = async (bytes: Buffer) => {
     lineNumber++;
     const decoded = utf8(bytes, `line ${lineNumber}`);
     const text = (lineNumber === 1 ? stripBom(decoded) : decoded).trim();
     if (text === '') return;
     if (!isObject(parse(text, `line ${lineNumber}`))) throw new InvalidRecordsError(`line ${lineNumber} is not a JSON object: every record must be an object`);
+    await readAsThePipelineWill(Buffer.from(text), `line ${lineNumber}`);
     records++;
   };
   return {
-    push(chunk) {
+    async push(chunk) {
       // Splitting on the byte 0x0A is safe in UTF-8: it never occurs inside a multi-byte character.
       pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk]);
       let start = 0;
       for (let at = pending.indexOf(0x0a, start); at >= 0; at = pending.indexOf(0x0a, start)) {
-        line(pending.subarray(start, at));
+        await line(pending.subarray(start, at));
         start = at + 1;
       }
       pending = pending.subarray(start);
     },
-    end() {
-      if (pending.length > 0) line(pending);
+    async end() {
+      if (pending.length > 0) await line(pending);
       if (records === 0) throw new InvalidRecordsError('the body holds no records');
     },
   };

@@ -11,10 +11,29 @@ const SALT_LENGTH = 16;
 /** Stored parameters are data: cap them so a tampered row cannot make one check eat the machine. */
 const MAX_N = 1 << 20;
 
-function scryptAsync(secret: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(secret, salt, keyLength, options, (error, key) => (error ? reject(error) : resolve(key)));
-  });
+/**
+ * scrypt runs on libuv's thread pool (4 threads by default), the one every file operation of the process waits
+ * for: 50 wrong-secret token requests at once held all four and delayed every spool write by ~20 s. At most this
+ * many run at once (token requests and the HTTP channel's bearer tokens alike); the rest wait their turn here, so
+ * file I/O always finds a thread.
+ */
+export const MAX_CONCURRENT_SCRYPT = 2;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function scryptAsync(secret: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
+  if (running >= MAX_CONCURRENT_SCRYPT) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running++;
+  try {
+    return await new Promise((resolve, reject) => {
+      scrypt(secret, salt, keyLength, options, (error, key) => (error ? reject(error) : resolve(key)));
+    });
+  } finally {
+    // The slot passes straight to the next in line, so `running` never dips and a newcomer cannot jump the queue.
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
 }
 
 function memoryFor(N: number, r: number): number {

@@ -5,9 +5,11 @@ import type { Logger } from 'pino';
 import type { Db } from '../../store/db.ts';
 import type { TokenSettings } from '../auth/access-token.ts';
 import { EngineProblem } from '../problem.ts';
-import { CORRELATION_ID_HEADER, correlationIdOf } from './correlation-id.ts';
+import { replyToClientError } from './client-error.ts';
+import { connectionServerOptions, cutConnectionsAfterGrace, type ConnectionLimits } from './connection-limits.ts';
+import { correlationIdOf, echoCorrelationId } from './correlation-id.ts';
 import { buildOpenApiDocument } from './openapi.ts';
-import { sendFrameworkProblem, sendProblem, toEngineProblem } from './problem-reply.ts';
+import { logRequestFailure, sendFrameworkProblem, sendProblem, toEngineProblem } from './problem-reply.ts';
 import { optionalRequestClient } from './request-context.ts';
 import { documentsRoute } from './routes/documents-route.ts';
 import { healthRoute } from './routes/health-route.ts';
@@ -28,7 +30,16 @@ export interface EngineAppOptions {
   targetCacheSize?: number;
   /** The clock (tests move it); default: the system clock. */
   now?: () => Date;
+  /** Default ENGINE_CONNECTION_LIMITS. */
+  connectionLimits?: ConnectionLimits;
 }
+
+/**
+ * A document body is at most ENGINE_BODY_LIMIT_BYTES (5 MiB by default): a minute is that over a 1 Mbit/s line,
+ * and the gateway gives up on its own request after ENGINE_TIMEOUT_MS (30 s) anyway. Constants rather than
+ * settings: no deployment has needed other values.
+ */
+export const ENGINE_CONNECTION_LIMITS: ConnectionLimits = { requestTimeoutMs: 60_000, closeGraceMs: 3_000 };
 
 /** Paths and methods of the app's routes, to tell 405 (path exists, not with this method) from 404. */
 interface KnownRoute {
@@ -57,6 +68,7 @@ export function buildEngineApp(options: EngineAppOptions): FastifyInstance {
     now,
   };
 
+  const connectionLimits = options.connectionLimits ?? ENGINE_CONNECTION_LIMITS;
   const app = Fastify({
     loggerInstance: options.logger,
     genReqId: correlationIdOf,
@@ -65,7 +77,10 @@ export function buildEngineApp(options: EngineAppOptions): FastifyInstance {
     bodyLimit: options.bodyLimitBytes,
     return503OnClosing: true,
     frameworkErrors: sendFrameworkProblem,
+    clientErrorHandler: replyToClientError,
+    ...connectionServerOptions(connectionLimits),
   }) as unknown as FastifyInstance;
+  cutConnectionsAfterGrace(app, connectionLimits);
 
   const knownRoutes: KnownRoute[] = [];
   app.addHook('onRoute', (route) => {
@@ -79,9 +94,7 @@ export function buildEngineApp(options: EngineAppOptions): FastifyInstance {
   // Only the routes' own parsers (registered in their plugins) read bodies; anything else is 415.
   app.removeAllContentTypeParsers();
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header(CORRELATION_ID_HEADER, request.id);
-  });
+  echoCorrelationId(app);
 
   app.addHook('onResponse', async (request, reply) => {
     const client = optionalRequestClient(request);
@@ -99,8 +112,7 @@ export function buildEngineApp(options: EngineAppOptions): FastifyInstance {
 
   app.setErrorHandler((error, request, reply) => {
     const problem = toEngineProblem(error, request);
-    if (problem.status >= 500 && problem.status !== 503) request.log.error({ err: error }, 'request failed');
-    else if (!(error instanceof EngineProblem)) request.log.info({ code: problem.code }, (error as Error).message);
+    logRequestFailure(request, error, problem);
     sendProblem(reply, problem);
   });
 

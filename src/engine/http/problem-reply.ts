@@ -1,14 +1,16 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Problem } from '../../documents/response.ts';
 import { EngineProblem, PROBLEM_TITLES } from '../problem.ts';
-import { CORRELATION_ID_HEADER } from './correlation-id.ts';
+import { CORRELATION_ID_HEADER, echoedCorrelationId } from './correlation-id.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 export function problemBody(problem: EngineProblem): Problem {
   return {
     type: 'about:blank',
-    title: PROBLEM_TITLES[problem.status] ?? 'Error',
+    // Node's reason phrase for the statuses only Node's own refusals use (408, 431).
+    title: PROBLEM_TITLES[problem.status] ?? STATUS_CODES[problem.status] ?? 'Error',
     status: problem.status,
     detail: problem.detail,
     code: problem.code,
@@ -26,8 +28,24 @@ export function sendProblem(reply: FastifyReply, problem: EngineProblem): Fastif
  * (which echoes the whole URL back).
  */
 export function sendFrameworkProblem(error: Error, request: FastifyRequest, reply: FastifyReply): void {
-  reply.header(CORRELATION_ID_HEADER, request.id);
+  reply.header(CORRELATION_ID_HEADER, echoedCorrelationId(request));
   sendProblem(reply, toEngineProblem(error, request));
+}
+
+/**
+ * The apps' one log line for a failed request: a server error with its stack; a client that went away mid-body
+ * (Node's "aborted", ECONNRESET) and the framework's refusals at info, without a stack (not a server error, and an
+ * operator can do nothing about either); our own problems are not logged here (the routes log what matters).
+ */
+export function logRequestFailure(request: FastifyRequest, error: unknown, problem: EngineProblem): void {
+  // The request itself unfinished: a store connection reset (ECONNRESET too) is a server error.
+  if ((error as { code?: unknown } | null)?.code === 'ECONNRESET' && !request.raw.complete) {
+    request.log.info({ code: 'CLIENT_ABORTED' }, 'the client went away before its request was read whole');
+  } else if (problem.status >= 500 && problem.status !== 503) {
+    request.log.error({ err: error }, 'request failed');
+  } else if (!(error instanceof EngineProblem)) {
+    request.log.info({ code: problem.code }, (error as Error).message);
+  }
 }
 
 /** Per-route setting read when a body is refused: the media types the route takes, for the 415 detail. */

@@ -10,8 +10,10 @@ import { SpoolLimitError } from '../../inbox/spool.ts';
 import { IntakeError } from '../../errors/intake-error.ts';
 import type { Db } from '../../store/db.ts';
 import { EngineProblem } from '../../engine/problem.ts';
-import { sendFrameworkProblem, sendProblem, toEngineProblem } from '../../engine/http/problem-reply.ts';
-import { CORRELATION_ID_HEADER, correlationIdOf } from '../../engine/http/correlation-id.ts';
+import { logRequestFailure, sendFrameworkProblem, sendProblem, toEngineProblem } from '../../engine/http/problem-reply.ts';
+import { correlationIdOf, echoCorrelationId } from '../../engine/http/correlation-id.ts';
+import { replyToClientError } from '../../engine/http/client-error.ts';
+import { connectionServerOptions, cutConnectionsAfterGrace, type ConnectionLimits } from '../../engine/http/connection-limits.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { opsTokenMatches } from '../ops-token.ts';
 import { continueWhenBodyIsRead } from './expect-continue.ts';
@@ -20,10 +22,12 @@ import type { RegressionReport } from '../../pipeline/regress-mapping.ts';
 import { httpIntakeRoutes, type HttpIntakeOptions } from '../../channels/http/http-intake-routes.ts';
 import { openRequestBody } from '../../channels/http/request-body.ts';
 import { uploadFileName } from '../../channels/http/upload-file-name.ts';
+import { isFileIdShaped } from '../../channels/http/file-status.ts';
 
 /** A repeated parameter (`?state=a&state=b`) arrives as an array: refused by `z.string()` like any other bad value. */
 const FilesQuerySchema = z.object({
-  customer: z.string().min(1).optional(),
+  // A customer is a folder name; PostgreSQL text cannot hold a NUL, so asking for one was a 500.
+  customer: z.string().min(1).refine((customer) => !/[\u0000-\u001f]/.test(customer), 'must not contain control characters').optional(),
   state: z
     .string()
     .transform((state) => state.toUpperCase())
@@ -68,7 +72,23 @@ export interface GatewayAppOptions {
    * app's `db` and `inbox`.
    */
   httpIntake?: HttpIntakeOptions;
+  /** Default GATEWAY_CONNECTION_LIMITS. */
+  connectionLimits?: ConnectionLimits;
 }
+
+/**
+ * Uploads are up to HTTP_MAX_FILE_BYTES (100 MiB by default): ten minutes is that over a 1.4 Mbit/s line. A slower
+ * sender is better served by SFTP, which has no such bound. Constants rather than settings: no deployment has
+ * needed other values.
+ */
+export const GATEWAY_CONNECTION_LIMITS: ConnectionLimits = { requestTimeoutMs: 10 * 60_000, closeGraceMs: 3_000 };
+
+/**
+ * Path parameters are ids, customer names (folder names, at most 255 bytes) and result names (the file's name, cut
+ * to 200 UTF-8 bytes, plus its id and a suffix), percent-encoded: up to three characters a byte. fastify's default
+ * (100) answered 414 to result links of files named with 90 characters.
+ */
+const MAX_PARAM_LENGTH = 1024;
 
 /**
  * The gateway's own HTTP: liveness and readiness for the orchestrator, Prometheus metrics, and the operations
@@ -76,21 +96,24 @@ export interface GatewayAppOptions {
  * gateway, so it asks the gateway).
  */
 export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
+  const connectionLimits = options.connectionLimits ?? GATEWAY_CONNECTION_LIMITS;
   const app = Fastify({
     loggerInstance: options.logger,
     genReqId: correlationIdOf,
     logController: new LogController({ requestIdLogLabel: 'correlationId', disableRequestLogging: true }),
     frameworkErrors: sendFrameworkProblem,
+    clientErrorHandler: replyToClientError,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    ...connectionServerOptions(connectionLimits),
   }) as unknown as FastifyInstance;
+  cutConnectionsAfterGrace(app, connectionLimits);
   // app.server only: with HOST=localhost, fastify's second listener (::1) is a server of its own and keeps Node's
   // immediate 100 Continue (a serverFactory would cover both, but drops fastify's timeouts and that second binding).
   continueWhenBodyIsRead(app.server);
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header(CORRELATION_ID_HEADER, request.id);
-  });
+  echoCorrelationId(app);
   app.setErrorHandler((error, request, reply) => {
     const problem = toEngineProblem(error, request);
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    logRequestFailure(request, error, problem);
     return sendProblem(reply, problem);
   });
   app.setNotFoundHandler((request, reply) => sendProblem(reply, new EngineProblem(404, 'NOT_FOUND', `No route ${request.method} ${request.url}.`)));
@@ -134,7 +157,8 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
       };
     });
     ops.get('/ops/files/:id', async (request) => {
-      const story = await loadFileStory(options.db, (request.params as { id: string }).id);
+      const { id } = request.params as { id: string };
+      const story = isFileIdShaped(id) ? await loadFileStory(options.db, id) : undefined;
       if (!story) throw new EngineProblem(404, 'FILE_NOT_FOUND', 'No file with that id.');
       return story;
     });
@@ -142,6 +166,8 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
       const query = request.query as { dryRun?: string; force?: string };
       const dryRun = isTrue(query.dryRun);
       const { id } = request.params as { id: string };
+      const notFound = () => new EngineProblem(404, 'FILE_NOT_FOUND', `No file with id "${id.slice(0, 100)}" (see \`intake files list\`).`);
+      if (!isFileIdShaped(id)) throw notFound();
       // A file still on its way would be sent twice at once, each copy under its own idempotency keys (APPEND
       // items doubled, two results to the customer): replayed once final, unless the operator insists (stuck).
       const file = dryRun || isTrue(query.force) ? undefined : await getFile(options.db, id);
@@ -151,7 +177,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
       try {
         return await options.replay(id, { dryRun });
       } catch (error) {
-        if (error instanceof IntakeError && error.value.code === 'FILE_NOT_FOUND') throw new EngineProblem(404, 'FILE_NOT_FOUND', `No file with id "${id.slice(0, 100)}" (see \`intake files list\`).`);
+        if (error instanceof IntakeError && error.value.code === 'FILE_NOT_FOUND') throw notFound();
         throw error;
       }
     });

@@ -34,7 +34,7 @@ describe('HTTP intake: authentication, limits and refusals', () => {
   const spooledFiles = () => (existsSync(join(spoolDir(), 'shipper')) ? readdirSync(join(spoolDir(), 'shipper')) : []);
 
   it('what the router refuses before any route (a path parameter over its length limit) is a problem with a Correlation-Id, not fastify\'s JSON echoing the URL', async () => {
-    const longId = 'x'.repeat(500);
+    const longId = 'x'.repeat(2000);
     const response = await app.inject({ method: 'GET', url: `/v1/inbound/files/${longId}`, headers: { ...auth(SHIPPER_TOKEN), 'correlation-id': 'too-long-1' } });
     expect(response.statusCode).toBe(414);
     expect(response.headers['content-type']).toContain('application/problem+json');
@@ -134,6 +134,22 @@ describe('HTTP intake: authentication, limits and refusals', () => {
     expect(disposition![1]).toBe("O'Brien Gr__e (1)*.csv.result.csv");
   });
 
+  it('serves the result of a file whose name is the longest kept (200 bytes of UTF-8), though the name in its link is over 600 characters', async () => {
+    const name = `${'ä'.repeat(98)}.csv`;
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(200);
+    const sent = (await upload({ 'x-file-name': encodeURIComponent(name) }, 'order\nLONG-1\n')).json();
+    await fixture.database.db.query(`UPDATE gateway.files SET state = 'COMPLETED', finished_at = now() WHERE id = $1`, [sent.fileId]);
+    mkdirSync(join(fixture.dir, 'results', sent.fileId), { recursive: true });
+    const resultName = `${name}.${sent.fileId}.result.csv`;
+    writeFileSync(join(fixture.dir, 'results', sent.fileId, resultName), 'order,outcome\nLONG-1,ACCEPTED\n');
+    const status = (await app.inject({ method: 'GET', url: sent.statusUrl, headers: auth(SHIPPER_TOKEN) })).json();
+    expect(status.results[0].url).toContain(encodeURIComponent(resultName));
+    expect(encodeURIComponent(resultName).length).toBeGreaterThan(600);
+    const response = await app.inject({ method: 'GET', url: status.results[0].url, headers: auth(SHIPPER_TOKEN) });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toBe('order,outcome\nLONG-1,ACCEPTED\n');
+  });
+
   it('is 400 for an empty body, with nothing spooled', async () => {
     const before = spooledFiles().length;
     const declared = await upload({}, '');
@@ -212,6 +228,21 @@ describe('HTTP intake: authentication, limits and refusals', () => {
     expect(spooledFiles().length).toBe(before);
     // A U+FFFD the feed really holds is UTF-8 like any other character.
     expect((await post('application/json', Buffer.from('{"name":"M\uFFFDller"}', 'utf8'))).statusCode).toBe(202);
+  });
+
+  it('is 400 on /records for JSON nested deeper than the pipeline reads (JSON or NDJSON), rather than 202 and a REJECTED file', async () => {
+    const before = spooledFiles().length;
+    const deep = `{"order":"D-1","x":${'['.repeat(101)}${']'.repeat(101)}}`;
+    const post = (contentType: string, payload: string) => app.inject({ method: 'POST', url: '/v1/inbound/shipper/records', headers: { ...auth(SHIPPER_TOKEN), 'content-type': contentType }, payload });
+    for (const [contentType, payload, where] of [['application/json', deep, /^the body/], ['application/json', `[${deep}]`, /^the body/], ['application/x-ndjson', `{"order":"D-0"}\n${deep}\n`, /^line 2/]] as const) {
+      const response = await post(contentType, payload);
+      expect(response.statusCode, payload).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'INVALID_RECORDS', detail: expect.stringMatching(where) });
+      expect(response.json().detail).toMatch(/levels deep/);
+    }
+    expect(spooledFiles().length).toBe(before);
+    const shallow = `{"order":"D-2","x":${'['.repeat(90)}${']'.repeat(90)}}`;
+    expect((await post('application/json', shallow)).statusCode).toBe(202);
   });
 
   it('spools records as a .json file named by X-File-Name or by the time', async () => {

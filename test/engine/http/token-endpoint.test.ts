@@ -47,6 +47,15 @@ describe.each(STORE_KINDS)('POST /oauth/token on %s', (kind) => {
     expect(unknown).toEqual(wrong);
   });
 
+  it('a client id with a NUL (JSON, form or Basic) is the 401 INVALID_CLIENT of any unknown client, not a database error', async () => {
+    const unknown = expectProblem(await token({ grant_type: 'client_credentials', client_id: 'nobody', client_secret: 'nope' }), 401, 'INVALID_CLIENT');
+    expect(expectProblem(await token({ grant_type: 'client_credentials', client_id: 'a\u0000b', client_secret: 'nope' }), 401, 'INVALID_CLIENT')).toEqual(unknown);
+    const form = await token('grant_type=client_credentials&client_id=a%00b&client_secret=nope', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(expectProblem(form, 401, 'INVALID_CLIENT')).toEqual(unknown);
+    const basic = await token('grant_type=client_credentials', { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('a%00b:nope').toString('base64')}` });
+    expect(expectProblem(basic, 401, 'INVALID_CLIENT')).toEqual(unknown);
+  });
+
   it('another grant_type is 400 UNSUPPORTED_GRANT_TYPE; missing fields 400 INVALID_REQUEST', async () => {
     expectProblem(await token({ grant_type: 'password', client_id: 'demo-client', client_secret: 'demo-secret' }), 400, 'UNSUPPORTED_GRANT_TYPE');
     expectProblem(await token({ grant_type: 'client_credentials', client_id: 'demo-client' }), 400, 'INVALID_REQUEST');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { HttpCustomer } from '../../../../src/channels/http/http-channel-schema.ts';
-import { buildGatewayApp } from '../../../../src/gateway/http/gateway-app.ts';
+import { buildGatewayApp, type GatewayAppOptions } from '../../../../src/gateway/http/gateway-app.ts';
 import { GatewayMetrics } from '../../../../src/gateway/metrics.ts';
 import { Inbox } from '../../../../src/inbox/inbox.ts';
 import { migrateLedger } from '../../../../src/ledger/migrations.ts';
@@ -22,9 +22,10 @@ export interface IntakeApp {
 
 /**
  * The gateway app with the HTTP intake over a real inbox (spool on disk, ledger on PGlite); the queues only record
- * what was enqueued. Limits: files 1000 bytes, records 500 bytes.
+ * what was enqueued. Limits: files 1000 bytes, records 500 bytes. `overrides` replace the app's options (a logger
+ * that records, other connection limits).
  */
-export async function startIntakeApp(customers: Record<string, HttpCustomer>): Promise<IntakeApp> {
+export async function startIntakeApp(customers: Record<string, HttpCustomer>, overrides: Partial<GatewayAppOptions> = {}): Promise<IntakeApp> {
   const dir = mkdtempSync(join(tmpdir(), 'http-intake-'));
   const database = await createTestDb('pglite');
   await migrateLedger(database.db);
@@ -52,6 +53,7 @@ export async function startIntakeApp(customers: Record<string, HttpCustomer>): P
     readiness: async () => ({}),
     customers: () => Object.keys(customers),
     httpIntake: { httpCustomers: () => customers, resultsDir: join(dir, 'results'), maxFileBytes: 1000, maxRecordsBytes: 500 },
+    ...overrides,
   });
   await app.ready();
   return {
