@@ -11,6 +11,8 @@ const MAILED_RESULT = /(\.result\.csv|\.997\.x12)$/i;
  * the original, `Re: <subject>`), with the result CSV and the 997 attached, and the file's state in a sentence.
  * The reply's Message-ID is derived from the file id: if the SMTP server took it but the delivery was not
  * recorded, the retry is the same message, which receiving systems can drop as a duplicate.
+ * Results go to automatic senders too (an ERP export with `Precedence: bulk` asks for exactly this); the reply's
+ * `Auto-Submitted: auto-replied` (ReplyMailer) keeps compliant responders from answering it.
  */
 export function emailReplyDeliverer(smtpOptions: SmtpSettingsInput | ReplyMailer): ResultDeliverer & { close(): void } {
   const mailer = smtpOptions instanceof ReplyMailer ? smtpOptions : new ReplyMailer(smtpOptions);

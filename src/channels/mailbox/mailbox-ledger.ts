@@ -99,6 +99,21 @@ export async function setReplyState(db: Queryable, mailbox: string, messageKey: 
   await db.query('UPDATE gateway.mailbox_messages SET reply_state = $3, reply_error = $4 WHERE mailbox = $1 AND message_key = $2', [mailbox, messageKey, state, error ?? null]);
 }
 
+/**
+ * The latest "what was wrong" reply sent to `sender` within the last `withinMs`, if any. `handled_at` stands in
+ * for the time it was sent: the reply follows the record within one pass.
+ */
+export async function recentQuarantineReply(db: Queryable, sender: string, withinMs: number): Promise<{ subject: string; handledAt: Date } | undefined> {
+  const { rows } = await db.query<{ subject: string; handled_at: Date | string }>(
+    `SELECT subject, handled_at FROM gateway.mailbox_messages
+     WHERE outcome = 'QUARANTINED' AND handled_at > now() - $2::double precision * interval '1 millisecond' AND sender = $1 AND reply_state = 'SENT'
+     ORDER BY handled_at DESC LIMIT 1`,
+    [sender, withinMs],
+  );
+  const row = rows[0];
+  return row ? { subject: row.subject, handledAt: new Date(row.handled_at) } : undefined;
+}
+
 export async function markMoved(db: Queryable, mailbox: string, messageKey: string): Promise<void> {
   await db.query('UPDATE gateway.mailbox_messages SET moved_at = now() WHERE mailbox = $1 AND message_key = $2', [mailbox, messageKey]);
 }

@@ -75,6 +75,12 @@ export const MailboxSettingsSchema = z.object({
   maxReconnectDelayMs: z.number().int().min(10).default(60_000),
   /** Attempts at a message whose handling keeps failing (inbox or server errors) before it is quarantined. Default 5. */
   maxAttempts: z.number().int().min(1).default(5),
+  /**
+   * At most one "what was wrong" reply per sender address in this time (counted in the ledger, so a restart does
+   * not reset it): the guard against a loop with an auto-responder that marks its mail by no header we know (an
+   * "Automatic reply:" subject and nothing else). Later refusals are still recorded, unanswered. Default 1 h.
+   */
+  quarantineReplyIntervalMs: z.number().int().min(0).default(60 * 60 * 1000),
   limits: MailboxLimitsSchema.prefault({}),
 });
 export type MailboxSettings = z.infer<typeof MailboxSettingsSchema>;
@@ -108,23 +114,25 @@ export type SmtpSettingsInput = z.input<typeof SmtpSettingsSchema>;
  * SMTP_USER, SMTP_PASSWORD, SMTP_FROM.
  */
 export function mailboxSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): { mailbox: MailboxSettings; smtp: SmtpSettings | undefined } | undefined {
-  // Read before the mailbox's: SMTP is unused without a mailbox, but a bad SMTP_* value is still an operator's
-  // mistake to hear about at start-up, not once a mailbox is added and replies start failing.
+  const mailbox = present(env, 'MAILBOX_HOST')
+    ? fromEnv(MailboxSettingsSchema, env, {
+        host: 'MAILBOX_HOST',
+        port: 'MAILBOX_PORT',
+        tls: 'MAILBOX_TLS',
+        user: 'MAILBOX_USER',
+        password: 'MAILBOX_PASSWORD',
+        pollIntervalMs: 'MAILBOX_POLL_INTERVAL_MS',
+        'folders.inbox': 'MAILBOX_FOLDER',
+        'folders.processed': 'MAILBOX_PROCESSED_FOLDER',
+        'folders.quarantine': 'MAILBOX_QUARANTINE_FOLDER',
+      })
+    : undefined;
+  // Read even without a mailbox: SMTP is unused then, but a bad SMTP_* value is still an operator's mistake to hear
+  // about at start-up, not once a mailbox is added and replies start failing.
   const smtp = present(env, 'SMTP_HOST')
     ? fromEnv(SmtpSettingsSchema, env, { host: 'SMTP_HOST', port: 'SMTP_PORT', tls: 'SMTP_TLS', user: 'SMTP_USER', password: 'SMTP_PASSWORD', from: 'SMTP_FROM' })
     : undefined;
-  if (!present(env, 'MAILBOX_HOST')) return undefined;
-  const mailbox = fromEnv(MailboxSettingsSchema, env, {
-    host: 'MAILBOX_HOST',
-    port: 'MAILBOX_PORT',
-    tls: 'MAILBOX_TLS',
-    user: 'MAILBOX_USER',
-    password: 'MAILBOX_PASSWORD',
-    pollIntervalMs: 'MAILBOX_POLL_INTERVAL_MS',
-    'folders.inbox': 'MAILBOX_FOLDER',
-    'folders.processed': 'MAILBOX_PROCESSED_FOLDER',
-    'folders.quarantine': 'MAILBOX_QUARANTINE_FOLDER',
-  });
+  if (!mailbox) return undefined;
   return { mailbox, smtp };
 }
 

@@ -4,9 +4,9 @@ import type { Inbox } from '../../inbox/inbox.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Db } from '../../store/db.ts';
 import { MAILBOX_ERRORS, quarantineReason } from './mailbox-errors.ts';
-import { findMessage, findReceivedPart, markMoved, readCursor, recordMessage, setReplyState, writeCursor, type MailboxCursor, type MailboxMessageRecord } from './mailbox-ledger.ts';
+import { findMessage, findReceivedPart, markMoved, readCursor, recentQuarantineReply, recordMessage, setReplyState, writeCursor, type MailboxCursor, type MailboxMessageRecord } from './mailbox-ledger.ts';
 import { MailboxSettingsSchema, type MailboxSettings, type MailboxSettingsInput } from './mailbox-settings.ts';
-import { automaticSignals, headerLookup, readMessage, type MessageDecision, type MessageFacts } from './read-message.ts';
+import { AUTOMATIC_SIGNAL_HEADERS, automaticSignals, headerLookup, readMessage, type MessageDecision, type MessageFacts } from './read-message.ts';
 import type { EmailReplyTo, ReplyMailer } from './reply-mailer.ts';
 import type { MailboxCustomers } from './sender-directory.ts';
 
@@ -215,7 +215,7 @@ export class MailboxWatcher {
     const { db } = this.options;
     const { limits, folders } = this.settings;
     try {
-      const meta = await client.fetchOne(String(uid), { uid: true, size: true, envelope: true, internalDate: true, headers: AUTOMATIC_HEADERS }, { uid: true });
+      const meta = await client.fetchOne(String(uid), { uid: true, size: true, envelope: true, internalDate: true, headers: AUTOMATIC_SIGNAL_HEADERS }, { uid: true });
       if (!meta) return true; // expunged by another client meanwhile
       let decision: MessageDecision;
       let key: string;
@@ -328,6 +328,14 @@ export class MailboxWatcher {
       log.warn({ sender: record.sender }, 'quarantine reply not sent: no SMTP settings');
       return;
     }
+    const earlier = await recentQuarantineReply(db, record.sender, this.settings.quarantineReplyIntervalMs);
+    if (earlier) {
+      // NONE with the why in reply_error: reply_state has no SKIPPED (its CHECK lives in the ledger migrations).
+      const note = `not sent: this sender was already told about "${earlier.subject}" at ${earlier.handledAt.toISOString()}; at most one reply per sender in ${Math.ceil(this.settings.quarantineReplyIntervalMs / 60_000)} min (quarantineReplyIntervalMs)`;
+      await setReplyState(db, record.mailbox, record.messageKey, 'NONE', note);
+      log.info({ sender: record.sender, reasonCode: record.reasonCode }, 'quarantine reply not sent: the sender had one recently');
+      return;
+    }
     try {
       await replies.send({
         to: record.sender,
@@ -350,10 +358,7 @@ function sha256(bytes: Buffer | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** The header fields that tell a bounce or an auto-reply, fetched with the ENVELOPE of every message. */
-const AUTOMATIC_HEADERS = ['return-path', 'auto-submitted', 'precedence', 'content-type'];
-
-/** Facts from the server's ENVELOPE and AUTOMATIC_HEADERS, for a message we do not download. */
+/** Facts from the server's ENVELOPE and AUTOMATIC_SIGNAL_HEADERS, for a message we do not download. */
 function envelopeFacts(meta: FetchMessageObject): MessageFacts {
   const envelope = meta.envelope;
   const messageId = envelope?.messageId && /^<[^<>\s]+>$/.test(envelope.messageId) ? envelope.messageId : undefined;

@@ -2,7 +2,7 @@ import type { AddressObject } from 'mailparser';
 import { attachmentFileName } from './attachment-file-name.ts';
 import { quarantineReason, type QuarantineReason } from './mailbox-errors.ts';
 import type { MailboxLimits } from './mailbox-settings.ts';
-import { parseMessage, type ParsedMessage } from './parse-message.ts';
+import { parseMessage, type ParsedAttachment, type ParsedMessage } from './parse-message.ts';
 import { scanMimeStructure } from './scan-mime-structure.ts';
 import type { MailboxCustomers } from './sender-directory.ts';
 
@@ -12,7 +12,7 @@ export interface MessageFacts {
   subject: string;
   messageId: string | undefined;
   references: string[];
-  /** Auto-responders, bounces, robots (see `automaticSignals`): never answered. */
+  /** Auto-responders, bounces, robots (see `automaticSignals`): never told what was wrong; their files' results still go back. */
   automatic: boolean;
 }
 
@@ -26,6 +26,9 @@ export interface TakenFile {
 export type MessageDecision =
   | { kind: 'take'; facts: MessageFacts; customer: string; files: TakenFile[]; ignored: string[] }
   | { kind: 'quarantine'; facts: MessageFacts; customer: string | undefined; reason: QuarantineReason; ignored: string[] };
+
+/** Only attachments and the plain text are read: nothing is rendered. */
+const PARSE_OPTIONS = { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, maxHtmlLengthToParse: 1024 * 1024 };
 
 /** The body's part number: after every attachment, whatever their count. */
 const BODY_PART = 1_000_000;
@@ -41,7 +44,7 @@ export async function readMessage(raw: Buffer, limits: MailboxLimits, customers:
 
   let parsed: ParsedMessage;
   try {
-    parsed = await parseMessage(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, maxHtmlLengthToParse: 1024 * 1024 });
+    parsed = await parseMessage(raw, PARSE_OPTIONS);
   } catch (error) {
     return unreadMessage(raw, quarantineReason('MAILBOX_BAD_MIME', (error as Error).message.slice(0, 200)), customers);
   }
@@ -54,15 +57,19 @@ export async function readMessage(raw: Buffer, limits: MailboxLimits, customers:
 
   const files: TakenFile[] = [];
   const ignored: string[] = [];
-  parsed.attachments.forEach((attachment, index) => {
+  // `part` numbers every leaf in reading order, so a message without forwarded messages keeps its parts' numbers.
+  let part = 0;
+  for await (const { attachment, refused } of attachmentsWithin(parsed.attachments, limits, 0)) {
+    const index = part++;
     const name = attachmentFileName(attachment.filename, `attachment-${index + 1}`);
     // Inline parts referenced from the HTML (signature logos) are decoration, never a customer's file; a part its
     // sender marked as an attachment is a file wherever it sits (some clients put every part in multipart/related).
-    if (attachment.related && attachment.contentDisposition !== 'attachment') return;
-    if (attachment.content.length === 0) ignored.push(`${name} (empty)`);
+    if (attachment.related && attachment.contentDisposition !== 'attachment') continue;
+    if (refused) ignored.push(`${name} (a forwarded message we could not read: ${refused}; attach the file itself)`);
+    else if (attachment.content.length === 0) ignored.push(`${name} (empty)`);
     else if (customers.acceptsAttachment(customer, name)) files.push({ part: index, name, content: attachment.content });
     else ignored.push(name);
-  });
+  }
   const bodyName = customers.bodyFileName?.(customer);
   if (bodyName && parsed.text && parsed.text.trim() !== '') {
     files.push({ part: BODY_PART, name: attachmentFileName(bodyName, 'body.txt'), content: Buffer.from(parsed.text, 'utf8') });
@@ -72,6 +79,39 @@ export async function readMessage(raw: Buffer, limits: MailboxLimits, customers:
     return { kind: 'quarantine', facts, customer, reason: quarantineReason('MAILBOX_NO_USABLE_ATTACHMENT', detail), ignored };
   }
   return { kind: 'take', facts, customer, files, ignored };
+}
+
+/** An attached message: "Forward as attachment" in Outlook, Thunderbird and Apple Mail, or a mail system's relay. */
+const ATTACHED_MESSAGE = /^message\/(rfc822|global)$/i;
+
+/**
+ * The attachments of a message, with each attached message replaced by its own attachments (depth first), as
+ * a customer who forwards a mail "as attachment" means them: the file inside is what they send; the wrapper
+ * (inner.eml) is no file of theirs. The outer sender is the one trusted, as with any attachment it sends.
+ * The top-level scan already counted the parts of an attached message sent as plain text, but not of one in
+ * base64 or quoted-printable: each attached message is scanned again, within the depth left, before it is parsed.
+ * `refused`: why an attached message was not read.
+ */
+async function* attachmentsWithin(attachments: ParsedAttachment[], limits: MailboxLimits, level: number): AsyncGenerator<{ attachment: ParsedAttachment; refused?: string }> {
+  for (const attachment of attachments) {
+    if (!ATTACHED_MESSAGE.test(attachment.contentType)) {
+      yield { attachment };
+      continue;
+    }
+    const inner = await readAttachedMessage(attachment.content, { maxParts: limits.maxParts, maxDepth: limits.maxDepth - level - 1 });
+    if ('refused' in inner) yield { attachment, refused: inner.refused };
+    else yield* attachmentsWithin(inner.attachments, limits, level + 1);
+  }
+}
+
+async function readAttachedMessage(raw: Buffer, limits: Pick<MailboxLimits, 'maxParts' | 'maxDepth'>): Promise<ParsedMessage | { refused: string }> {
+  const scan = scanMimeStructure(raw, limits);
+  if (!scan.ok) return { refused: scan.reason.message };
+  try {
+    return await parseMessage(raw, PARSE_OPTIONS);
+  } catch (error) {
+    return { refused: quarantineReason('MAILBOX_BAD_MIME', (error as Error).message.slice(0, 200)).message };
+  }
 }
 
 /**
@@ -102,24 +142,63 @@ function factsOf(parsed: ParsedMessage, raw: Buffer): { facts: MessageFacts; bou
 }
 
 /**
+ * Header fields that mark a message as an auto-reply although RFC 3834's Auto-Submitted is missing: responders
+ * older than the RFC, or that never adopted it, still write these. Each one, with who writes it.
+ */
+const AUTO_REPLY_MARKERS: ReadonlyArray<{ header: string; means: (value: string) => boolean }> = [
+  // Vacation responders of hosting panels and webmail that predate RFC 3834: `X-Autoreply: yes`.
+  { header: 'x-autoreply', means: (value) => !/^(no|false|0)$/.test(value) },
+  // The same kind of responder, often next to X-Autoreply; the value is free text ("Out of Office").
+  { header: 'x-autorespond', means: () => true },
+  // `X-Autogenerated: Reply` (GroupWise-style); its other values (`Forward`, `Group`) are not replies.
+  { header: 'x-autogenerated', means: (value) => value.startsWith('reply') },
+];
+
+/**
+ * Header fields by which a sender asks for no automatic answer, or that only automated mail carries: we take its
+ * files, but never tell it what was wrong.
+ */
+const NO_ANSWER_MARKERS: ReadonlyArray<{ header: string; means: (value: string) => boolean }> = [
+  // Microsoft: Exchange and Outlook put it on out-of-office replies, receipts and rule-made mail to say "do not
+  // answer this automatically" (PidTagAutoResponseSuppress, MS-OXCMAIL); `None` waives it. Our replies carry it too.
+  { header: 'x-auto-response-suppress', means: (value) => value !== 'none' },
+  // Exchange stamps mail that an inbox rule made or redirected: its out-of-office rule replies often carry nothing else.
+  { header: 'x-ms-exchange-inbox-rules-loop', means: () => true },
+  // Mailing-list managers (RFC 2919); RFC 3834 §2 says not to answer list mail.
+  { header: 'list-id', means: () => true },
+];
+
+/** Every header field `automaticSignals` reads: the watcher fetches these alone for a message it does not download. */
+export const AUTOMATIC_SIGNAL_HEADERS = ['return-path', 'auto-submitted', 'precedence', 'content-type', ...[...AUTO_REPLY_MARKERS, ...NO_ANSWER_MARKERS].map((m) => m.header)];
+
+/**
  * RFC 3834 §2: never answer a message that is itself automatic (Auto-Submitted other than `no`, Precedence
- * bulk/junk/list), a delivery report, or anything from a mail system: a null Return-Path is only ever used by
- * bounces and receipts (RFC 5321 §4.5.5), and MAILER-DAEMON / postmaster send bounces whatever their format.
- * `bounce`: not a customer's message at all, quarantined whatever it carries (a bounce often carries our own
- * reply back); `automatic`: a robot that may still send files (an ERP export), but is never answered.
+ * bulk/junk/list, NO_ANSWER_MARKERS), a delivery report, or anything from a mail system: a null Return-Path is
+ * only ever used by bounces and receipts (RFC 5321 §4.5.5), and MAILER-DAEMON / postmaster send bounces whatever
+ * their format.
+ * `bounce`: not a customer's message at all (a bounce, or an auto-reply by Auto-Submitted or AUTO_REPLY_MARKERS),
+ * quarantined whatever it carries: it often carries our own reply back. `automatic`: a robot that may still send
+ * files (an ERP export) and gets its results, but is never told what was wrong.
  */
 export function automaticSignals(header: (name: string) => string | undefined, sender: string): { bounce: boolean; automatic: boolean } {
-  const autoSubmitted = (header('auto-submitted') ?? 'no').toLowerCase();
-  const precedence = (header('precedence') ?? '').toLowerCase();
-  const contentType = (header('content-type') ?? '').toLowerCase();
+  const value = (name: string) => header(name)?.trim().toLowerCase();
+  const autoSubmitted = value('auto-submitted') ?? 'no';
+  const precedence = value('precedence') ?? '';
+  const contentType = value('content-type') ?? '';
   const returnPath = header('return-path');
   const localPart = sender.slice(0, sender.lastIndexOf('@')).toLowerCase();
+  const marked = (markers: typeof AUTO_REPLY_MARKERS) =>
+    markers.some(({ header: name, means }) => {
+      const found = value(name);
+      return found !== undefined && means(found);
+    });
   const bounce =
     (returnPath !== undefined && /^<\s*>$/.test(returnPath)) ||
     ['mailer-daemon', 'postmaster'].includes(localPart) ||
     /^multipart\/report\b/.test(contentType) ||
-    autoSubmitted.startsWith('auto-replied');
-  const automatic = bounce || !autoSubmitted.startsWith('no') || ['bulk', 'junk', 'list', 'auto_reply'].includes(precedence);
+    autoSubmitted.startsWith('auto-replied') ||
+    marked(AUTO_REPLY_MARKERS);
+  const automatic = bounce || !autoSubmitted.startsWith('no') || ['bulk', 'junk', 'list', 'auto_reply'].includes(precedence) || marked(NO_ANSWER_MARKERS);
   return { bounce, automatic };
 }
 

@@ -49,7 +49,7 @@ describe.skipIf(!DOVECOT_BINARY)('mailbox watcher against a real Dovecot', () =>
   let mailer: ReplyMailer;
 
   beforeAll(async () => {
-    [dovecot, sink] = await Promise.all([startDovecot({ users: 9 }), startSmtpSink()]);
+    [dovecot, sink] = await Promise.all([startDovecot({ users: 11 }), startSmtpSink()]);
     mailer = new ReplyMailer({ host: '127.0.0.1', port: sink.port, tls: 'none', from: 'Intake <intake@gateway.test>' });
   });
   afterAll(async () => {
@@ -179,9 +179,10 @@ describe.skipIf(!DOVECOT_BINARY)('mailbox watcher against a real Dovecot', () =>
       const huge = buildMessage({ from: 'orders@acme.test', subject: 'Huge', attachments: [{ filename: 'big.csv', content: Buffer.alloc(400 * 1024, 'a') }] });
       await appendMessages(dovecot, 3, [
         huge,
-        manyPartsMessage('orders@acme.test', 5000),
-        deeplyNestedMessage('orders@acme.test', 60),
-        Buffer.concat([Buffer.from('From: <orders@acme.test>\r\nSubject: Garbage\r\nContent-Type: multipart/mixed; boundary="x"\r\n\r\n--x\r\nContent-Type: text/csv; name=\r\n\tContent-Transfer-Encoding: base64\r\n\r\n'), Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x80]), Buffer.from('\r\n--y--\r\n')]),
+        // One sender each: a second refusal within the hour would not be answered (quarantineReplyIntervalMs).
+        manyPartsMessage('many@acme-partner.test', 5000),
+        deeplyNestedMessage('deep@acme-partner.test', 60),
+        Buffer.concat([Buffer.from('From: <garbage@acme-partner.test>\r\nSubject: Garbage\r\nContent-Type: multipart/mixed; boundary="x"\r\n\r\n--x\r\nContent-Type: text/csv; name=\r\n\tContent-Transfer-Encoding: base64\r\n\r\n'), Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x80]), Buffer.from('\r\n--y--\r\n')]),
         buildMessage({ from: 'orders@acme.test', subject: 'After the bombs', attachments: [{ filename: 'after.csv', content: 'x,y\n' }] }),
       ]);
       await waitFor('the good message in Processed', async () => (await folderSubjects(dovecot, 3, 'Processed')).includes('After the bombs'));
@@ -228,6 +229,77 @@ describe.skipIf(!DOVECOT_BINARY)('mailbox watcher against a real Dovecot', () =>
       });
       expect(sink.mails.flatMap((m) => m.to)).not.toContain('mailer-daemon@acme-partner.test');
       expect(repliesAbout('Huge auto-reply')).toEqual([]);
+    } finally {
+      await w.close();
+      await box.drop();
+    }
+  });
+
+  it('an automated export (Precedence: bulk) gets its results by mail, marked Auto-Submitted so it cannot loop, but is never told what was wrong', async () => {
+    const box = await createTestInbox();
+    const w = watcher(9, box.t.db, box.inbox);
+    try {
+      w.start();
+      await appendMessages(dovecot, 9, [
+        buildMessage({ from: 'erp@acme-partner.test', subject: 'ERP export 9', messageId: '<erp-9@acme-partner.test>', headers: { Precedence: 'bulk' }, attachments: [{ filename: 'erp-9.csv', content: 'order,qty\nE9,1\n' }] }),
+        buildMessage({ from: 'erp@acme-partner.test', subject: 'ERP export 10', headers: { 'Auto-Submitted': 'auto-generated' }, attachments: [{ filename: 'erp-10.pdf', content: '%PDF', contentType: 'application/pdf' }] }),
+      ]);
+      await waitFor('both handled', async () => (await folderSubjects(dovecot, 9, 'INBOX')).length === 0 && (await messageRecords(box.t.db)).length === 2);
+      expect(await folderSubjects(dovecot, 9, 'Processed')).toEqual(['ERP export 9']);
+      expect(await folderSubjects(dovecot, 9, 'Quarantine')).toEqual(['ERP export 10']);
+      expect(await messageRecords(box.t.db)).toMatchObject([
+        { subject: 'ERP export 9', outcome: 'PROCESSED', reply_state: 'NONE' },
+        { subject: 'ERP export 10', reason_code: 'MAILBOX_NO_USABLE_ATTACHMENT', reply_state: 'NONE' },
+      ]);
+      expect(repliesAbout('ERP export 10')).toEqual([]);
+
+      const [file] = await emailFiles(box.t.db);
+      await box.t.db.query(`UPDATE gateway.files SET state = 'COMPLETED', document_count = 1 WHERE id = $1`, [file!.id]);
+      const deliverer = emailReplyDeliverer(mailer);
+      await deliverer.deliver((await getFile(box.t.db, file!.id)) as FileRow, []);
+      const [reply] = await waitFor('the result reply', async () => {
+        const found = repliesAbout('ERP export 9');
+        return found.length > 0 && found;
+      });
+      expect(reply!.to).toEqual(['erp@acme-partner.test']);
+      expect(reply!.parsed.inReplyTo).toBe('<erp-9@acme-partner.test>');
+      expect(reply!.parsed.text).toContain('"erp-9.csv" (1 document) was processed');
+      // RFC 3834 §5: a compliant responder never answers auto-replied mail; Exchange honours the suppress header.
+      expect(reply!.parsed.headers.get('auto-submitted')).toBe('auto-replied');
+      expect(reply!.parsed.headers.get('x-auto-response-suppress')).toBe('All');
+    } finally {
+      await w.close();
+      await box.drop();
+    }
+  });
+
+  it('answers at most one refused message per sender within quarantineReplyIntervalMs, so a header-less out-of-office reply cannot loop', async () => {
+    const box = await createTestInbox();
+    const w = watcher(10, box.t.db, box.inbox);
+    const outOfOffice = (n: number, from = 'orders@acme.test') => buildMessage({ from, subject: `Automatic reply: Re: Your order ${n}`, body: 'I am out of the office until Monday.' });
+    const replyNotes = async () =>
+      (await box.t.db.query<{ subject: string; reply_state: string; reply_error: string | null }>('SELECT subject, reply_state, reply_error FROM gateway.mailbox_messages ORDER BY uid')).rows;
+    try {
+      w.start();
+      await appendMessages(dovecot, 10, [outOfOffice(1), outOfOffice(2), outOfOffice(3), outOfOffice(4, 'ops@acme-partner.test')]);
+      await waitFor('all four in Quarantine', async () => (await folderSubjects(dovecot, 10, 'Quarantine')).length === 4);
+      const notes = await replyNotes();
+      expect(notes.map((n) => [n.subject, n.reply_state])).toEqual([
+        ['Automatic reply: Re: Your order 1', 'SENT'],
+        ['Automatic reply: Re: Your order 2', 'NONE'],
+        ['Automatic reply: Re: Your order 3', 'NONE'],
+        ['Automatic reply: Re: Your order 4', 'SENT'],
+      ]);
+      expect(notes[1]!.reply_error).toMatch(/^not sent: this sender was already told about "Automatic reply: Re: Your order 1" at .*; at most one reply per sender in 60 min/);
+      expect(sink.mails.filter((m) => m.to.includes('orders@acme.test') && /Your order \d/.test(m.parsed.subject ?? '')).map((m) => m.parsed.subject)).toEqual(['Re: Automatic reply: Re: Your order 1']);
+      expect(repliesAbout('Automatic reply: Re: Your order 4')).toHaveLength(1);
+
+      // Once the last reply is older than the interval, the sender is told again.
+      await box.t.db.query(`UPDATE gateway.mailbox_messages SET handled_at = handled_at - interval '61 minutes'`);
+      await appendMessages(dovecot, 10, [outOfOffice(5)]);
+      await waitFor('the fifth in Quarantine', async () => (await folderSubjects(dovecot, 10, 'Quarantine')).length === 5);
+      expect((await replyNotes())[4]).toMatchObject({ reply_state: 'SENT' });
+      expect(repliesAbout('Automatic reply: Re: Your order 5')).toHaveLength(1);
     } finally {
       await w.close();
       await box.drop();
