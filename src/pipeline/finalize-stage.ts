@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { describePlace, type IntakeErrorValue } from '../errors/intake-error.ts';
 import type { Logger } from '../log/logger.ts';
 import { documentCounts, hasPendingDocuments, listDocuments, type DocumentRow } from '../ledger/documents-repo.ts';
 import { finalFileState, isFinalFileState } from '../ledger/file-states.ts';
 import { getFile, setFileState, type FileRow } from '../ledger/files-repo.ts';
-import { render997, type Ack997Input } from '../results/ack-997.ts';
+import { Ack997InputSchema, render997 } from '../results/ack-997.ts';
+import { ReceivedAcknowledgmentSchema } from '../results/ack-from-x12.ts';
 import { SourceRangeSchema, type DocumentRowInput, type FileOutcomeInput } from '../results/file-outcome.ts';
 import { duplicateFileError, renderResultCsv } from '../results/result-csv.ts';
 import { resultFileNames } from '../results/result-file-names.ts';
@@ -97,9 +99,12 @@ export async function runFinalizeJob(deps: FinalizeStageDeps, job: { fileId: str
       testMode: file.test_mode,
       documents: documents.map(documentRow),
     };
-    await writeResults(deps, file, outcome);
+    const acknowledgementsNotWritten = await writeResults(deps, file, outcome, log);
     // A DUPLICATE was recorded as such when received: finishing it adds no second DUPLICATE to its story.
-    await setFileState(db, file.id, state, { detail: { counts }, event: file.state !== 'DUPLICATE' });
+    await setFileState(db, file.id, state, {
+      detail: { counts, ...(acknowledgementsNotWritten.length > 0 ? { acknowledgementsNotWritten } : {}) },
+      event: file.state !== 'DUPLICATE',
+    });
     log.info({ state, counts }, 'file finished');
   }
   await db.query(
@@ -109,7 +114,12 @@ export async function runFinalizeJob(deps: FinalizeStageDeps, job: { fileId: str
   await deps.enqueueDeliver({ fileId: file.id, channel: file.channel });
 }
 
-async function writeResults(deps: FinalizeStageDeps, file: FileRow, outcome: FileOutcomeInput): Promise<void> {
+/**
+ * Writes the file's result files. A 997 is the partner's answer, the result CSV/JSON the file's: a 997 that cannot
+ * be written (its input holds what no 997 can carry) costs only that 997, never the results or the file's final
+ * state. Returns why each unwritten 997 was not, for the file's story.
+ */
+async function writeResults(deps: FinalizeStageDeps, file: FileRow, outcome: FileOutcomeInput, log: Logger): Promise<IntakeErrorValue[]> {
   const dir = resultDir(deps.resultsDir, file.id);
   mkdirSync(dir, { recursive: true });
   const names = resultFileNames(file.original_name);
@@ -117,13 +127,34 @@ async function writeResults(deps: FinalizeStageDeps, file: FileRow, outcome: Fil
     [names.csv, renderResultCsv(outcome)],
     [names.json, renderResultJson(outcome)],
   ];
-  const acks = (file.acknowledgements ?? []) as Ack997Input[];
-  for (const [i, ack] of acks.entries()) {
-    const { rows } = await deps.db.query<{ n: number }>(`SELECT nextval('gateway.ack_control_numbers') AS n`);
+  const notWritten: IntakeErrorValue[] = [];
+  const acks: unknown[] = [];
+  for (const entry of file.acknowledgements ?? []) {
+    const received = ReceivedAcknowledgmentSchema.safeParse(entry);
+    if (received.success) log.info({ acknowledgment: received.data }, 'functional acknowledgment received; not answered, an acknowledgment is never acknowledged');
+    else acks.push(entry);
+  }
+  for (const [i, entry] of acks.entries()) {
     const name = acks.length === 1 ? names.ack997 : names.ack997.replace(/\.997\.x12$/, `.${i + 1}.997.x12`);
-    files.push([name, render997(ack, { controlNumber: rows[0]!.n })]);
+    // Checked before a control number is taken: partners' translators flag gaps in our ISA13 sequence.
+    const ack = Ack997InputSchema.safeParse(entry);
+    if (!ack.success) {
+      const group = (entry as { group?: { functionalId?: unknown; controlNumber?: unknown } } | null)?.group;
+      const error: IntakeErrorValue = {
+        code: 'ACK_997_NOT_WRITTEN',
+        message: `no 997 was written for functional group ${String(group?.controlNumber ?? '?')} (${String(group?.functionalId ?? '?')}): ${z.prettifyError(ack.error)}`,
+        place: { file: file.original_name },
+        details: { name },
+      };
+      log.error({ fileId: file.id, error }, '997 not written');
+      notWritten.push(error);
+      continue;
+    }
+    const { rows } = await deps.db.query<{ n: number }>(`SELECT nextval('gateway.ack_control_numbers') AS n`);
+    files.push([name, render997(ack.data, { controlNumber: rows[0]!.n })]);
   }
   // Durable before the file is marked finished: the ledger (on a PostgreSQL server) survives a power loss, and a
   // result it points to must too, or the customer would be sent an empty or missing result.
   for (const [name, content] of files) await writeFileDurably(join(dir, name), content);
+  return notWritten;
 }

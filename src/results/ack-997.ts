@@ -14,23 +14,38 @@ import type { DocumentOutcome } from './file-outcome.ts';
  *   whole set, and its accepted documents were already applied.
  * - `P` (partially accepted) is an AK901 code for the group, not an AK501 code for one set; it is computed in AK9.
  *
- * Output: `*` element separator, `>` component separator, `~` segment terminator followed by a newline; ISA fixed
- * widths; sender and receiver of the inbound interchange swapped; our own control numbers.
+ * Output: the delimiters of the received interchange (element, component, segment terminator and, from 00402 on,
+ * repetition), the terminator followed by a newline unless it is one; its ISA12 version; ISA fixed widths; sender
+ * and receiver of the inbound interchange swapped; our own control numbers. The received delimiters, because each
+ * value we echo was valid between them and no fixed choice of ours can promise that: an ISA06 `ACME~SENDER` sent
+ * with `!` as terminator cannot be written between `~`s.
  */
 
-/** Characters that would break the envelope (ours and the common repetition separator) or the line structure. */
-const FORBIDDEN = /[*>~^\r\n]/;
-const withoutSeparators = (text: z.ZodString) =>
-  text.refine((value) => !FORBIDDEN.test(value), 'must not contain X12 separators (* > ~ ^) or line breaks');
-const x12 = (min: number, max: number) => withoutSeparators(z.string().min(min).max(max));
+const x12 = (min: number, max: number) => z.string().min(min).max(max);
 const code = z.string().regex(/^[A-Z0-9]{1,3}$/, 'must be an X12 code of 1-3 letters/digits');
 /**
  * An identifier the 997 echoes from the received envelope (GS01/02/03/06/08, ST01/02): the sender pairs our answer
  * with its file by these, so they go back as received, also when they break X12's lengths or types (an ST02 of
  * `1`, a GS06 of `A7`, an ST01 of `94` that the reader refused with AK5 6). The reader tolerates such values, and
- * refusing them here would leave the file without any result at all.
+ * refusing them here would leave the file without a 997. What no 997 can carry is a delimiter of its own (checked
+ * on the whole input, against the delimiters it is written in).
  */
-const echoed = withoutSeparators(z.string().min(1));
+const echoed = z.string().min(1);
+
+/** A delimiter: one character that no X12 data value is made of (not a letter, digit or space). */
+const delimiter = z.string().length(1).regex(/^[^A-Za-z0-9 ]$/, 'must be a punctuation or control character');
+
+/** The received interchange's delimiters, as the X12 reader read them from its ISA. */
+export const X12DelimitersSchema = z
+  .object({
+    element: delimiter,
+    component: delimiter,
+    /** `\n` when the received segments ended with line breaks (CR/LF). */
+    segment: delimiter,
+    /** ISA11 from 00402 on, when it was a usable separator. */
+    repetition: delimiter.optional(),
+  })
+  .refine((d) => new Set([d.element, d.component, d.segment, ...(d.repetition ? [d.repetition] : [])]).size === (d.repetition ? 4 : 3), 'delimiters must differ from each other');
 
 export const Ak4ElementErrorSchema = z.object({
   /** AK401: position of the element in its segment (1-based). */
@@ -88,8 +103,13 @@ export const Ack997InputSchema = z.object({
     receiverId: x12(1, 15),
     /** ISA11 as received (standards id `U` or repetition separator); informational, ours is derived from ISA12. */
     standardsId: z.string().length(1).optional(),
-    /** ISA12, e.g. `00401`, `00501`. */
+    /** ISA12 as received, e.g. `00401`, `00501`; our ISA12. */
     version: z.string().regex(/^[0-9]{5}$/),
+    /**
+     * The received delimiters, ours too. Absent in acknowledgements stored before they were recorded (a file read
+     * before an upgrade and finalized after it): those are answered in `*`, `>`, `~` as they always were.
+     */
+    delimiters: X12DelimitersSchema.optional(),
     /** ISA15: P production, T test. Our 997 says the same. */
     usage: z.enum(['P', 'T']),
   }),
@@ -110,8 +130,52 @@ export const Ack997InputSchema = z.object({
     codes: z.array(code).max(5).default([]),
   }),
   transactionSets: z.array(Ak997TransactionSetSchema),
+}).superRefine((ack, context) => {
+  // No text the 997 carries may hold one of its delimiters, nor a line break (one follows each terminator). AK404
+  // is the exception: a copy of bad data, cleaned by badValueCopy rather than refused.
+  const reserved = reservedIn(answerDelimiters(ack.interchange));
+  const check = (text: string | undefined, path: (string | number)[]) => {
+    const found = [...(text ?? '')].find((c) => reserved.has(c));
+    if (found !== undefined) context.addIssue({ code: 'custom', path, message: `holds ${JSON.stringify(found)}, a delimiter of this 997 or a line break` });
+  };
+  for (const key of ['senderQualifier', 'senderId', 'receiverQualifier', 'receiverId'] as const) check(ack.interchange[key], ['interchange', key]);
+  for (const key of ['functionalId', 'senderCode', 'receiverCode', 'controlNumber', 'version'] as const) check(ack.group[key], ['group', key]);
+  ack.transactionSets.forEach((set, i) => {
+    for (const key of ['id', 'controlNumber', 'conventionReference'] as const) check(set[key], ['transactionSets', i, key]);
+    set.segmentErrors.forEach((segment, j) => check(segment.loopId, ['transactionSets', i, 'segmentErrors', j, 'loopId']));
+  });
 });
 export type Ack997Input = z.input<typeof Ack997InputSchema>;
+
+interface AnswerDelimiters {
+  element: string;
+  component: string;
+  segment: string;
+  /** From 00402 on only. */
+  repetition: string | undefined;
+}
+
+/** How acknowledgements stored before delimiters were recorded are written. */
+const LEGACY_DELIMITERS: z.output<typeof X12DelimitersSchema> = { element: '*', component: '>', segment: '~' };
+/** Repetition separators for a 00402+ answer to an interchange whose ISA11 was not one: the first unused. */
+const REPETITION_FALLBACKS = ['^', '{', '|', '}'];
+
+/**
+ * The delimiters our 997 is written in: the received interchange's. ISA11 is the repetition separator from 00402
+ * on (the standards id `U` before): a received one is kept, one the sender did not give (ISA11 `U` in a 00501
+ * ISA) is the first of REPETITION_FALLBACKS that is no other delimiter.
+ */
+function answerDelimiters(interchange: { version: string; delimiters?: z.output<typeof X12DelimitersSchema> | undefined }): AnswerDelimiters {
+  const { element, component, segment, repetition } = interchange.delimiters ?? LEGACY_DELIMITERS;
+  if (interchange.version < '00402') return { element, component, segment, repetition: undefined };
+  const taken = [element, component, segment];
+  return { element, component, segment, repetition: repetition ?? REPETITION_FALLBACKS.find((c) => !taken.includes(c)) };
+}
+
+/** What no text of a 997 written in these delimiters may hold. */
+function reservedIn(d: AnswerDelimiters): Set<string> {
+  return new Set(['\r', '\n', d.element, d.component, d.segment, ...(d.repetition ? [d.repetition] : [])]);
+}
 
 export interface Render997Options {
   /** Our interchange and group control number (ISA13, zero-padded to 9, and GS06), unique per sender. */
@@ -120,16 +184,16 @@ export interface Render997Options {
   now?: Date;
 }
 
-const ELEMENT = '*';
-const COMPONENT = '>';
-const TERMINATOR = '~\n';
-
 export function render997(input: Ack997Input, options: Render997Options): string {
   const ack = Ack997InputSchema.parse(input);
   const control = options.controlNumber;
   if (!Number.isInteger(control) || control < 1 || control > 999_999_999) throw new RangeError('controlNumber must be an integer from 1 to 999999999');
   const now = options.now ?? new Date();
   const { interchange, group } = ack;
+  const delimiters = answerDelimiters(interchange);
+  // One segment a line, as before; segments that end with a line break need no second one.
+  const terminator = delimiters.segment === '\n' ? '\n' : `${delimiters.segment}\n`;
+  const segment = (elements: string[]) => segmentText(elements, delimiters.element);
   // ST03, AK103 and AK203 exist from 005010 on; a 004010 translator rejects a segment with an extra element.
   const hasConventionElements = /^[0-9]{6}/.test(group.version) && Number(group.version.slice(0, 6)) >= 5010;
 
@@ -151,14 +215,14 @@ export function render997(input: Ack997Input, options: Render997Options): string
     yymmdd,
     hhmm,
     // ISA11 became the repetition separator in 00402; before that it is the standards id `U`.
-    interchange.version >= '00402' ? '^' : 'U',
+    delimiters.repetition ?? 'U',
     interchange.version,
     isa13,
     // ISA14: no TA1 wanted for an acknowledgment.
     '0',
     interchange.usage,
-    COMPONENT,
-  ].join(ELEMENT);
+    delimiters.component,
+  ].join(delimiters.element);
 
   const body: string[][] = [];
   body.push(['ST', '997', '0001', hasConventionElements ? group.version : '']);
@@ -168,8 +232,8 @@ export function render997(input: Ack997Input, options: Render997Options): string
     for (const segment of set.segmentErrors) {
       body.push(['AK3', segment.segmentId, String(segment.position), segment.loopId ?? '', segment.code ?? '']);
       for (const element of segment.elementErrors) {
-        const position = element.componentPosition !== undefined ? `${element.position}${COMPONENT}${element.componentPosition}` : String(element.position);
-        body.push(['AK4', position, element.elementRef === undefined ? '' : String(element.elementRef), element.code, badValueCopy(element.badValue)]);
+        const position = element.componentPosition !== undefined ? `${element.position}${delimiters.component}${element.componentPosition}` : String(element.position);
+        body.push(['AK4', position, element.elementRef === undefined ? '' : String(element.elementRef), element.code, badValueCopy(element.badValue, delimiters)]);
       }
     }
     body.push(['AK5', set.status, ...set.codes]);
@@ -188,7 +252,7 @@ export function render997(input: Ack997Input, options: Render997Options): string
     segment(['GE', '1', String(control)]),
     segment(['IEA', '1', isa13]),
   ];
-  return segments.map((text) => text + TERMINATOR).join('');
+  return segments.map((text) => text + terminator).join('');
 }
 
 /**
@@ -224,15 +288,17 @@ export function ak5StatusFor(
 }
 
 /** Empty trailing elements are dropped: X12 forbids trailing separators. */
-function segment(elements: string[]): string {
+function segmentText(elements: string[], separator: string): string {
   let end = elements.length;
   while (end > 1 && elements[end - 1] === '') end -= 1;
-  return elements.slice(0, end).join(ELEMENT);
+  return elements.slice(0, end).join(separator);
 }
 
-function badValueCopy(value: string | undefined): string {
+/** AK404 copies a bad value, which may hold anything: its delimiters and line breaks become spaces. */
+function badValueCopy(value: string | undefined, delimiters: AnswerDelimiters): string {
   if (value === undefined) return '';
-  return value.replace(/[*>~^\r\n]/g, ' ').slice(0, 99).trimEnd();
+  const reserved = reservedIn(delimiters);
+  return [...value].map((c) => (reserved.has(c) ? ' ' : c)).join('').slice(0, 99).trimEnd();
 }
 
 /** YYYYMMDDHHMM in UTC. */

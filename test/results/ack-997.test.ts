@@ -156,6 +156,33 @@ describe('X12 997', () => {
     expect(() => render997({ ...ENVELOPE, transactionSets: [] }, { controlNumber: 0 })).toThrow(/controlNumber/);
   });
 
+  it('refuses a value holding a delimiter of the interchange it answers, and takes one that holds only delimiters of other interchanges', () => {
+    const bang = { element: '*', component: ':', segment: '!' };
+    const withSender = (senderId: string, delimiters?: typeof bang) =>
+      Ack997InputSchema.safeParse({ ...ENVELOPE, interchange: { ...ENVELOPE.interchange, senderId, ...(delimiters ? { delimiters } : {}) }, transactionSets: [] });
+    expect(withSender('ACME~SENDER', bang).success).toBe(true);
+    expect(withSender('ACME>SENDER', bang).success).toBe(true);
+    expect(withSender('ACME!SENDER', bang).error?.issues[0]).toMatchObject({ path: ['interchange', 'senderId'], message: 'holds "!", a delimiter of this 997 or a line break' });
+    expect(withSender('ACME:SENDER', bang).success).toBe(false);
+    // Stored before delimiters were recorded: answered in * > ~ as always.
+    expect(withSender('ACME~SENDER').success).toBe(false);
+    // ISA11 is a repetition separator from 00402 on only: ^ in a 00401 answer is data.
+    expect(Ack997InputSchema.safeParse({ ...ENVELOPE, group: { ...ENVELOPE.group, senderCode: 'ACME^SND' }, transactionSets: [] }).success).toBe(true);
+    expect(Ack997InputSchema.safeParse({ ...ENVELOPE, interchange: { ...ENVELOPE.interchange, version: '00501' }, group: { ...ENVELOPE.group, senderCode: 'ACME^SND' }, transactionSets: [] }).success).toBe(false);
+  });
+
+  it('writes AK4 composite positions with the received component separator and blanks the received delimiters in AK404', () => {
+    const text = render997(
+      {
+        ...ENVELOPE,
+        interchange: { ...ENVELOPE.interchange, delimiters: { element: '|', component: '^', segment: "'" } },
+        transactionSets: [{ id: '856', controlNumber: '0001', status: 'E', segmentErrors: [{ segmentId: 'TD1', position: 6, code: '8', elementErrors: [{ position: 2, componentPosition: 1, code: '6', badValue: "A|B^C'D*E>F~G" }] }] }],
+      },
+      { controlNumber: 3, now: NOW },
+    );
+    expect(text).toContain("\nAK4|2^1||6|A B C D*E>F~G'\n");
+  });
+
   it('cuts AK404 to 99 characters', () => {
     const text = render997(
       { ...ENVELOPE, transactionSets: [{ id: '856', controlNumber: '0001', status: 'E', segmentErrors: [{ segmentId: 'N1', position: 3, code: '8', elementErrors: [{ position: 2, code: '5', badValue: 'x'.repeat(150) }] }] }] },

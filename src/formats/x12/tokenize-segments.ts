@@ -1,5 +1,6 @@
 import { IntakeError, type IntakeErrorValue } from '../../errors/intake-error.ts';
 import { Utf8OrWindows1252Decoder } from '../text-encoding.ts';
+import { TA1 } from './x12-error-codes.ts';
 
 /**
  * Why our own tokenizer and not node-x12's (the customer's choice, still used as the benchmark baseline):
@@ -44,6 +45,17 @@ export interface TokenizerOptions {
 }
 
 const ISA_MAX_SCAN = 400;
+
+/**
+ * The ISA elements that address the interchange, with their fixed widths. A 997 answers to them in an ISA of its
+ * own, where they must fit those widths again.
+ */
+const ISA_ADDRESSES = [
+  { element: 5, name: 'interchange sender id qualifier', width: 2, ta1: TA1.invalidSenderQualifier },
+  { element: 6, name: 'interchange sender id', width: 15, ta1: TA1.invalidSenderId },
+  { element: 7, name: 'interchange receiver id qualifier', width: 2, ta1: TA1.invalidReceiverQualifier },
+  { element: 8, name: 'interchange receiver id', width: 15, ta1: TA1.invalidReceiverId },
+] as const;
 
 function isAsciiAlnum(c: string): boolean {
   return /^[A-Za-z0-9]$/.test(c);
@@ -270,6 +282,22 @@ export class SegmentTokenizer {
           `ISA${String(e).padStart(2, '0')} is empty; ISA elements are fixed-length and space-padded`,
           { ...place, element: `ISA${String(e).padStart(2, '0')}` },
           { ta1: '024' },
+        );
+      }
+    }
+    // Refused rather than carried: a short (unpadded) id is only missing its padding and is padded back in our 997,
+    // but a longer one fits no valid ISA, and the 997 cut to size would be addressed to another partner (VAN
+    // mailboxes route by these 15 characters). Only the sender's translator profile can be corrected, so the
+    // interchange is refused before any of its documents is read; no 997 or TA1 can be addressed to it.
+    for (const { element, name, width, ta1 } of ISA_ADDRESSES) {
+      const value = elements[element]!.trim();
+      if (value.length > width) {
+        const id = `ISA${String(element).padStart(2, '0')}`;
+        throw IntakeError.of(
+          'X12_ISA_INVALID',
+          `${id} (${name}) ${JSON.stringify(value)} is ${value.length} characters; it is at most ${width}: correct it in your EDI translator's partner profile and send the file again`,
+          { ...place, element: id },
+          { ta1 },
         );
       }
     }

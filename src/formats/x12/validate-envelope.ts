@@ -1,7 +1,7 @@
 import type { IntakeErrorValue } from '../../errors/intake-error.ts';
 import type { SourceRecord } from '../record.ts';
 import { AK3, AK4, AK5, AK9, TA1, type X12ErrorCode } from './x12-error-codes.ts';
-import type { X12Ack, X12Event, X12SegmentAck } from './x12-events.ts';
+import { isFunctionalAcknowledgment, type X12Ack, type X12Event, type X12SegmentAck } from './x12-events.ts';
 import type { FlattenerFactory, SetContentError, SetFlattener } from './set-flattener.ts';
 import type { X12Segment } from './tokenize-segments.ts';
 import { MANDATORY_ELEMENTS } from './transaction-grammars.ts';
@@ -33,6 +33,8 @@ interface GroupState {
   codes: string[];
   /** A malformed GS: every set inside is rejected with it. */
   invalid: IntakeErrorValue | undefined;
+  /** GS01 FA: acknowledgments, passed over (see FUNCTIONAL_ACKNOWLEDGMENT_GROUP). */
+  acknowledgment: boolean;
   /** ST02 of every set so far, to refuse a repeated one. */
   setControls: Set<string>;
   released: Span | undefined;
@@ -48,6 +50,8 @@ interface SetState {
   ak5: Set<string>;
   flattener: SetFlattener | undefined;
   failed: boolean;
+  /** In a functional acknowledgment group: neither read nor judged. */
+  skipped: boolean;
   ack: X12Ack;
   held: X12Event[];
   envelope: Record<string, string>;
@@ -210,6 +214,8 @@ export class EnvelopeValidator {
         receiverQualifier: (el[7] ?? '').trim(),
         receiverId: (el[8] ?? '').trim(),
         test,
+        interchangeVersion: el[12] ?? '',
+        delimiters: seg.delimiters,
       },
     };
   }
@@ -271,6 +277,7 @@ export class EnvelopeValidator {
       errors: [],
       codes,
       invalid,
+      acknowledgment: isFunctionalAcknowledgment({ functionalId: el[1] }),
       setControls: new Set(),
       released: undefined,
       ack: {
@@ -320,6 +327,7 @@ export class EnvelopeValidator {
       ak5: new Set(),
       flattener: undefined,
       failed: false,
+      skipped: false,
       held: [],
       envelope: {},
       released: undefined,
@@ -331,6 +339,11 @@ export class EnvelopeValidator {
       return;
     }
     grp.sets++;
+    if (grp.acknowledgment) {
+      // Not checked either: an error found in a received 997 could only be answered with a 997.
+      set.skipped = true;
+      return;
+    }
     if (grp.invalid) {
       this.rejectSet(set, this.err('X12_GROUP_REJECTED', `the group's GS is invalid: ${grp.invalid.message}`, this.place(seg), {}));
       return;
@@ -500,6 +513,10 @@ export class EnvelopeValidator {
 
   private finishSet(set: SetState): void {
     this.set = undefined;
+    if (set.skipped) {
+      this.emit({ kind: 'skipped', ack: set.ack });
+      return;
+    }
     if (set.errors.length === 0) {
       if (this.grp) this.grp.accepted++;
       for (const e of set.held) {
@@ -521,6 +538,10 @@ export class EnvelopeValidator {
   private closeGroup(error: IntakeErrorValue | undefined, ak9: string | undefined, included = Number.NaN): void {
     const grp = this.grp!;
     this.grp = undefined;
+    if (grp.acknowledgment) {
+      this.emit({ kind: 'skipped', ack: grp.ack });
+      return;
+    }
     if (error) addError(grp.errors, error);
     if (ak9) grp.codes.push(ak9);
     if (grp.invalid) grp.errors.unshift(grp.invalid);

@@ -1,5 +1,6 @@
 import type { IntakeErrorValue } from '../../errors/intake-error.ts';
 import type { SourceRecord } from '../record.ts';
+import type { X12Delimiters } from './tokenize-segments.ts';
 
 /** One AK3 (segment error) with its AK4s (element errors), positions counted from ST = 1. */
 export interface X12SegmentAck {
@@ -29,6 +30,9 @@ export interface X12Ack {
   receiverId: string;
   /** ISA15 = T */
   test: boolean;
+  /** ISA12 (interchange control version, e.g. `00401`, `00501`) and the ISA's delimiters: a 997 answers in them. */
+  interchangeVersion?: string;
+  delimiters?: X12Delimiters;
   /** GS06, GS01 (functional id, AK101), GS08 (version), GS02, GS03 */
   group?: string;
   functionalId?: string;
@@ -48,10 +52,21 @@ export interface X12Ack {
 }
 
 /**
+ * GS01 of a functional group of acknowledgments (997, 999). X12 acknowledges data, never an acknowledgment: two
+ * translators that answered each other's 997s would do so for ever. Such groups are passed over (`skipped`).
+ */
+export const FUNCTIONAL_ACKNOWLEDGMENT_GROUP = 'FA';
+
+export function isFunctionalAcknowledgment(ack: Pick<X12Ack, 'functionalId'>): boolean {
+  return ack.functionalId === FUNCTIONAL_ACKNOWLEDGMENT_GROUP;
+}
+
+/**
  * What `readX12` yields. Per transaction set: its records, then exactly one `accepted` or `rejected` (level
  * transaction). Per group and per interchange: one `accepted` or `rejected` after their trailer (`rejected`
  * when their own envelope is bad; a rejected group or interchange voids the sets inside it). A file that is not
- * readable X12 at all yields one `rejected` at level `file`.
+ * readable X12 at all yields one `rejected` at level `file`. A functional acknowledgment group (GS01 `FA`) and
+ * each of its sets yield one `skipped` instead: no records, no verdict, and nothing for a 997 to answer.
  */
 export type X12Event =
   | { kind: 'record'; record: SourceRecord }
@@ -67,4 +82,5 @@ export type X12Event =
       released?: { first: number; last: number };
       ack: X12Ack;
     }
-  | { kind: 'accepted'; ack: X12Ack };
+  | { kind: 'accepted'; ack: X12Ack }
+  | { kind: 'skipped'; ack: X12Ack };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openRecords } from '../../../src/formats/read-records.ts';
-import { ack997InputsFrom } from '../../../src/results/ack-from-x12.ts';
+import { ack997InputsFrom, isAck997Input } from '../../../src/results/ack-from-x12.ts';
 import { events, isa, records, rejections } from './build-x12.ts';
 
 /** An 856 set: its first item's record streams out before the SE is checked (the last waits for SE). */
@@ -69,7 +69,7 @@ describe('refusing one set, group or interchange voids exactly that one', () => 
       { control: '000000318', groups: [group('7', [set856('0001', 'PO-C')], '005010')] },
     ]);
     const acks = events(text).flatMap((e) => (e.kind === 'record' ? [] : [e.ack]));
-    const answered = ack997InputsFrom(acks).map((input) => ({
+    const answered = ack997InputsFrom(acks).filter(isAck997Input).map((input) => ({
       group: input.group.controlNumber,
       codes: input.group.codes ?? [],
       sets: input.transactionSets.map((set) => `${set.controlNumber} ${set.status}`),

@@ -1,0 +1,79 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadFileStory } from '../../src/ledger/file-story.ts';
+import { getFile, recordReceivedFile, setFileState } from '../../src/ledger/files-repo.ts';
+import { migrateLedger } from '../../src/ledger/migrations.ts';
+import { createLogger } from '../../src/log/logger.ts';
+import { resultDir, runFinalizeJob } from '../../src/pipeline/finalize-stage.ts';
+import type { Ack997Input } from '../../src/results/ack-997.ts';
+import type { ReceivedAcknowledgment } from '../../src/results/ack-from-x12.ts';
+import { storableJson } from '../../src/ledger/storable-json.ts';
+import { createTestDb, type TestDatabase } from '../support/stores.ts';
+
+const ANSWERABLE: Ack997Input = {
+  interchange: { senderQualifier: 'ZZ', senderId: 'COBALT', receiverQualifier: 'ZZ', receiverId: 'ACMENYC', version: '00401', usage: 'P', delimiters: { element: '*', component: '>', segment: '~' } },
+  group: { functionalId: 'OW', senderCode: 'COBALT', receiverCode: 'ACMENYC', controlNumber: '1101', version: '004010' },
+  transactionSets: [{ id: '940', controlNumber: '0001', status: 'A' }],
+};
+
+describe('the finalize stage: result files of an X12 file', () => {
+  let t: TestDatabase;
+  let resultsDir: string;
+  const logLines: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) } });
+
+  beforeAll(async () => {
+    t = await createTestDb('postgres');
+    await migrateLedger(t.db);
+    resultsDir = mkdtempSync(join(tmpdir(), 'intake-finalize-'));
+  });
+  afterAll(async () => {
+    await t?.drop();
+    rmSync(resultsDir, { recursive: true, force: true });
+  });
+
+  /** A file read and mapped, its documents all done (none here), with what its envelopes left for finalize. */
+  async function mappedFile(id: string, acknowledgements: unknown[]): Promise<void> {
+    await recordReceivedFile(
+      t.db,
+      { fileId: id, customer: 'cobalt', channel: 'sftp', originalName: `${id}.edi`, sender: '', sizeBytes: 1, sha256: id, receivedAt: new Date().toISOString() },
+      '/nowhere',
+      { duplicateWindowHours: 0 },
+    );
+    await setFileState(t.db, id, 'SUBMITTING');
+    await t.db.query('UPDATE gateway.files SET acknowledgements = $2::jsonb WHERE id = $1', [id, storableJson(acknowledgements)]);
+  }
+
+  const finalize = (fileId: string) => runFinalizeJob({ db: t.db, resultsDir, enqueueDeliver: async () => undefined, logger }, { fileId });
+
+  it('a 997 that cannot be written costs only that 997: the results and the other 997 are written, the file ends, its story says why', async () => {
+    // As stored before 997s were written in the received delimiters: an ISA06 holding the ~ we then always used.
+    const unanswerable = { ...ANSWERABLE, interchange: { ...ANSWERABLE.interchange, senderId: 'ACME~SENDER', delimiters: undefined } };
+    await mappedFile('fin-unanswerable', [ANSWERABLE, unanswerable]);
+
+    await finalize('fin-unanswerable');
+
+    expect(readdirSync(resultDir(resultsDir, 'fin-unanswerable')).sort()).toEqual(['fin-unanswerable.edi.1.997.x12', 'fin-unanswerable.edi.result.csv', 'fin-unanswerable.edi.result.json']);
+    expect(readFileSync(join(resultDir(resultsDir, 'fin-unanswerable'), 'fin-unanswerable.edi.1.997.x12'), 'utf8')).toContain('AK1*OW*1101~');
+    expect((await getFile(t.db, 'fin-unanswerable'))?.finished_at).not.toBeNull();
+    const story = await loadFileStory(t.db, 'fin-unanswerable');
+    expect(story?.timeline.at(-1)?.detail).toMatchObject({
+      acknowledgementsNotWritten: [{ code: 'ACK_997_NOT_WRITTEN', message: expect.stringMatching(/^no 997 was written for functional group 1101 \(OW\): .*holds "~"/s), details: { name: 'fin-unanswerable.edi.2.997.x12' } }],
+    });
+    expect(logLines).toContainEqual(expect.objectContaining({ level: 50, fileId: 'fin-unanswerable', msg: '997 not written' }));
+  });
+
+  it('a received functional acknowledgment is logged with its control numbers and answered by no 997', async () => {
+    const received: ReceivedAcknowledgment = { received: 'functional-acknowledgment', senderId: 'COBALT', interchange: '000000801', group: '811', transactionSets: ['997 0001'] };
+    await mappedFile('fin-received-fa', [ANSWERABLE, received]);
+
+    await finalize('fin-received-fa');
+
+    const dir = resultDir(resultsDir, 'fin-received-fa');
+    expect(existsSync(join(dir, 'fin-received-fa.edi.997.x12'))).toBe(true);
+    expect(readdirSync(dir).filter((name) => name.endsWith('.997.x12'))).toHaveLength(1);
+    expect(logLines).toContainEqual(expect.objectContaining({ level: 30, fileId: 'fin-received-fa', acknowledgment: received }));
+  });
+});
