@@ -25,7 +25,7 @@ export async function remapFile(mapper: FileMapper, file: FileRow): Promise<Map<
   const documents = new Map<number, unknown>();
   for await (const output of opened.outputs) {
     if (output.kind === 'document') documents.set(output.index, output.document);
-    else if (output.kind === 'rejected-document') documents.set(output.index, { rejected: output.errors.map((e) => e.message) });
+    else if (output.kind === 'rejected-document') documents.set(output.index, rejected((output.partial as { orderNumber?: unknown } | undefined)?.orderNumber, output.errors));
   }
   return documents;
 }
@@ -33,7 +33,12 @@ export async function remapFile(mapper: FileMapper, file: FileRow): Promise<Map<
 /** The documents recorded for a file, by index, as they were sent (or refused). */
 export async function recordedDocuments(db: Db, fileId: string): Promise<Map<number, unknown>> {
   const rows = await listDocuments(db, fileId);
-  return new Map(rows.map((row) => [row.idx, row.state === 'INVALID' ? { rejected: (row.error ?? []).map((e) => e.message) } : row.payload]));
+  return new Map(rows.map((row) => [row.idx, row.state === 'INVALID' ? rejected(row.order_number, row.error ?? []) : row.payload]));
+}
+
+/** A document the mapping refused, as the dry run compares it: with its order number, which the diff names. */
+function rejected(orderNumber: unknown, errors: readonly { message: string }[]): { orderNumber?: string; rejected: string[] } {
+  return { ...(orderNumber ? { orderNumber: String(orderNumber) } : {}), rejected: errors.map((e) => e.message) };
 }
 
 /**

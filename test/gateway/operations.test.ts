@@ -158,6 +158,17 @@ describe('the gateway operations API and health', () => {
     ]);
   });
 
+  it('names, in a dry run, the order of a document the current mapping would refuse', async () => {
+    writeFileSync(join(mappingsDir, 'opsco', 'orders.yaml'), MAPPING('PALLET').replace('quantity: qty | number', 'quantity: sku | number'));
+    try {
+      const result = (await ops('POST', `/ops/files/${fileId}/replay?dryRun=1`)).json() as ReplayResult;
+      expect(result.differences).toEqual([expect.objectContaining({ index: 0, orderNumber: 'OPS-1', change: 'changed' })]);
+      expect(JSON.stringify(result.differences)).toMatch(/rejected/);
+    } finally {
+      writeFileSync(join(mappingsDir, 'opsco', 'orders.yaml'), MAPPING('PALLET'));
+    }
+  });
+
   it('replays for real as a new file that is never a duplicate of the original', async () => {
     const result = (await ops('POST', `/ops/files/${fileId}/replay`)).json() as ReplayResult;
     expect(result.replayFileId).toBeDefined();
