@@ -146,6 +146,14 @@ function openPostgres(url: string, poolSize: number): Db {
     async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
       for (let attempt = 1; ; attempt++) {
         const client = await pool.connect();
+        // pg-pool listens for a client's errors only while it is idle: a borrowed client whose server connection
+        // ends (PostgreSQL restarted) emits an 'error' nobody hears, which ended the whole process. The query in
+        // flight fails on its own; the client is then thrown away, not returned to the pool.
+        let broken: Error | undefined;
+        const onError = (error: Error) => {
+          broken = error;
+        };
+        client.on('error', onError);
         // 'idle': BEGIN not sent yet (it goes with the first statement); 'open': in the transaction; 'done': committed.
         let state = 'idle' as 'idle' | 'open' | 'done';
         const run = async <R>(sql: string | PreparedStatement, params: unknown[] | undefined, commit: boolean): Promise<{ rows: R[] }> => {
@@ -185,7 +193,8 @@ function openPostgres(url: string, poolSize: number): Db {
           const code = (error as { code?: string }).code;
           if (state === 'done' || !code || !RETRYABLE.has(code) || attempt >= 5) throw error;
         } finally {
-          client.release();
+          client.removeListener('error', onError);
+          client.release(broken);
         }
       }
     },

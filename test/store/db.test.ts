@@ -40,3 +40,33 @@ describe.each(STORE_KINDS)('store on %s', (kind) => {
     expect(rows[0]?.n).toBe(0);
   });
 });
+
+describe('store on postgres: a connection cut under a transaction', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDb('postgres');
+  });
+  afterAll(async () => t?.drop());
+
+  it('fails that transaction only: no unheard client error (it ended the process), and the pool goes on', async () => {
+    const uncaught: unknown[] = [];
+    const record = (error: unknown) => void uncaught.push(error);
+    process.on('uncaughtException', record);
+    try {
+      const attempt = t.db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        // As a PostgreSQL restart does: the server ends this connection while the transaction holds it.
+        await t.db.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await tx.query('SELECT 1');
+      });
+      await expect(attempt).rejects.toThrow();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(uncaught).toEqual([]);
+      expect((await t.db.query<{ n: number }>('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
+      expect(await t.db.transaction(async (tx) => (await tx.query<{ n: number }>('SELECT 2 AS n')).rows)).toEqual([{ n: 2 }]);
+    } finally {
+      process.off('uncaughtException', record);
+    }
+  });
+});
