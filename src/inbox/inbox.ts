@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import type { Logger } from '../log/logger.ts';
 import { getFile, recordReceivedFile, setFileState, type FileRow } from '../ledger/files-repo.ts';
 import type { Db } from '../store/db.ts';
@@ -65,11 +66,22 @@ export class Inbox {
       file.content,
       this.settings.maxFileBytes,
     );
-    const row = await recordReceivedFile(db, meta, spoolPaths(spoolDir, meta.customer, meta.fileId).data, {
-      duplicateWindowHours: this.settings.duplicateWindowHours,
-      queued: true,
-      ...(file.replayOf ? { replayOf: file.replayOf } : {}),
-    });
+    const paths = spoolPaths(spoolDir, meta.customer, meta.fileId);
+    let row: FileRow;
+    try {
+      row = await recordReceivedFile(db, meta, paths.data, {
+        duplicateWindowHours: this.settings.duplicateWindowHours,
+        queued: true,
+        ...(file.replayOf ? { replayOf: file.replayOf } : {}),
+      });
+    } catch (error) {
+      // The sender is told the file was not received (the store is down, say): it must not stay in the spool,
+      // where start-up reconciliation would register it and apply a file its sender was told to send again.
+      // The meta first: it is what makes the pair an entry.
+      await rm(paths.meta, { force: true });
+      await rm(paths.data, { force: true });
+      throw error;
+    }
     await this.queueNext(row);
     logger.info(
       { fileId: row.id, customer: row.customer, channel: row.channel, file: row.original_name, sizeBytes: row.size_bytes, sha256: row.sha256, duplicateOf: row.duplicate_of ?? undefined },

@@ -88,6 +88,21 @@ describe.each(STORE_KINDS)('inbox on %s', (kind) => {
     expect(existsSync(join(spoolDir, 'big')) ? readdirSync(join(spoolDir, 'big')) : []).toEqual([]);
   });
 
+  it('a file the store could not record leaves nothing in the spool: its sender was refused, so start-up must not apply it', async () => {
+    const customer = `down-${kind}`;
+    const storeDown = {
+      ...t.db,
+      query: (sql: Parameters<typeof t.db.query>[0], params?: unknown[]) =>
+        /INSERT INTO gateway\.files/.test(typeof sql === 'string' ? sql : sql.text) ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432')) : t.db.query(sql, params),
+      transaction: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432')),
+    } as typeof t.db;
+    const refused = new Inbox({ db: storeDown, spoolDir, queues: recordingQueues(), logger: silentLogger, duplicateWindowHours: 24, maxFileBytes: 1024 * 1024 });
+    await expect(refused.receive({ customer, channel: 'http', originalName: 'o.csv', sender: '', content: Buffer.from('a,b\n') })).rejects.toThrow(/ECONNREFUSED/);
+    expect(existsSync(join(spoolDir, customer)) ? readdirSync(join(spoolDir, customer)) : []).toEqual([]);
+    const { reRegistered } = await inbox().reconcile();
+    expect(reRegistered).toBe(0);
+  });
+
   it('re-registers spooled files the ledger lost, queues them, and removes temporary files', async () => {
     const queues = recordingQueues();
     const dir = join(spoolDir, 'lost');

@@ -3,6 +3,7 @@ import { open, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_HOLD_NAME_PATTERN } from '../../channels/sftp-server/sftp-server-options.ts';
 import type { Inbox } from '../../inbox/inbox.ts';
+import { SpoolLimitError } from '../../inbox/spool.ts';
 import { MAX_FILE_NAME_BYTES, fitFileName } from '../../file-names/sanitize-file-name.ts';
 import type { Logger } from '../../log/logger.ts';
 
@@ -75,6 +76,8 @@ export class DropFolder {
    * left alone (not regular files), so they are logged once.
    */
   private readonly leftInInbound = new Map<string, Sighting>();
+  /** Files the inbox could not take for a reason of ours, logged once until they are taken. */
+  private readonly retrying = new Set<string>();
   private polling: Promise<void> | undefined;
 
   /** Files modified before this drop folder started are the only ones an earlier process may have half taken. */
@@ -143,6 +146,7 @@ export class DropFolder {
       }
     }
     for (const known of [this.seen, this.leftInInbound]) for (const path of known.keys()) if (!present.has(path)) known.delete(path);
+    for (const path of this.retrying) if (!present.has(path)) this.retrying.delete(path);
   }
 
   private leaveInInbound(path: string, sighting: Sighting, context: object, message: string): void {
@@ -185,12 +189,20 @@ export class DropFolder {
         content: handle.createReadStream({ autoClose: false }),
       });
     } catch (error) {
-      logger.error({ err: error, customer, file: name }, 'drop folder file refused by the inbox');
-      await this.moveToFailed(customerDir, name, path, sighting, (error as Error).message);
+      if (error instanceof SpoolLimitError) {
+        logger.error({ err: error, customer, file: name }, 'drop folder file refused by the inbox');
+        await this.moveToFailed(customerDir, name, path, sighting, (error as Error).message);
+        return;
+      }
+      // Our side failed (the store down, the disk full), not the file: it stays in inbound/ and is taken again at a
+      // later poll. failed/ would refuse it for good after a short outage, and the customer would have to notice.
+      if (!this.retrying.has(path)) logger.error({ err: error, customer, file: name }, 'drop folder file could not be received (our side): left in inbound/, taken again at a later poll');
+      this.retrying.add(path);
       return;
     } finally {
       await handle.close();
     }
+    this.retrying.delete(path);
     try {
       await rename(path, consumedPath);
       logger.info({ fileId: receipt.fileId, customer, file: name }, 'drop folder file consumed');

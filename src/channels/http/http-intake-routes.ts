@@ -16,6 +16,9 @@ import { BodyTooLargeError, InvalidRecordsError, jsonRecordsCheck, ndjsonRecords
 import { isMultipartFormData, MULTIPART_ENVELOPE_BYTES, MultipartError, openMultipartFile } from './multipart-upload.ts';
 import { uploadFileName } from './upload-file-name.ts';
 
+/** Seconds a client is asked to wait before sending again a file our side could not take. */
+const NOT_RECEIVED_RETRY_AFTER_SECONDS = 60;
+
 /** What the gateway app passes to the HTTP intake (defaults in HTTP_INTAKE_DEFAULTS). */
 export interface HttpIntakeOptions {
   /**
@@ -144,7 +147,13 @@ export async function httpIntakeRoutes(app: FastifyInstance, options: HttpIntake
       if (error instanceof SpoolLimitError) throw tooLarge(reply, error.maxBytes);
       if (error instanceof InvalidRecordsError) throw new EngineProblem(400, 'INVALID_RECORDS', `${error.message}.`);
       if (error instanceof MultipartError) throw multipartProblem(reply, error);
-      throw error;
+      // A client that went away has nobody to answer (logged as such by the error handler).
+      if (request.raw.destroyed && !request.raw.complete) throw error;
+      // Anything else is ours (the store down, the disk full): the inbox kept nothing, and the client can act on
+      // a 503 with Retry-After, not on a bare 500.
+      request.log.error({ err: error, customer, file: settings.originalName }, `${settings.kind} not received over HTTP: a problem on our side`);
+      reply.header('Retry-After', String(NOT_RECEIVED_RETRY_AFTER_SECONDS));
+      throw new EngineProblem(503, 'NOT_RECEIVED', 'The file was not received because of a problem on our side; nothing of it was kept. Send it again later (see Retry-After).');
     }
     request.log.info({ fileId: receipt.fileId, customer, channel: 'http', file: settings.originalName, state: receipt.state }, `${settings.kind} received over HTTP`);
     const location = statusPath(receipt.fileId);

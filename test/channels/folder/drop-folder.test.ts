@@ -121,6 +121,24 @@ describe('drop folder', () => {
     expect(asked).toBe(0);
   });
 
+  it('a file the inbox could not take for a reason of ours (the store down) stays in inbound/ and is taken once that passes', async () => {
+    const { inbound, customerDir } = dirs();
+    writeFileSync(join(inbound, 'orders.csv'), 'a,b\n');
+    let outage = true;
+    onReceive = () => {
+      if (outage) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    };
+    const drop = folder();
+    await pollTimes(drop, 6);
+    expect(readdirSync(join(customerDir, 'failed'))).toEqual([]);
+    expect(existsSync(join(inbound, 'orders.csv'))).toBe(true);
+    outage = false;
+    await pollTimes(drop, 2);
+    expect(existsSync(join(inbound, 'orders.csv'))).toBe(false);
+    expect(readdirSync(join(customerDir, 'processed'))).toHaveLength(1);
+    expect(logs.filter((l) => String(l.msg).includes('could not be received (our side)'))).toHaveLength(1);
+  });
+
   it('a file whose move out of inbound/ fails is received once, not at every poll, and the failure is logged', async () => {
     const { inbound, processed } = dirs();
     writeFileSync(join(inbound, 'orders.csv'), 'a,b\n');

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpCustomer } from '../../../src/channels/http/http-channel-schema.ts';
 import { hashClientSecret } from '../../../src/engine/auth/client-secret.ts';
+import type { Inbox } from '../../../src/inbox/inbox.ts';
 import { startIntakeApp, type IntakeApp } from './support/intake-app.ts';
 
 const SHIPPER_TOKEN = 'shipper-token-0123456789abcdef';
@@ -274,5 +275,28 @@ describe('HTTP intake: authentication, limits and refusals', () => {
   it('leaves the ops API and its token as they were', async () => {
     expect((await app.inject({ method: 'GET', url: '/ops/files', headers: auth(SHIPPER_TOKEN) })).statusCode).toBe(401);
     expect((await app.inject({ method: 'GET', url: '/ops/files', headers: auth('ops-token-0123456789') })).statusCode).toBe(200);
+  });
+});
+
+describe('HTTP intake: our side down', () => {
+  let fixture: IntakeApp;
+  beforeAll(async () => {
+    const customers: Record<string, HttpCustomer> = { shipper: { customer: 'shipper', tokenHashes: [await hashClientSecret(SHIPPER_TOKEN)], tokens: [] } };
+    const storeDown = { receive: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432')) } as unknown as Inbox;
+    fixture = await startIntakeApp(customers, { inbox: storeDown });
+  });
+  afterAll(async () => fixture?.close());
+
+  it('answers 503 NOT_RECEIVED with Retry-After, not a bare 500, when the inbox cannot take the file (the store down, the disk full)', async () => {
+    const response = await fixture.app.inject({
+      method: 'POST',
+      url: '/v1/inbound/shipper/files',
+      headers: { authorization: `Bearer ${SHIPPER_TOKEN}`, 'content-type': 'text/csv', 'x-file-name': 'o.csv' },
+      payload: 'a,b\n',
+    });
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('60');
+    expect(response.json()).toMatchObject({ code: 'NOT_RECEIVED', detail: expect.stringContaining('problem on our side') });
+    expect(response.body).not.toContain('ECONNREFUSED');
   });
 });
