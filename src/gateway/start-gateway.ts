@@ -14,6 +14,7 @@ import { createFileMapper } from '../pipeline/map-file.ts';
 import { refuseFile, runParseJob } from '../pipeline/parse-stage.ts';
 import { PipelineQueues } from '../pipeline/queues.ts';
 import { recoverPipeline } from '../pipeline/recover-pipeline.ts';
+import { watchForRedisLoss } from '../pipeline/redis-loss.ts';
 import { replayFile } from '../pipeline/replay.ts';
 import { regressMapping } from '../pipeline/regress-mapping.ts';
 import { cachedHttpCustomers } from '../channels/http/index.ts';
@@ -155,6 +156,13 @@ export async function startGateway(env: Env, db: Db, logger: Logger, engine: Eng
   const reconciled = await inbox.reconcile();
   const recovered = await recoverPipeline(db, queues);
   logger.info({ ...reconciled, ...recovered }, 'ledger reconciled with the spool and the queues');
+  const redisLoss = await watchForRedisLoss(
+    queues.connection,
+    `${env.QUEUE_PREFIX}:alive`,
+    async () => logger.warn(await recoverPipeline(db, queues), 'in-flight work queued again after a Redis loss'),
+    logger,
+  );
+  closers.push(async () => redisLoss.stop());
 
   let app: FastifyInstance | undefined;
   let url: string | undefined;

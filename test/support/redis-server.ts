@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pingRedis } from '../../src/runtime/ensure-redis.ts';
@@ -52,9 +52,10 @@ export class TestRedisServer {
     await this.exited;
   }
 
-  /** Starts it again on the same port and directory (it loads its AOF). */
-  async restart(): Promise<void> {
+  /** Starts it again on the same port and directory (it loads its AOF), or with `empty` as a Redis that kept nothing. */
+  async restart(options: { empty?: boolean } = {}): Promise<void> {
     await this.kill();
+    if (options.empty) for (const entry of readdirSync(this.dir)) rmSync(join(this.dir, entry), { recursive: true, force: true });
     await this.launch();
   }
 
