@@ -6,6 +6,9 @@ import { TestRedisServer } from '../support/redis-server.ts';
  * Fault 4: the Redis server the queues live on (one of the test's own: AOF, appendfsync always) SIGKILLed
  * mid-run and started again on the same port and directory, twice: once while files are being parsed and
  * submitted, once later. Workers and the inbox reconnect; the pipeline continues where it was.
+ * Then started again EMPTY (no AOF to load: a Redis without persistence, a flush): every queued job is gone, the
+ * ledger still knows the work. Workers that merely reconnected left documents QUEUED with no job until someone
+ * restarted them (recovery ran at start-up only).
  */
 const DOWN_MS = Number(process.env.FAULT_REDIS_DOWN_MS ?? 2000);
 
@@ -62,6 +65,22 @@ describe('fault: Redis restarted mid-run', () => {
     expect(total).toEqual({ expectedItems: 2000, lost: 0, extra: 0, appliedTwice: 0 });
     expect(results.map((r) => r.state)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
     expect(results.every((r) => r.resultJson!.documents.every((d) => d.outcome === 'ACCEPTED'))).toBe(true);
+    expect(cluster.workers.every((w) => w.running)).toBe(true);
+  }, 150_000);
+
+  it('after a restart EMPTY, finishes every file without a restart of the workers: none lost, none twice', async () => {
+    const files = [appendFile('RLO-A', 300, { perOrder: 3 }), appendFile('RLO-B', 300, { perOrder: 3 })];
+    const ids = [(await cluster.receive('shipper', 'a.csv', files[0]!.csv)).fileId, (await cluster.receive('shipper', 'b.csv', files[1]!.csv)).fileId];
+    await waitFor('the first documents accepted', async () => ((await cluster.documentStates(ids)).ACCEPTED ?? 0) >= 50 || undefined, 30_000, 20);
+    await redis.kill();
+    await sleep(1000);
+    await redis.restart({ empty: true });
+
+    const results = await cluster.waitForFinal(ids, 60_000);
+    const counts = await Promise.all(files.map((f, i) => tally(cluster, ['RLO-A', 'RLO-B'][i]!, f.expected, [results[i]!])));
+    const total = counts.reduce((a, c) => ({ expectedItems: a.expectedItems + c.expectedItems, lost: a.lost + c.lost, extra: a.extra + c.extra, appliedTwice: a.appliedTwice + c.appliedTwice }));
+    expect(total).toEqual({ expectedItems: 1200, lost: 0, extra: 0, appliedTwice: 0 });
+    expect(results.map((r) => r.state)).toEqual(['COMPLETED', 'COMPLETED']);
     expect(cluster.workers.every((w) => w.running)).toBe(true);
   }, 150_000);
 });
