@@ -3,6 +3,7 @@ import { activateHeads, finishDocument, insertDocuments, type NewDocumentRow } f
 import { recordReceivedFile, setFileState, type FileRow } from '../../src/ledger/files-repo.ts';
 import { migrateLedger } from '../../src/ledger/migrations.ts';
 import { orderKeyOf } from '../../src/pipeline/order-key.ts';
+import { afterDocumentFinished } from '../../src/pipeline/submit-stage.ts';
 import { STORE_KINDS, createTestDb, type TestDatabase } from '../support/stores.ts';
 
 describe.each(STORE_KINDS)('order of application on %s', (kind) => {
@@ -64,5 +65,20 @@ describe.each(STORE_KINDS)('order of application on %s', (kind) => {
     await activateHeads(t.db, [key('Z')]);
     expect(await finishDocument(t.db, f.id, 0, { state: 'ACCEPTED', engineStatus: 201 })).toBe(true);
     expect(await finishDocument(t.db, f.id, 0, { state: 'FAILED' })).toBe(false);
+  });
+
+  it("a re-run of a finished document's job queues the order's next document again, even one already QUEUED (its first enqueue was lost with Redis)", async () => {
+    const f = await file();
+    await insertDocuments(t.db, f.id, f.seq, [doc(0, 'RERUN'), doc(1, 'RERUN')]);
+    await activateHeads(t.db, [key('RERUN')]);
+    // The first run: document 0 accepted, document 1 freed (QUEUED) ... and its submit job never reached Redis.
+    const queued: unknown[] = [];
+    const deps = { db: t.db, enqueueSubmits: async (jobs: unknown[]) => void queued.push(...jobs), enqueueFinalize: async () => undefined };
+    await afterDocumentFinished(deps, f.id, key('RERUN'), { idx: 0, outcome: { state: 'ACCEPTED', engineStatus: 201, response: {} } });
+    expect(queued).toEqual([{ fileId: f.id, idx: 1 }]);
+    // The job's re-run, with no outcome to record: document 1 is queued again.
+    queued.length = 0;
+    await afterDocumentFinished(deps, f.id, key('RERUN'));
+    expect(queued).toEqual([{ fileId: f.id, idx: 1 }]);
   });
 });
