@@ -107,39 +107,43 @@ export async function recordFileEvent(db: Queryable, fileId: string, state: stri
 }
 
 /** Moves a file to a state (recording the event); `from` guards against a stale worker moving it backwards. */
-export async function setFileState(
-  db: Db,
+export async function setFileState(db: Db, ...args: FileStateChange): Promise<boolean> {
+  return db.transaction((tx) => setFileStateIn(tx, ...args));
+}
+
+type FileStateChange = [
   fileId: string,
   state: FileState,
-  fields: { error?: IntakeErrorValue | null; mappingName?: string; mappingHash?: string; documentCount?: number; testMode?: boolean; detail?: unknown; event?: boolean } = {},
+  fields?: { error?: IntakeErrorValue | null; mappingName?: string; mappingHash?: string; documentCount?: number; testMode?: boolean; detail?: unknown; event?: boolean },
   from?: readonly FileState[],
-): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ id: string }>(
-      `UPDATE gateway.files SET state = $2,
-              error = COALESCE($3::jsonb, error),
-              mapping_name = COALESCE($4, mapping_name),
-              mapping_hash = COALESCE($5, mapping_hash),
-              document_count = COALESCE($6, document_count),
-              test_mode = COALESCE($7, test_mode),
-              finished_at = CASE WHEN $2 IN ('COMPLETED', 'PARTIAL', 'REJECTED', 'FAILED', 'DUPLICATE') THEN now() ELSE finished_at END
-        WHERE id = $1 AND ($8::text[] IS NULL OR state = ANY($8::text[]))
-        RETURNING id`,
-      [
-        fileId,
-        state,
-        fields.error ? storableJson(fields.error) : null,
-        fields.mappingName ?? null,
-        fields.mappingHash ?? null,
-        fields.documentCount ?? null,
-        fields.testMode ?? null,
-        from ? [...from] : null,
-      ],
-    );
-    if (rows.length === 0) return false;
-    if (fields.event !== false) await recordFileEvent(tx, fileId, state, fields.detail ?? (fields.error ? { error: fields.error } : undefined));
-    return true;
-  });
+];
+
+/** `setFileState` inside a caller's transaction, for a change that must land with other rows or not at all. */
+export async function setFileStateIn(tx: Queryable, ...[fileId, state, fields = {}, from]: FileStateChange): Promise<boolean> {
+  const { rows } = await tx.query<{ id: string }>(
+    `UPDATE gateway.files SET state = $2,
+            error = COALESCE($3::jsonb, error),
+            mapping_name = COALESCE($4, mapping_name),
+            mapping_hash = COALESCE($5, mapping_hash),
+            document_count = COALESCE($6, document_count),
+            test_mode = COALESCE($7, test_mode),
+            finished_at = CASE WHEN $2 IN ('COMPLETED', 'PARTIAL', 'REJECTED', 'FAILED', 'DUPLICATE') THEN now() ELSE finished_at END
+      WHERE id = $1 AND ($8::text[] IS NULL OR state = ANY($8::text[]))
+      RETURNING id`,
+    [
+      fileId,
+      state,
+      fields.error ? storableJson(fields.error) : null,
+      fields.mappingName ?? null,
+      fields.mappingHash ?? null,
+      fields.documentCount ?? null,
+      fields.testMode ?? null,
+      from ? [...from] : null,
+    ],
+  );
+  if (rows.length === 0) return false;
+  if (fields.event !== false) await recordFileEvent(tx, fileId, state, fields.detail ?? (fields.error ? { error: fields.error } : undefined));
+  return true;
 }
 
 /**

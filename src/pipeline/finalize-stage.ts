@@ -5,7 +5,7 @@ import { describePlace, type IntakeErrorValue } from '../errors/intake-error.ts'
 import type { Logger } from '../log/logger.ts';
 import { documentCounts, hasPendingDocuments, listDocuments, type DocumentRow } from '../ledger/documents-repo.ts';
 import { finalFileState, isFinalFileState } from '../ledger/file-states.ts';
-import { getFile, setFileState, type FileRow } from '../ledger/files-repo.ts';
+import { getFile, setFileStateIn, type FileRow } from '../ledger/files-repo.ts';
 import { Ack997InputSchema, render997 } from '../results/ack-997.ts';
 import { ReceivedAcknowledgmentSchema } from '../results/ack-from-x12.ts';
 import { SourceRangeSchema, type DocumentRowInput, type FileOutcomeInput } from '../results/file-outcome.ts';
@@ -13,7 +13,7 @@ import { duplicateFileError, renderResultCsv } from '../results/result-csv.ts';
 import { resultFileNames } from '../results/result-file-names.ts';
 import { renderResultJson } from '../results/result-json.ts';
 import { writeFileDurably } from '../runtime/durable-file.ts';
-import type { Db } from '../store/db.ts';
+import type { Db, Queryable } from '../store/db.ts';
 import { storableJson } from '../ledger/storable-json.ts';
 
 export interface FinalizeStageDeps {
@@ -100,18 +100,28 @@ export async function runFinalizeJob(deps: FinalizeStageDeps, job: { fileId: str
       documents: documents.map(documentRow),
     };
     const acknowledgementsNotWritten = await writeResults(deps, file, outcome, log);
-    // A DUPLICATE was recorded as such when received: finishing it adds no second DUPLICATE to its story.
-    await setFileState(db, file.id, state, {
-      detail: { counts, ...(acknowledgementsNotWritten.length > 0 ? { acknowledgementsNotWritten } : {}) },
-      event: file.state !== 'DUPLICATE',
+    // The final state and its pending delivery land together: a reader (or a crash) between them would see a file
+    // finished with nothing to deliver. A DUPLICATE was recorded as such when received: finishing it adds no second
+    // DUPLICATE to its story.
+    await db.transaction(async (tx) => {
+      await setFileStateIn(tx, file.id, state, {
+        detail: { counts, ...(acknowledgementsNotWritten.length > 0 ? { acknowledgementsNotWritten } : {}) },
+        event: file.state !== 'DUPLICATE',
+      });
+      await recordPendingDelivery(tx, file);
     });
     log.info({ state, counts }, 'file finished');
+  } else {
+    await recordPendingDelivery(db, file); // a file finished by a version that recorded its delivery separately
   }
+  await deps.enqueueDeliver({ fileId: file.id, channel: file.channel });
+}
+
+async function recordPendingDelivery(db: Queryable, file: FileRow): Promise<void> {
   await db.query(
     `INSERT INTO gateway.deliveries (file_id, channel, target, state) VALUES ($1, $2, $3::jsonb, 'PENDING') ON CONFLICT (file_id, channel) DO NOTHING`,
     [file.id, file.channel, storableJson(file.reply_to ?? {})],
   );
-  await deps.enqueueDeliver({ fileId: file.id, channel: file.channel });
 }
 
 /**

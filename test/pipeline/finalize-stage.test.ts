@@ -10,6 +10,7 @@ import { resultDir, runFinalizeJob } from '../../src/pipeline/finalize-stage.ts'
 import type { Ack997Input } from '../../src/results/ack-997.ts';
 import type { ReceivedAcknowledgment } from '../../src/results/ack-from-x12.ts';
 import { storableJson } from '../../src/ledger/storable-json.ts';
+import type { Db, Queryable } from '../../src/store/db.ts';
 import { createTestDb, type TestDatabase } from '../support/stores.ts';
 
 const ANSWERABLE: Ack997Input = {
@@ -75,5 +76,29 @@ describe('the finalize stage: result files of an X12 file', () => {
     expect(existsSync(join(dir, 'fin-received-fa.edi.997.x12'))).toBe(true);
     expect(readdirSync(dir).filter((name) => name.endsWith('.997.x12'))).toHaveLength(1);
     expect(logLines).toContainEqual(expect.objectContaining({ level: 30, fileId: 'fin-received-fa', acknowledgment: received }));
+  });
+
+  it('a file is never finished without its pending delivery: a crash before the delivery is recorded leaves it unfinished, and the re-run delivers', async () => {
+    await mappedFile('fin-crash', [ANSWERABLE]);
+    const crashAtDelivery = <Q extends Queryable>(q: Q): Q =>
+      new Proxy(q, {
+        get: (target, key) =>
+          key === 'query'
+            ? (sql: string, params?: unknown[]) => (sql.includes('INSERT INTO gateway.deliveries') ? Promise.reject(new Error('process killed')) : target.query(sql, params))
+            : key === 'transaction'
+              ? (fn: (tx: Queryable) => Promise<unknown>) => (target as unknown as Db).transaction((tx) => fn(crashAtDelivery(tx)))
+              : Reflect.get(target, key),
+      });
+
+    await expect(runFinalizeJob({ db: crashAtDelivery(t.db), resultsDir, enqueueDeliver: async () => undefined, logger }, { fileId: 'fin-crash' })).rejects.toThrow('process killed');
+    const between = await loadFileStory(t.db, 'fin-crash');
+    expect(between?.file.finishedAt ?? null).toBeNull(); // recovery re-runs the finalize of a file not finished
+
+    const enqueued: unknown[] = [];
+    await runFinalizeJob({ db: t.db, resultsDir, enqueueDeliver: async (job) => void enqueued.push(job), logger }, { fileId: 'fin-crash' });
+    const story = await loadFileStory(t.db, 'fin-crash');
+    expect(story?.file.finishedAt).toBeTruthy();
+    expect(story?.deliveries).toMatchObject([{ channel: 'sftp', state: 'PENDING' }]);
+    expect(enqueued).toEqual([{ fileId: 'fin-crash', channel: 'sftp' }]);
   });
 });
