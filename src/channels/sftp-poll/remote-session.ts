@@ -267,6 +267,10 @@ export class RemoteSession {
    */
   async *download(remotePath: string, expectedBytes: number): AsyncGenerator<Uint8Array> {
     const stream = await this.call('open', remotePath, async () => this.sftp.createReadStream(remotePath));
+    // The iterator hears errors while it reads. After it, destroying the stream sends a CLOSE for the handle, and
+    // a connection that ends (or is cut by a timeout) before the answer fails that request: the stream then emits
+    // 'error' with nobody listening, an uncaught exception that took the whole gateway down.
+    stream.on('error', (error: Error) => this.settings.logger.debug({ err: error, remotePath }, 'sftp-poll remote file handle not closed cleanly'));
     const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     let received = 0;
     try {

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncomingFile } from '../../../src/inbox/inbox.ts';
 import { listRemoteFiles } from '../../../src/channels/sftp-poll/remote-files-repo.ts';
+import { RemoteSession } from '../../../src/channels/sftp-poll/remote-session.ts';
+import { SftpPollSchema, SftpPollTimingSchema } from '../../../src/channels/sftp-poll/sftp-poll-schema.ts';
 import { SftpPollError } from '../../../src/channels/sftp-poll/sftp-poll-errors.ts';
 import { SftpPoller } from '../../../src/channels/sftp-poll/sftp-poller.ts';
 import { getFile } from '../../../src/ledger/files-repo.ts';
@@ -29,6 +31,26 @@ describe('sftp-poll: broken connections, stalled servers and closing mid-poll', 
       timing: { callTimeoutMs: 2_000, connectTimeoutMs: 2_000, backoffInitialMs: 100, backoffMaxMs: 500 },
       ...extra,
     });
+
+  it('a connection that ends before the server answers the close of a file just read is no uncaught error (it took the gateway down)', async () => {
+    const remotePath = join(f.remote.inbound, 'late-close.txt');
+    writeFileSync(remotePath, 'x'.repeat(4096));
+    const session = await RemoteSession.open({ config: SftpPollSchema.parse(f.config()), timing: SftpPollTimingSchema.parse({}), logger: f.logger, env: f.env });
+    const uncaught: unknown[] = [];
+    const keep = (error: unknown) => void uncaught.push(error);
+    process.on('uncaughtException', keep);
+    try {
+      let bytes = 0;
+      for await (const chunk of session.download(remotePath, 4096)) bytes += chunk.byteLength;
+      expect(bytes).toBe(4096);
+      // The handle's CLOSE has just been sent: no answer can have come yet.
+      session.destroy('the test ends it');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    } finally {
+      process.off('uncaughtException', keep);
+    }
+    expect(uncaught).toEqual([]);
+  });
 
   it('sshd killed and restarted on the same port: the poller rebuilds its connection and takes the next file', async () => {
     const p = poller('dropped', 'drop-*.csv');
