@@ -115,7 +115,8 @@ function coerce(value: unknown, kind: FieldKind, name: string): unknown {
       refuseMixedText(value, name);
       const result: Record<string, unknown> = {};
       for (const [key, child] of Object.entries(value)) {
-        const fieldKind = kind.fields[key];
+        // Own keys only: `<toString>` found Object.prototype's and was dropped, not refused as an unknown field.
+        const fieldKind = Object.hasOwn(kind.fields, key) ? kind.fields[key] : undefined;
         const coerced = fieldKind ? coerce(child, fieldKind, key) : child;
         if (coerced !== undefined) result[key] = coerced;
       }
@@ -131,7 +132,7 @@ function coerce(value: unknown, kind: FieldKind, name: string): unknown {
  * through the parser behind a prefix no XML name can start with, and `withElementNames` takes it off again.
  */
 const NAME_MARK = '\u0000';
-const MARKS = /^\u0000+/;
+const MARK = /^\u0000/;
 
 /** The parsed tree with its element names as written; `__proto__` is refused as in JSON (body-text.ts). */
 function withElementNames(value: unknown): unknown {
@@ -139,8 +140,7 @@ function withElementNames(value: unknown): unknown {
   if (!isPlainRecord(value)) return value;
   const named: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value)) {
-    // A self-closing element's name is transformed twice (fast-xml-parser 5.12).
-    const name = key.replace(MARKS, '');
+    const name = key.replace(MARK, '');
     if (name === '__proto__') throw new EngineProblem(400, 'MALFORMED_BODY', 'The element name "__proto__" is not accepted.');
     named[name] = withElementNames(child);
   }
@@ -148,7 +148,9 @@ function withElementNames(value: unknown): unknown {
 }
 
 const parser = new XMLParser({
-  transformTagName: (name) => NAME_MARK + name,
+  // A self-closing element's name is transformed twice (fast-xml-parser 5.12): marked once either way, `<x/>`
+  // and `<x>1</x>` are the same element, repeated in document order, not two keys where one overwrote the other.
+  transformTagName: (name) => (name.startsWith(NAME_MARK) ? name : NAME_MARK + name),
   ignoreAttributes: true,
   // Text stays text; coerce() types it by the schema, so "00123" stays a string where the schema wants one.
   parseTagValue: false,

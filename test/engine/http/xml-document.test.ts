@@ -48,6 +48,24 @@ describe('XML documents', () => {
     expect(parseXmlDocument('<document><lpn>A</lpn><lpn>B</lpn></document>')).toEqual({ lpn: ['A', 'B'] });
   });
 
+  it('an empty element (<x/>) beside its repeats is one more of them, in document order: no value is lost', () => {
+    expect(parseXmlDocument('<document><carrier>UPS</carrier><carrier/></document>')).toEqual({ carrier: ['UPS', ''] });
+    expect(parseXmlDocument('<document><items><item><caseSerials><serial/><serial>S1</serial><serial>S2</serial></caseSerials></item></items></document>')).toEqual({
+      items: [{ caseSerials: ['', 'S1', 'S2'] }],
+    });
+    expect(parseXmlDocument('<document><items><item/><item><lpn>a</lpn></item></items></document>')).toEqual({ items: [{}, { lpn: 'a' }] });
+    for (const twoRoots of ['<document/><document><orderNumber>B</orderNumber></document>', '<document><orderNumber>B</orderNumber></document><document/>']) {
+      expect(problemOf(() => parseXmlDocument(twoRoots))).toMatchObject({ status: 400, code: 'MALFORMED_BODY' });
+    }
+  });
+
+  it('a document or item element named like a JavaScript property is kept for validation to refuse as unknown, not dropped', () => {
+    expect(parseXmlDocument('<document><toString>1</toString><items><item><valueOf>2</valueOf><lpn>a</lpn></item></items></document>')).toEqual({
+      toString: '1',
+      items: [{ valueOf: '2', lpn: 'a' }],
+    });
+  });
+
   it('render and parse are inverses for a typical document', () => {
     const doc = {
       orderNumber: 'O-1',
