@@ -1,7 +1,7 @@
 import { ORDER_FIELDS, effectiveShipmentNumber, effectiveStrategy, type Direction, type Document } from '../documents/document.ts';
 import type { ItemView, OrderView } from '../documents/response.ts';
 import { ORDER_DEFAULTS, itemValues, withoutBlankValues, withoutEmptyValues, type ItemValues, type OrderFieldValues } from './entity-values.ts';
-import { EngineProblem } from './problem.ts';
+import { businessNotFound, EngineProblem, facilityNotFound } from './problem.ts';
 import type { StoredShipment } from './shipment-view.ts';
 import { planItemChanges, type StoredItem } from './strategies/index.ts';
 
@@ -59,10 +59,8 @@ export interface DocumentPlan {
 }
 
 export function planDocument(doc: Document, target: DocumentTarget, now: Date): DocumentPlan {
-  if (target.businessId === null) throw new EngineProblem(404, 'BUSINESS_NOT_FOUND', `Business "${doc.business}" was not found.`);
-  if (target.facilityId === null) {
-    throw new EngineProblem(404, 'FACILITY_NOT_FOUND', `Facility "${doc.facility}" was not found in business "${doc.business}".`);
-  }
+  if (target.businessId === null) throw businessNotFound(doc.business);
+  if (target.facilityId === null) throw facilityNotFound(doc.business, doc.facility);
   const shipmentNumber = effectiveShipmentNumber(doc);
   if (!target.shipment && target.blockedShipment) {
     const why = target.blockedShipment.arrived ? 'has already arrived' : 'is linked to another shipment';

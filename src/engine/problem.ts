@@ -29,3 +29,8 @@ export const PROBLEM_TITLES: Record<number, string> = {
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
+
+export const businessNotFound = (business: string): EngineProblem => new EngineProblem(404, 'BUSINESS_NOT_FOUND', `Business "${business}" was not found.`);
+
+export const facilityNotFound = (business: string, facility: string): EngineProblem =>
+  new EngineProblem(404, 'FACILITY_NOT_FOUND', `Facility "${facility}" was not found in business "${business}".`);

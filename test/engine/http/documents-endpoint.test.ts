@@ -61,20 +61,22 @@ describe.each(STORE_KINDS)('POST /v1/documents on %s', (kind) => {
   });
 
   describe('grants', () => {
-    it('a business the token lacks is 403 FORBIDDEN_BUSINESS, existing or not', async () => {
+    it('a business that exists but the token lacks is 403 FORBIDDEN_BUSINESS; one that exists nowhere is the guide\'s 404 for any client', async () => {
       const acme = await f.token('acme-client');
-      for (const business of ['kargo', 'no-such-business']) {
-        const response = await post({ authorization: `Bearer ${acme}`, 'content-type': 'application/json' }, JSON.stringify(exampleOneDocument({ business })));
-        expectProblem(response, 403, 'FORBIDDEN_BUSINESS');
-      }
+      const send = (business: string, facility = 'sf') =>
+        post({ authorization: `Bearer ${acme}`, 'content-type': 'application/json' }, JSON.stringify(exampleOneDocument({ business, facility })));
+      expectProblem(await send('kargo'), 403, 'FORBIDDEN_BUSINESS');
+      expectProblem(await send('kargo', 'no-such-facility'), 403, 'FORBIDDEN_BUSINESS');
+      expectProblem(await send('no-such-business'), 404, 'BUSINESS_NOT_FOUND');
     });
 
-    it('a facility the token lacks is 403 FORBIDDEN_FACILITY, existing or not', async () => {
+    it('a facility that exists but the token lacks is 403 FORBIDDEN_FACILITY; one its business does not have is 404', async () => {
       const acme = await f.token('acme-client');
-      for (const facility of ['sf', 'no-such-facility']) {
-        const response = await post({ authorization: `Bearer ${acme}`, 'content-type': 'application/json' }, JSON.stringify(exampleOneDocument({ business: 'acme', facility })));
-        expectProblem(response, 403, 'FORBIDDEN_FACILITY');
-      }
+      const send = (facility: string) =>
+        post({ authorization: `Bearer ${acme}`, 'content-type': 'application/json' }, JSON.stringify(exampleOneDocument({ business: 'acme', facility })));
+      expectProblem(await send('sf'), 404, 'FACILITY_NOT_FOUND'); // sf is kargo's, not acme's
+      await f.db.query(`INSERT INTO engine.facilities (business_id, slug) SELECT id, 'la' FROM engine.businesses WHERE slug = 'acme' ON CONFLICT DO NOTHING`);
+      expectProblem(await send('la'), 403, 'FORBIDDEN_FACILITY');
     });
 
     it('a granted but unknown business or facility is 404', async () => {

@@ -51,7 +51,7 @@ export async function documentsRoute(app: FastifyInstance, options: DocumentsRou
       // A JSON `null` is not empty: validateDocument says what the body must be.
       if (request.body === undefined) throw new EngineProblem(400, 'MALFORMED_BODY', 'The request body is empty.');
       const document = validateDocument(request.body);
-      assertGranted(client.grants, document.business, document.facility);
+      await assertGranted(db, client.grants, document.business, document.facility);
       const at = now();
       const key = request.headers['idempotency-key'];
       if (key === undefined) {
