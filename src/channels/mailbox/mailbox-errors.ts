@@ -5,6 +5,8 @@
  */
 export const MAILBOX_ERRORS = {
   MAILBOX_UNKNOWN_SENDER: { reply: false, customerMessage: 'the sender is not on any customer\u2019s list of allowed senders' },
+  // Not told: the From may be forged, and the real owner of the address did not send it.
+  MAILBOX_SENDER_NOT_AUTHENTICATED: { reply: false, customerMessage: 'the mail server did not authenticate the sender (DMARC, DKIM or SPF)' },
   MAILBOX_NO_SENDER: { reply: false, customerMessage: 'the message has no sender address' },
   MAILBOX_AUTOMATIC_MESSAGE: { reply: false, customerMessage: 'the message is an automatic reply or a bounce' },
   MAILBOX_NO_USABLE_ATTACHMENT: { reply: true, customerMessage: 'the message has no attachment we take' },

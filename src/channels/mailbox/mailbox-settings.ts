@@ -82,6 +82,13 @@ export const MailboxSettingsSchema = z.object({
    */
   quarantineReplyIntervalMs: z.number().int().min(0).default(60 * 60 * 1000),
   limits: MailboxLimitsSchema.prefault({}),
+  /**
+   * The authserv-id of the mail server that receives customers' mail (the first word of the
+   * `Authentication-Results` fields it adds, e.g. `mx.example.com`). Set, a message is taken only when that
+   * server's results authenticate its From address (DMARC pass, or an aligned DKIM or SPF pass); any other is
+   * quarantined as MAILBOX_SENDER_NOT_AUTHENTICATED. Unset, the From address is believed as written.
+   */
+  authservId: z.string().trim().min(1).optional(),
 });
 export type MailboxSettings = z.infer<typeof MailboxSettingsSchema>;
 export type MailboxSettingsInput = z.input<typeof MailboxSettingsSchema>;
@@ -110,7 +117,7 @@ export type SmtpSettingsInput = z.input<typeof SmtpSettingsSchema>;
 /**
  * Mailbox and SMTP settings from the environment, for the process wiring. `MAILBOX_HOST` unset: no mailbox.
  * Variables: MAILBOX_HOST, MAILBOX_PORT, MAILBOX_TLS, MAILBOX_USER, MAILBOX_PASSWORD, MAILBOX_FOLDER,
- * MAILBOX_PROCESSED_FOLDER, MAILBOX_QUARANTINE_FOLDER, MAILBOX_POLL_INTERVAL_MS, SMTP_HOST, SMTP_PORT, SMTP_TLS,
+ * MAILBOX_PROCESSED_FOLDER, MAILBOX_QUARANTINE_FOLDER, MAILBOX_POLL_INTERVAL_MS, MAILBOX_AUTHSERV_ID, SMTP_HOST, SMTP_PORT, SMTP_TLS,
  * SMTP_USER, SMTP_PASSWORD, SMTP_FROM.
  */
 export function mailboxSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): { mailbox: MailboxSettings; smtp: SmtpSettings | undefined } | undefined {
@@ -125,6 +132,7 @@ export function mailboxSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): { 
         'folders.inbox': 'MAILBOX_FOLDER',
         'folders.processed': 'MAILBOX_PROCESSED_FOLDER',
         'folders.quarantine': 'MAILBOX_QUARANTINE_FOLDER',
+        authservId: 'MAILBOX_AUTHSERV_ID',
       })
     : undefined;
   // Read even without a mailbox: SMTP is unused then, but a bad SMTP_* value is still an operator's mistake to hear

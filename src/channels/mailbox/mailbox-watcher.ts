@@ -243,7 +243,7 @@ export class MailboxWatcher {
       if (record) {
         log.info({ messageKey: key, outcome: record.outcome }, 'message already handled: finishing its move');
       } else {
-        if (raw) decision = await readMessage(raw, limits, this.options.customers);
+        if (raw) decision = await readMessage(raw, limits, this.options.customers, this.settings.authservId !== undefined ? { authservId: this.settings.authservId } : {});
         const failures = this.attempts.get(uid) ?? 0;
         if (failures >= this.settings.maxAttempts) {
           decision = { kind: 'quarantine', facts: decision.facts, customer: decision.customer, reason: quarantineReason('MAILBOX_PROCESSING_FAILED', `${failures} attempts`), ignored: [] };

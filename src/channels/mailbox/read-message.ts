@@ -4,6 +4,7 @@ import { quarantineReason, type QuarantineReason } from './mailbox-errors.ts';
 import type { MailboxLimits } from './mailbox-settings.ts';
 import { parseMessage, type ParsedAttachment, type ParsedMessage } from './parse-message.ts';
 import { scanMimeStructure } from './scan-mime-structure.ts';
+import { authenticateSender } from './sender-authentication.ts';
 import type { MailboxCustomers } from './sender-directory.ts';
 
 /** What is known of a message for the ledger and for threading a reply. */
@@ -23,6 +24,11 @@ export interface TakenFile {
   content: Buffer;
 }
 
+/** `authservId`: the receiving mail server whose Authentication-Results must authenticate the From address. */
+export interface SenderTrust {
+  authservId?: string;
+}
+
 export type MessageDecision =
   | { kind: 'take'; facts: MessageFacts; customer: string; files: TakenFile[]; ignored: string[] }
   | { kind: 'quarantine'; facts: MessageFacts; customer: string | undefined; reason: QuarantineReason; ignored: string[] };
@@ -38,7 +44,7 @@ const BODY_PART = 1_000_000;
  * inbox, or why it is quarantined. The cheap structural scan runs first, so the full parser only ever sees a
  * message within the limits; a parser failure is a quarantine, never an exception.
  */
-export async function readMessage(raw: Buffer, limits: MailboxLimits, customers: MailboxCustomers): Promise<MessageDecision> {
+export async function readMessage(raw: Buffer, limits: MailboxLimits, customers: MailboxCustomers, trust: SenderTrust = {}): Promise<MessageDecision> {
   const scan = scanMimeStructure(raw, limits);
   if (!scan.ok) return unreadMessage(raw, scan.reason, customers);
 
@@ -49,10 +55,16 @@ export async function readMessage(raw: Buffer, limits: MailboxLimits, customers:
     return unreadMessage(raw, quarantineReason('MAILBOX_BAD_MIME', (error as Error).message.slice(0, 200)), customers);
   }
 
-  const { facts, bounce } = factsOf(parsed, raw);
+  const { facts, bounce, fromAddresses } = factsOf(parsed, raw);
   if (!facts.sender) return { kind: 'quarantine', facts, customer: undefined, reason: quarantineReason('MAILBOX_NO_SENDER'), ignored: [] };
   const customer = customers.customerForSender(facts.sender);
   if (customer === undefined) return { kind: 'quarantine', facts, customer: undefined, reason: quarantineReason('MAILBOX_UNKNOWN_SENDER', facts.sender), ignored: [] };
+  if (trust.authservId !== undefined) {
+    // DMARC authenticates one From address; a second one beside it would be taken on trust.
+    const check =
+      fromAddresses === 1 ? authenticateSender(headerValues(raw, 'authentication-results'), trust.authservId, facts.sender) : { authenticated: false as const, why: `From holds ${fromAddresses} addresses` };
+    if (!check.authenticated) return { kind: 'quarantine', facts, customer, reason: quarantineReason('MAILBOX_SENDER_NOT_AUTHENTICATED', `${facts.sender}: ${check.why}`), ignored: [] };
+  }
   if (bounce) return { kind: 'quarantine', facts, customer, reason: quarantineReason('MAILBOX_AUTOMATIC_MESSAGE'), ignored: [] };
 
   const files: TakenFile[] = [];
@@ -123,13 +135,14 @@ function unreadMessage(raw: Buffer, reason: QuarantineReason, customers: Mailbox
   return { kind: 'quarantine', facts, customer: facts.sender ? customers.customerForSender(facts.sender) : undefined, reason, ignored: [] };
 }
 
-function factsOf(parsed: ParsedMessage, raw: Buffer): { facts: MessageFacts; bounce: boolean } {
+function factsOf(parsed: ParsedMessage, raw: Buffer): { facts: MessageFacts; bounce: boolean; fromAddresses: number } {
   const header = (name: string) => parsed.headers.get(name);
   const rawReferences = header('references');
   const references = typeof rawReferences === 'string' ? rawReferences.split(/\s+/) : Array.isArray(rawReferences) ? rawReferences.map(String) : [];
   const messageId = header('message-id');
   const subject = header('subject');
-  const sender = ((header('from') as AddressObject | undefined)?.value[0]?.address ?? '').trim().toLowerCase();
+  const from = (header('from') as AddressObject | undefined)?.value ?? [];
+  const sender = (from[0]?.address ?? '').trim().toLowerCase();
   const { automatic, bounce } = automaticSignals(headerLookup(raw), sender);
   const facts: MessageFacts = {
     sender,
@@ -138,7 +151,7 @@ function factsOf(parsed: ParsedMessage, raw: Buffer): { facts: MessageFacts; bou
     references: references.filter((r) => /^<[^<>\s]+>$/.test(r)).slice(-20),
     automatic,
   };
-  return { facts, bounce };
+  return { facts, bounce, fromAddresses: from.length };
 }
 
 /**
@@ -206,11 +219,20 @@ export function automaticSignals(header: (name: string) => string | undefined, s
  * A case-insensitive lookup in a message's top header section (folded lines joined), from raw bytes: works on a
  * message no parser accepted, and on the header fields IMAP returns alone.
  */
-export function headerLookup(raw: Buffer): (name: string) => string | undefined {
+function topHeaderSection(raw: Buffer): string {
   const head = raw.subarray(0, Math.min(raw.length, 64 * 1024)).toString('latin1');
   const end = head.search(/\r?\n\r?\n/);
-  const section = (end === -1 ? head : head.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
+  return (end === -1 ? head : head.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
+}
+
+export function headerLookup(raw: Buffer): (name: string) => string | undefined {
+  const section = topHeaderSection(raw);
   return (name) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(section)?.[1]?.trim();
+}
+
+/** Every value of a header field that may repeat (Authentication-Results: one per receiving server, or per check). */
+function headerValues(raw: Buffer, name: string): string[] {
+  return [...topHeaderSection(raw).matchAll(new RegExp(`^${name}:[ \\t]*(.*)$`, 'gim'))].map((match) => match[1]!.trim());
 }
 
 /**
