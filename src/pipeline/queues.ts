@@ -34,6 +34,18 @@ const KEEP: JobsOptions = { removeOnComplete: { age: 24 * 3600, count: 100_000 }
  */
 const INFRA_RETRIES: JobsOptions = { attempts: 20, backoff: { type: 'exponential', delay: 500 } };
 
+/**
+ * A document's place in the submit queue: the further into its file, the later (1 for a file's first document,
+ * 2 for the next two, 3 for the next four, … 15 at the 20,000th). One queue serves every customer, so without it a
+ * file of 20,000 documents held every file that came after it until its last document was in (13 minutes for a
+ * three-line upload, measured); now a small file's documents pass a large file's remaining ones, and two large
+ * files advance side by side. Within a priority BullMQ keeps FIFO; the order of one order's documents is kept by
+ * the ledger (a document is queued only once the one before it is done), never by the queue.
+ */
+export function submitPriority(job: SubmitJob): number {
+  return 1 + Math.floor(Math.log2(job.idx + 1));
+}
+
 export function redisConnection(url: string): Redis {
   // BullMQ requires maxRetriesPerRequest null: its blocking commands must wait out a reconnect, not fail.
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
@@ -65,7 +77,9 @@ export class PipelineQueues {
 
   async enqueueSubmits(jobs: SubmitJob[]): Promise<void> {
     for (let i = 0; i < jobs.length; i += 1000) {
-      await this.queues.submit.addBulk(jobs.slice(i, i + 1000).map((job) => ({ name: 'submit', data: job, opts: { jobId: jobIds.submit(job), ...INFRA_RETRIES } })));
+      await this.queues.submit.addBulk(
+        jobs.slice(i, i + 1000).map((job) => ({ name: 'submit', data: job, opts: { jobId: jobIds.submit(job), priority: submitPriority(job), ...INFRA_RETRIES } })),
+      );
     }
   }
 
