@@ -3,6 +3,7 @@ import ExcelJS from 'exceljs';
 import { IntakeError, type Place } from '../../errors/intake-error.ts';
 import { setField, type SourceRecord } from '../record.ts';
 import { cellText } from './cell-text.ts';
+import { InflateLimitError, limitInflation } from './inflate-limit.ts';
 import { columnLetter, MAX_SHARED_STRINGS_BYTES, readSharedStrings, readStoredRows, XlsxLimitError, type StoredRow } from './stored-cells.ts';
 import type { XlsxErrorCode } from './xlsx-error-codes.ts';
 import { XlsxOptionsSchema, type XlsxOptions, type XlsxOptionsInput } from './xlsx-options.ts';
@@ -21,6 +22,7 @@ export { XlsxOptionsSchema } from './xlsx-options.ts';
  * reading of them loses data). Rows are parsed as the zip is read. Two things are held in memory whatever we
  * do, because the format requires it: the shared-strings table (cells refer to it by index) and, when the zip
  * stores a sheet before the parts it needs, a temporary file of that sheet (exceljs spools it to disk, not memory).
+ * What the zip unpacks to is bounded as it is inflated (inflate-limit.ts), so a zip bomb fills neither.
  */
 export async function* readXlsx(input: AsyncIterable<Uint8Array> | Uint8Array, options: XlsxOptionsInput, file: string): AsyncIterable<SourceRecord> {
   const parsed = XlsxOptionsSchema.safeParse(options);
@@ -29,8 +31,8 @@ export async function* readXlsx(input: AsyncIterable<Uint8Array> | Uint8Array, o
     throw IntakeError.of('XLSX_INVALID_OPTIONS', `the spreadsheet options are not valid: ${problems}`, { file });
   }
   const settings = parsed.data;
-  const fail = (code: XlsxErrorCode, message: string, place: Omit<Place, 'file'> = {}): never => {
-    throw IntakeError.of(code, message, { file, ...place });
+  const fail: Fail = (code, message, place = {}, details) => {
+    throw IntakeError.of(code, message, { file, ...place }, details);
   };
 
   const { head, chunks } = await sniff(input);
@@ -38,6 +40,7 @@ export async function* readXlsx(input: AsyncIterable<Uint8Array> | Uint8Array, o
   checkSignature(head, fail);
 
   const source = Readable.from(chunks);
+  const inflation = limitInflation(source);
   const reader = openWorkbook(source, () =>
     fail(
       'XLSX_TOO_MANY_STRINGS',
@@ -69,10 +72,16 @@ export async function* readXlsx(input: AsyncIterable<Uint8Array> | Uint8Array, o
         discardSheet(sheet);
       }
     }
-  } catch (error) {
+  } catch (caught) {
+    const error = inflation.refusal ?? caught;
     if (error instanceof IntakeError) throw error;
     if (error instanceof XlsxLimitError) {
-      fail('XLSX_TOO_LARGE', `the workbook cannot be read: ${error.message}; save the sheet again from Excel, or send it as CSV`, error.row === undefined ? {} : { line: error.row });
+      fail(
+        'XLSX_TOO_LARGE',
+        `the workbook cannot be read: ${error.message}; save the sheet again from Excel, or send it as CSV`,
+        error.row === undefined ? {} : { line: error.row },
+        error instanceof InflateLimitError ? { ...error.details } : undefined,
+      );
     }
     fail('XLSX_DAMAGED_WORKBOOK', `the workbook cannot be read (${(error as Error).message}); it may be truncated or damaged: please send it again`);
   } finally {
@@ -94,7 +103,7 @@ export async function parseXlsx(input: Uint8Array, options: XlsxOptionsInput, fi
   return records;
 }
 
-type Fail = (code: XlsxErrorCode, message: string, place?: Omit<Place, 'file'>) => never;
+type Fail = (code: XlsxErrorCode, message: string, place?: Omit<Place, 'file'>, details?: Record<string, unknown>) => never;
 
 /**
  * The parts of exceljs's streaming reader we use. Its typings omit them: the sheet's name and XML stream, the

@@ -1,4 +1,4 @@
-import { deflateRawSync } from 'node:zlib';
+import { constants, deflateRawSync } from 'node:zlib';
 
 /**
  * Workbooks written by hand, part by part, for the shapes exceljs's writer never produces: other programs'
@@ -18,37 +18,48 @@ function crc32(data: Buffer): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
+/** An entry's content deflated beforehand, given as its packed chunks: for contents too large to hold. */
+export interface Deflated {
+  size: number;
+  crc?: number;
+  compressedSize: number;
+  chunks: Iterable<Buffer>;
+}
+
 /** A zip of deflated entries (as Excel writes them), in the order given. */
 export function zipOf(entries: Array<[path: string, content: string | Buffer]>): Buffer {
-  const locals: Buffer[] = [];
+  return Buffer.concat([...zipChunks(entries)]);
+}
+
+/** The same zip, chunk by chunk: a Deflated entry is written as its chunks come. */
+export function* zipChunks(entries: Array<[path: string, content: string | Buffer | Deflated]>): Iterable<Buffer> {
   const centrals: Buffer[] = [];
   let offset = 0;
   for (const [path, content] of entries) {
     const name = Buffer.from(path);
-    const data = Buffer.isBuffer(content) ? content : Buffer.from(content);
-    const crc = crc32(data);
-    const packed = deflateRawSync(data);
+    const deflated = typeof content === 'string' || Buffer.isBuffer(content) ? deflatedOf(Buffer.from(content)) : content;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
     local.writeUInt16LE(8, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(packed.length, 18);
-    local.writeUInt32LE(data.length, 22);
+    local.writeUInt32LE(deflated.crc ?? 0, 14);
+    local.writeUInt32LE(deflated.compressedSize, 18);
+    local.writeUInt32LE(deflated.size, 22);
     local.writeUInt16LE(name.length, 26);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(20, 4);
     central.writeUInt16LE(20, 6);
     central.writeUInt16LE(8, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(packed.length, 20);
-    central.writeUInt32LE(data.length, 24);
+    central.writeUInt32LE(deflated.crc ?? 0, 16);
+    central.writeUInt32LE(deflated.compressedSize, 20);
+    central.writeUInt32LE(deflated.size, 24);
     central.writeUInt16LE(name.length, 28);
     central.writeUInt32LE(offset, 42);
-    locals.push(local, name, packed);
+    yield Buffer.concat([local, name]);
+    yield* deflated.chunks;
     centrals.push(central, name);
-    offset += local.length + name.length + packed.length;
+    offset += local.length + name.length + deflated.compressedSize;
   }
   const directory = Buffer.concat(centrals);
   const end = Buffer.alloc(22);
@@ -57,7 +68,34 @@ export function zipOf(entries: Array<[path: string, content: string | Buffer]>):
   end.writeUInt16LE(entries.length, 10);
   end.writeUInt32LE(directory.length, 12);
   end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
+  yield directory;
+  yield end;
+}
+
+function deflatedOf(data: Buffer): Deflated {
+  const packed = deflateRawSync(data);
+  return { size: data.length, compressedSize: packed.length, chunks: [packed], crc: crc32(data) };
+}
+
+/**
+ * `head`, then `mebibytes` MiB of `fill` (its length must divide 1 MiB), then `tail`, packed as a zip bomb is
+ * (1029:1) in little time and memory: one MiB deflated with a full flush (which makes it stand alone) is repeated.
+ * No CRC: a reader checks it at the end.
+ */
+export function bombOf(mebibytes: number, fill = ' ', [head, tail] = ['', '']): Deflated {
+  const alone = { finishFlush: constants.Z_FULL_FLUSH };
+  const first = deflateRawSync(Buffer.from(head), alone);
+  const mebibyte = deflateRawSync(Buffer.alloc(1024 * 1024, fill), alone);
+  const last = deflateRawSync(Buffer.from(tail));
+  return {
+    size: Buffer.byteLength(head) + mebibytes * 1024 * 1024 + Buffer.byteLength(tail),
+    compressedSize: first.length + mebibytes * mebibyte.length + last.length,
+    chunks: (function* () {
+      yield first;
+      for (let n = 0; n < mebibytes; n++) yield mebibyte;
+      yield last;
+    })(),
+  };
 }
 
 const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
@@ -74,8 +112,15 @@ export interface SheetParts {
 }
 
 /** A one-sheet workbook (sheet "Data") from its sheet and shared-strings XML. */
-export function xlsxOf({ sheetData, sharedStrings, order }: SheetParts): Buffer {
-  const parts = new Map<string, string>([
+export function xlsxOf({ order, ...xml }: SheetParts): Buffer {
+  const parts = partsOf(xml);
+  const paths = order ?? [...parts.keys()];
+  return zipOf(paths.map((path) => [path, parts.get(path) ?? '']));
+}
+
+/** The parts of that workbook, by path, in the default order. */
+export function partsOf({ sheetData, sharedStrings }: Omit<SheetParts, 'order'>): Map<string, string> {
+  return new Map<string, string>([
     [
       '[Content_Types].xml',
       '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
@@ -98,6 +143,4 @@ export function xlsxOf({ sheetData, sharedStrings, order }: SheetParts): Buffer 
     ],
     ['xl/worksheets/sheet1.xml', `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="${MAIN}"><sheetData>${sheetData}</sheetData></worksheet>`],
   ]);
-  const paths = order ?? [...parts.keys()];
-  return zipOf(paths.map((path) => [path, parts.get(path) ?? '']));
 }
