@@ -10,18 +10,28 @@ export const MAX_FILE_NAME_BYTES = 200;
 const MAX_EXTENSION_BYTES = 16;
 
 /**
- * A customer's file name reduced to something safe to show, log and reuse in a result name: the base name only
- * (no directories, whatever the separator), no control characters, at most MAX_FILE_NAME_BYTES UTF-8 bytes with
- * the extension kept. Never used as a path on our disk: the spool names files by id.
+ * Characters that are not shown as themselves: controls (Cc), format characters (Cf) and the line and paragraph
+ * separators. Bidi overrides and isolates reorder what a reader sees (U+202E makes `\u202Evsc.exe` display as
+ * `exe.csv`), zero-width ones make two different names look the same, and a separator breaks a log line or a
+ * listing in two; all of them reach operators and customers in listings, SFTP names and downloads.
  */
-export function sanitizeFileName(name: string): string {
+const UNSHOWN_CHARACTERS = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+/**
+ * A customer's file name reduced to something safe to show, log and reuse in a result name: the base name only
+ * (no directories, whatever the separator), no control, format or separator characters, at most
+ * MAX_FILE_NAME_BYTES UTF-8 bytes with the extension kept, no leading dots or spaces (a hidden name). Never used
+ * as a path on our disk: the spool names files by id. A name with nothing left is `fallback`.
+ */
+export function sanitizeFileName(name: string, fallback = 'file'): string {
   const base = name.split(/[\\/]/).pop() ?? '';
+  // Removed before normalising: a format character between a letter and its accent would keep them apart.
   const cleaned = base
+    .replace(UNSHOWN_CHARACTERS, '')
     .normalize('NFC')
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
-    .replace(/^\.+/, '')
+    .replace(/^[.\s]+/, '')
     .trim();
-  return cleaned === '' ? 'file' : fitFileName(cleaned, MAX_FILE_NAME_BYTES);
+  return cleaned === '' ? fallback : fitFileName(cleaned, MAX_FILE_NAME_BYTES);
 }
 
 /**

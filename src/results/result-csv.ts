@@ -12,7 +12,10 @@ import { describeSource, FileOutcomeSchema, summariseEntities, type FileOutcome,
  *   a customer whose loader does not.
  * - Spreadsheet formula injection (OWASP "CSV Injection"): a cell that starts with `=`, `+`, `-`, `@`, TAB or CR
  *   gets a leading `'`, so a spreadsheet shows it as text instead of running it. Order numbers and engine
- *   messages echo customer data, so every text cell is treated this way, headers included.
+ *   messages echo customer data, so every text cell is treated this way, headers included. Their full-width forms
+ *   `＝＋－＠` too: Excel in East Asian locales converts full-width input to half-width, so `＝１＋１` typed into a
+ *   cell there becomes a formula; that a CSV cell goes the same way is not documented either way, and a needless
+ *   `'` before a rare full-width sign costs far less than a formula that runs.
  * - Rows: a file-level row first when the file failed as a whole (it explains why documents below are SKIPPED),
  *   then one row per document in index order. On the file row `document_index` is empty and `outcome` holds the
  *   file's state.
@@ -86,7 +89,7 @@ export function fileLevelError(outcome: FileOutcome): IntakeErrorValue | undefin
   return undefined;
 }
 
-const FORMULA_START = /^[=+\-@\t\r]/;
+const FORMULA_START = /^[=+\-@\t\r＝＋－＠]/;
 const NEEDS_QUOTES = /[",\r\n]/;
 
 /** One cell: formula-neutralised, then quoted per RFC 4180 when needed. */

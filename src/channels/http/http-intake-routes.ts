@@ -110,7 +110,9 @@ export async function httpIntakeRoutes(app: FastifyInstance, options: HttpIntake
     if (!token) throw unauthorized(reply);
     const { id } = request.params as { id: string };
     const file = isFileIdShaped(id) ? await getFile(options.db, id) : undefined;
-    if (file && (await verifier.verify(file.customer, token))) return file;
+    // Checked even when there is no such file: a refusal without scrypt would answer early and tell the id is free.
+    const owner = await verifier.verify(file?.customer, token);
+    if (file && owner) return file;
     if ((await verifier.knownCustomerOf(token, file ? { skip: file.customer } : {})) === undefined) throw unauthorized(reply);
     throw new EngineProblem(404, 'FILE_NOT_FOUND', 'No file with that id for this customer.');
   };

@@ -4,12 +4,14 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpCustomer } from '../../../src/channels/http/http-channel-schema.ts';
-import { hashClientSecret } from '../../../src/engine/auth/client-secret.ts';
+import { hashClientSecret, MAX_CONCURRENT_SCRYPT, verifyClientSecret } from '../../../src/engine/auth/client-secret.ts';
 import type { Inbox } from '../../../src/inbox/inbox.ts';
 import { startIntakeApp, type IntakeApp } from './support/intake-app.ts';
 
 const SHIPPER_TOKEN = 'shipper-token-0123456789abcdef';
 const OTHER_TOKEN = 'other-token-0123456789abcdef';
+/** A stored hash twice as costly to check as a token's (N = 2^15): a check on it outlasts any answer that runs no scrypt. */
+const SLOW_HASH = ['scrypt', 1 << 15, 8, 1, Buffer.alloc(16, 1).toString('base64url'), Buffer.alloc(32).toString('base64url')].join('$');
 
 /**
  * The HTTP intake's refusals and its access rules, on the gateway app with a real inbox (spool on disk, ledger on
@@ -72,6 +74,13 @@ describe('HTTP intake: authentication, limits and refusals', () => {
     expect(status.json().name).toBe('dispösition.csv');
   });
 
+  it('keeps a file under its name without the bidi override and line separator that would disguise it', async () => {
+    const response = await upload({ 'x-file-name': '%E2%80%AEvsc.exe%E2%80%A8' }, 'order\nRLO-1\n');
+    expect(response.statusCode).toBe(202);
+    const status = await app.inject({ method: 'GET', url: response.headers.location as string, headers: auth(SHIPPER_TOKEN) });
+    expect(status.json().name).toBe('vsc.exe');
+  });
+
   it.each([
     ['no token', {}],
     ['a wrong token', auth('wrong-token-0123456789abcdef')],
@@ -108,6 +117,25 @@ describe('HTTP intake: authentication, limits and refusals', () => {
       const response = await app.inject({ method: 'GET', url: sent.statusUrl, headers });
       expect(response.statusCode).toBe(401);
     }
+  });
+
+  it.each([
+    ['a wrong token', 'wrong-token-0123456789abcdef', 401],
+    ["another customer's token", OTHER_TOKEN, 404],
+  ])('answers %s asking for a file id that does not exist only after a scrypt check, as for one that exists', async (_what, token, status) => {
+    const existing = (await upload({}, `order\nEXISTS-${status}\n`)).json().statusUrl as string;
+    /** The answer, and whether it had to wait for one of the scrypt slots, all taken just before the request. */
+    const answer = async (url: string) => {
+      let slotFreed = false;
+      const busy = Array.from({ length: MAX_CONCURRENT_SCRYPT }, () => verifyClientSecret('busy', SLOW_HASH).then(() => void (slotFreed = true)));
+      const response = await app.inject({ method: 'GET', url, headers: auth(token) });
+      const waited = slotFreed;
+      await Promise.all(busy);
+      return { status: response.statusCode, body: response.json(), waited };
+    };
+    const forExisting = await answer(existing);
+    expect(forExisting).toMatchObject({ status, waited: true });
+    expect(await answer('/v1/inbound/files/20990101-000000-0000000000')).toEqual(forExisting);
   });
 
   it('serves no result before the file is final', async () => {
