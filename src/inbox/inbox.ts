@@ -43,8 +43,17 @@ export function newFileId(now = new Date()): string {
 }
 
 /**
- * The one entry point of every channel. A file is on disk (fsynced) and in the ledger, and its next job is
- * queued, before `receive` resolves: only then may a channel tell the sender "received".
+ * How long `receive` waits for the queue before it answers without it. Redis away, BullMQ's command waits for the
+ * reconnect (ioredis queues it), and senders were kept waiting until they gave up, told nothing, although the file
+ * was ours and was applied once Redis came back: a sender who then sent it again had it applied twice.
+ */
+const QUEUE_WAIT_MS = 5_000;
+
+/**
+ * The one entry point of every channel. A file is on disk (fsynced) and in the ledger before `receive` resolves:
+ * only then may a channel tell the sender "received". Its next job is queued by then too, or, with Redis away, as
+ * soon as Redis answers again (a file left QUEUED is also queued again by start-up and by the recovery after
+ * Redis came back empty).
  */
 export class Inbox {
   constructor(private readonly settings: InboxSettings) {}
@@ -82,7 +91,7 @@ export class Inbox {
       await rm(paths.data, { force: true });
       throw error;
     }
-    await this.queueNext(row);
+    await this.queueNextOrLater(row);
     logger.info(
       { fileId: row.id, customer: row.customer, channel: row.channel, file: row.original_name, sizeBytes: row.size_bytes, sha256: row.sha256, duplicateOf: row.duplicate_of ?? undefined },
       row.state === 'DUPLICATE' ? 'file received: duplicate' : 'file received',
@@ -94,6 +103,26 @@ export class Inbox {
       sha256: row.sha256,
       sizeBytes: row.size_bytes,
     };
+  }
+
+  private async queueNextOrLater(row: FileRow): Promise<void> {
+    const { logger } = this.settings;
+    const queued = this.queueNext(row).then(
+      () => true,
+      (error: unknown) => {
+        // Recorded and spooled: start-up (or the recovery after Redis came back empty) queues it again.
+        logger.error({ err: error, fileId: row.id, customer: row.customer }, 'file received, but its job could not be queued: the next start queues it');
+        return true;
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), QUEUE_WAIT_MS)));
+    const inTime = await Promise.race([queued, waited]);
+    clearTimeout(timer);
+    if (!inTime) {
+      logger.warn({ fileId: row.id, customer: row.customer }, 'file received while the queue (Redis) does not answer: it is queued when Redis is back');
+      void queued.then(() => logger.info({ fileId: row.id, customer: row.customer }, 'file queued: Redis answers again'));
+    }
   }
 
   /** A duplicate goes straight to its result; any other file to parsing. */
