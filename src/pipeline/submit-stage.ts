@@ -4,7 +4,7 @@ import { getFile } from '../ledger/files-repo.ts';
 import type { Db } from '../store/db.ts';
 import type { Document } from '../documents/document.ts';
 import type { EngineClient } from '../engine-client/engine-client.ts';
-import type { SubmitOutcome } from '../engine-client/submit-outcome.ts';
+import type { RetryReason, SubmitOutcome } from '../engine-client/submit-outcome.ts';
 import type { DocumentResponse } from '../documents/response.ts';
 import type { SubmitJob } from './jobs.ts';
 
@@ -56,7 +56,7 @@ export async function runSubmitJob(deps: SubmitStageDeps, job: SubmitJob, defer:
     result = {
       state: 'FAILED',
       ...(outcome.status ? { engineStatus: outcome.status } : {}),
-      error: [{ code: 'ENGINE_UNAVAILABLE', message: `the engine did not accept the document after ${attempt} attempts (${outcome.reason}: ${outcome.message})`, place: {} }],
+      error: [{ code: 'ENGINE_UNAVAILABLE', message: engineUnavailableMessage(attempt, outcome), place: {} }],
     };
   } else if (outcome.kind === 'accepted') {
     log.info({ status: outcome.status }, 'document accepted');
@@ -99,4 +99,21 @@ export async function finalizeWhenDone(deps: Pick<SubmitStageDeps, 'db' | 'enque
   const file = await getFile(deps.db, fileId);
   if (file?.state !== 'SUBMITTING') return;
   if (!(await hasPendingDocuments(deps.db, fileId))) await deps.enqueueFinalize({ fileId });
+}
+
+const RETRY_REASON_TEXT: Record<RetryReason, string> = {
+  network: 'could not be reached',
+  timeout: 'did not answer in time',
+  'server-error': 'answered with an error of its own',
+  'rate-limited': 'asked us to slow down',
+  unauthorized: 'refused our credentials',
+};
+
+/**
+ * The result file's words for a document the engine never took. The customer reads them: the reason, never the
+ * engine's or the token server's address (the log line beside it has the full message for the operator).
+ */
+function engineUnavailableMessage(attempts: number, outcome: { reason: RetryReason; status?: number | undefined }): string {
+  const status = outcome.status ? ` (HTTP ${outcome.status})` : '';
+  return `the platform ${RETRY_REASON_TEXT[outcome.reason]}${status} on ${attempts} attempts; nothing of this document was applied. The fault is ours, not the file's: our operators replay the file once the platform is back, so there is no need to send it again`;
 }

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { EntityRefSchema, type EntityRef } from '../documents/response.ts';
 import { IntakeErrorSchema, type IntakeErrorValue } from '../errors/intake-error.ts';
-import type { SubmitOutcome } from '../engine-client/submit-outcome.ts';
 
 /**
  * What finalize knows about one file when every document has an outcome: the input of every result file (CSV,
@@ -122,45 +121,4 @@ export function summariseEntities(refs: readonly EntityRef[]): string {
   })
     .filter((part) => part !== '')
     .join('; ');
-}
-
-/**
- * The engine's side of a document row. A `retry` outcome here means the retry budget is spent: the document FAILED,
- * and may be replayed later with the same Idempotency-Key.
- */
-export function rowFieldsFromSubmitOutcome(outcome: SubmitOutcome): Pick<DocumentRow, 'outcome' | 'created' | 'updated' | 'removed' | 'correlationId'> & {
-  engineStatus?: number;
-  error?: IntakeErrorValue;
-} {
-  switch (outcome.kind) {
-    case 'accepted':
-      return {
-        outcome: 'ACCEPTED',
-        engineStatus: outcome.status,
-        created: outcome.response.created,
-        updated: outcome.response.updated,
-        removed: outcome.response.removed,
-        correlationId: outcome.correlationId,
-      };
-    case 'rejected':
-      return {
-        outcome: 'REJECTED',
-        engineStatus: outcome.status,
-        created: [],
-        updated: [],
-        removed: [],
-        correlationId: outcome.correlationId,
-        error: { code: outcome.problem.code, message: outcome.problem.detail || outcome.problem.title, place: {}, ...(outcome.problem.errors ? { details: { errors: outcome.problem.errors } } : {}) },
-      };
-    case 'retry':
-      return {
-        outcome: 'FAILED',
-        ...(outcome.status !== undefined ? { engineStatus: outcome.status } : {}),
-        created: [],
-        updated: [],
-        removed: [],
-        correlationId: outcome.correlationId,
-        error: { code: `ENGINE_UNAVAILABLE_${outcome.reason.toUpperCase().replace(/-/g, '_')}`, message: outcome.message, place: {} },
-      };
-  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderResultJson, resultFileNames, rowFieldsFromSubmitOutcome, summariseEntities } from '../../src/results/index.ts';
+import { renderResultJson, resultFileNames, summariseEntities } from '../../src/results/index.ts';
 
 describe('result JSON', () => {
   const outcome = {
@@ -132,18 +132,5 @@ describe('engine outcome to document row', () => {
       ]),
     ).toBe('ORDER 12; ORDER_ITEM 5,6');
     expect(summariseEntities([])).toBe('');
-  });
-
-  it('maps accepted, rejected and exhausted retries', () => {
-    expect(rowFieldsFromSubmitOutcome({ kind: 'rejected', status: 409, correlationId: 'c', problem: { type: 'about:blank', title: 'Conflict', status: 409, detail: 'DUPLICATE_ORDER_ITEM_KEY: x', code: 'DUPLICATE_ORDER_ITEM_KEY' } })).toMatchObject({
-      outcome: 'REJECTED',
-      engineStatus: 409,
-      error: { code: 'DUPLICATE_ORDER_ITEM_KEY', message: 'DUPLICATE_ORDER_ITEM_KEY: x' },
-    });
-    expect(rowFieldsFromSubmitOutcome({ kind: 'retry', reason: 'rate-limited', status: 429, message: 'slow down', correlationId: 'c' })).toMatchObject({
-      outcome: 'FAILED',
-      engineStatus: 429,
-      error: { code: 'ENGINE_UNAVAILABLE_RATE_LIMITED' },
-    });
   });
 });
