@@ -53,13 +53,30 @@ export function isUtf8Sample(sample: Uint8Array): boolean {
 }
 
 /**
+ * Whether the first bytes of a file mix UTF-8 with another encoding: they hold a well-formed multi-byte UTF-8
+ * sequence and also bytes that are not UTF-8 (a character cut off at the end aside). Typically a UTF-8 export
+ * with rows pasted in from a Windows-1252 tool: read in either encoding, one of the two parts comes out
+ * garbled (`Café` as `CafÃ©`), so no encoding reads it right.
+ */
+export function isMixedUtf8Sample(sample: Uint8Array): boolean {
+  const end = sample.length - incompleteUtf8Tail(sample);
+  if (isUtf8(sample.subarray(0, end))) return false;
+  for (let i = 0; i < end; i++) {
+    if (sample[i]! >= 0x80 && utf8SequenceLength(sample, i, end) > 1) return true;
+  }
+  return false;
+}
+
+/**
  * Guesses the encoding of the first bytes of a file. A BOM decides; without one, ASCII text in UTF-16 shows as
- * a NUL in every other byte; otherwise bytes that are valid UTF-8 are UTF-8 (pure ASCII included), and anything
- * else is taken for Windows-1252, the legacy encoding of the spreadsheets our customers export from (it is a
- * superset of the printable ISO-8859-1 range, so Latin-1 files read the same).
+ * a NUL in every other byte; otherwise bytes that are valid UTF-8 are UTF-8 (pure ASCII included), and so are
+ * bytes that mix UTF-8 with something else (isMixedUtf8Sample): read as UTF-8, the foreign bytes fail to decode
+ * where they are, instead of every UTF-8 character being garbled without a word. Anything else is taken for
+ * Windows-1252, the legacy encoding of the spreadsheets our customers export from (it is a superset of the
+ * printable ISO-8859-1 range, so Latin-1 files read the same).
  */
 export function detectEncoding(sample: Uint8Array): DetectedEncoding {
-  return bomEncoding(sample) ?? guessUtf16WithoutBom(sample) ?? (isUtf8Sample(sample) ? 'utf-8' : 'windows-1252');
+  return bomEncoding(sample) ?? guessUtf16WithoutBom(sample) ?? (isUtf8Sample(sample) || isMixedUtf8Sample(sample) ? 'utf-8' : 'windows-1252');
 }
 
 function guessUtf16WithoutBom(sample: Uint8Array): 'utf-16le' | 'utf-16be' | undefined {

@@ -1,7 +1,7 @@
 import { Parser, type Info } from 'csv-parse';
 import { IntakeError, type Place } from '../../errors/intake-error.ts';
 import { setField, type SourceRecord } from '../record.ts';
-import { Utf8Transcoder, bomEncoding, detectEncoding, isUtf8Sample, type SingleByteEncoding, type TextEncoding, type Utf8Chunk } from '../text-encoding.ts';
+import { Utf8Transcoder, bomEncoding, detectEncoding, isMixedUtf8Sample, isUtf8Sample, type SingleByteEncoding, type TextEncoding, type Utf8Chunk } from '../text-encoding.ts';
 import type { CsvErrorCode } from './csv-error-codes.ts';
 import type { CsvDelimiter, ResolvedCsvOptions } from './csv-options.ts';
 import { findQuoteFault } from './find-quote-fault.ts';
@@ -9,7 +9,11 @@ import { whyNotText } from './reject-binary.ts';
 import { sniffDelimiter } from './sniff-delimiter.ts';
 import { LineTracker } from './track-lines.ts';
 
-/** Raw bytes held back to guess the encoding; also the delimiter sniffer's sample size. */
+/**
+ * Raw bytes the encoding is guessed from, exactly: never more, however large the chunks the stream delivers, so
+ * a preview (one big chunk) and the pipeline (small ones) read a file alike. Also the delimiter sniffer's sample
+ * size.
+ */
 const SAMPLE_BYTES = 64 * 1024;
 const LF = 10;
 const CR = 13;
@@ -138,13 +142,14 @@ export class CsvReader {
   }
 
   private startDecoding(): void {
-    const sample = Buffer.concat(this.rawSample!);
+    const held = Buffer.concat(this.rawSample!);
     this.rawSample = undefined;
+    const sample = held.subarray(0, SAMPLE_BYTES);
     const { encoding, fallback } = chooseEncoding(sample, this.options.encoding);
     const notText = whyNotText(sample, encoding);
     if (notText) throw this.error('CSV_BINARY_CONTENT', notText, {});
     this.transcoder = new Utf8Transcoder(encoding, fallback);
-    this.decoded(this.transcoder.write(sample));
+    this.decoded(this.transcoder.write(held));
   }
 
   private decoded(chunk: Utf8Chunk, final = false): void {
@@ -390,11 +395,16 @@ function withSuffix(name: string, taken: (candidate: string) => boolean): string
  * when the bytes are not valid UTF-8: multi-byte UTF-8 sequences practically never occur in real Windows-1252 or
  * Latin-1 text (they read as `Ã¤`), whereas a file re-saved as UTF-8 somewhere along the way would have its
  * headers renamed and every accent garbled without a word.
+ *
+ * A sample that mixes UTF-8 with other bytes (isMixedUtf8Sample) is read as UTF-8 with no fallback, so the
+ * transcoder refuses it at its first foreign byte, with the same CSV_BAD_ENCODING as when that byte comes after
+ * the sample: no single encoding reads such a file right, whichever part of it comes first.
  */
 function chooseEncoding(sample: Buffer, declared: ResolvedCsvOptions['encoding']): { encoding: TextEncoding; fallback?: SingleByteEncoding } {
   const fallback = declared === 'auto' ? 'windows-1252' : declared === 'windows-1252' || declared === 'iso-8859-1' ? declared : undefined;
-  const encoding = bomEncoding(sample) ?? (declared === 'auto' ? detectEncoding(sample) : fallback && isUtf8Sample(sample) ? 'utf-8' : declared);
-  return encoding === 'utf-8' && fallback ? { encoding, fallback } : { encoding };
+  const mixed = fallback !== undefined && isMixedUtf8Sample(sample);
+  const encoding = bomEncoding(sample) ?? (declared === 'auto' ? detectEncoding(sample) : fallback && (mixed || isUtf8Sample(sample)) ? 'utf-8' : declared);
+  return encoding === 'utf-8' && fallback && !mixed ? { encoding, fallback } : { encoding };
 }
 
 /** Blank lines, and lines of only delimiters and spaces (spreadsheet exports end with `,,,,`), carry no data. */

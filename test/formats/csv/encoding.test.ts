@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
 import { detectEncoding, readCsv, readCsvSync } from '../../../src/formats/csv/index.ts';
 import type { IntakeError } from '../../../src/errors/intake-error.ts';
+import { isMixedUtf8Sample } from '../../../src/formats/text-encoding.ts';
 
 function failure(run: () => unknown): IntakeError {
   try {
@@ -151,5 +152,127 @@ describe('encoding', () => {
   it('reads UTF-16 without a BOM when auto-detected', () => {
     const bytes = Buffer.from('sku,qty\nA,1\n', 'utf16le');
     expect(readCsvSync(bytes, {}, 'f.csv')[0]?.fields).toEqual({ sku: 'A', qty: '1' });
+  });
+});
+
+describe('files that mix UTF-8 with Windows-1252', () => {
+  /** The reader guesses the encoding from exactly this many bytes (csv-reader.ts SAMPLE_BYTES). */
+  const SAMPLE = 64 * 1024;
+  const MIXED = /bytes E9 0A are not valid utf-8 \(the file mixes UTF-8 with another encoding; save it as UTF-8\)/;
+
+  /** Streams `chunks` through readCsv: the records handed over before an error, and the error. */
+  async function attempt(chunks: Uint8Array[], options = {}) {
+    async function* input() {
+      yield* chunks;
+    }
+    const records = [];
+    try {
+      for await (const record of readCsv(input(), options, 'f.csv')) records.push(record.fields);
+    } catch (error) {
+      return { records, error: error as IntakeError };
+    }
+    return { records, error: undefined };
+  }
+
+  /** `sku,name`, a UTF-8 `Café` on line 2, ASCII rows up to `size` bytes, then a Windows-1252 `Café` (0xE9). */
+  function utf8ThenWin1252(size: number): { bytes: Buffer; badLine: number } {
+    const head = 'sku,name\nA0,Café\n';
+    const rows = Array.from({ length: Math.max(0, Math.ceil((size - head.length) / 12)) }, (_, i) => `A${i + 1},plain\n`).join('');
+    return { bytes: Buffer.concat([Buffer.from(head + rows + 'B1,Caf'), Buffer.from([0xe9, 0x0a])]), badLine: rows.split('\n').length + 2 };
+  }
+
+  it('refuses a small file with a UTF-8 é on line 2 and a Windows-1252 é on line 3, at line 3, instead of storing CafÃ©', async () => {
+    const bytes = utf8ThenWin1252(0).bytes;
+    const sync = failure(() => readCsvSync(bytes, {}, 'f.csv'));
+    expect([sync.code, sync.value.place]).toEqual(['CSV_BAD_ENCODING', { file: 'f.csv', line: 3 }]);
+    expect(sync.message).toMatch(MIXED);
+    const streamed = await attempt([bytes]);
+    expect(streamed.records).toEqual([{ sku: 'A0', name: 'Café' }]);
+    expect([streamed.error?.code, streamed.error?.value.place.line]).toEqual(['CSV_BAD_ENCODING', 3]);
+  });
+
+  it('refuses a mixed file whichever encoding comes first, at the first byte that is not UTF-8', () => {
+    const bytes = Buffer.concat([Buffer.from('sku,name\nA1,Caf'), Buffer.from([0xe9, 0x0a]), Buffer.from('A2,Café\n')]);
+    const error = failure(() => readCsvSync(bytes, {}, 'f.csv'));
+    expect([error.code, error.value.place.line]).toEqual(['CSV_BAD_ENCODING', 2]);
+    expect(error.message).toMatch(MIXED);
+  });
+
+  it('refuses a mixed file under a mapping that declares a single-byte encoding too, as it does when the foreign byte comes later', () => {
+    const bytes = utf8ThenWin1252(0).bytes;
+    for (const encoding of ['windows-1252', 'iso-8859-1']) {
+      const error = failure(() => readCsvSync(bytes, { encoding }, 'f.csv'));
+      expect([error.code, error.value.place.line, error.message]).toEqual(['CSV_BAD_ENCODING', 3, expect.stringMatching(MIXED)]);
+    }
+  });
+
+  it('refuses an 88 KB file with a UTF-8 é on line 2 and a Windows-1252 é after 64 KB, in one chunk as in small ones', async () => {
+    const { bytes, badLine } = utf8ThenWin1252(88 * 1024);
+    expect(bytes.length).toBeGreaterThan(SAMPLE);
+    for (const chunks of [[bytes], Array.from({ length: Math.ceil(bytes.length / 1000) }, (_, i) => bytes.subarray(i * 1000, (i + 1) * 1000))]) {
+      const { records, error } = await attempt(chunks);
+      expect([error?.code, error?.value.place.line, error?.message]).toEqual(['CSV_BAD_ENCODING', badLine, expect.stringMatching(MIXED)]);
+      expect(records[0]).toEqual({ sku: 'A0', name: 'Café' });
+    }
+  });
+
+  it('guesses the encoding from the first 64 KB whatever the chunk size, so a preview (one big chunk) and the pipeline read a file alike', async () => {
+    // Both encodings show only after the sample, where the guess cannot see them: what this pins is that the
+    // outcome (whatever Utf8Transcoder makes of it) does not depend on the chunking.
+    const rows = Array.from({ length: 8000 }, (_, i) => `A${i},plain`).join('\n');
+    const bytes = Buffer.concat([Buffer.from(`sku,name\n${rows}\nB1,Caf`), Buffer.from([0xe9]), Buffer.from('\nB2,Café\n')]);
+    expect(bytes.indexOf(0xe9)).toBeGreaterThan(SAMPLE);
+    const oneChunk = await attempt([bytes]);
+    for (const size of [1000, SAMPLE]) {
+      expect(await attempt(Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size)))).toEqual(oneChunk);
+    }
+  });
+
+  it('still reads Windows-1252 files (high bytes and no UTF-8 sequence), also with the first é after 64 KB in one chunk', async () => {
+    const early = iconv.encode('sku,name\nA1,Café “Noir” 5€\nA2,Müller ½\n', 'win1252');
+    expect(await attempt([early])).toEqual({ records: [{ sku: 'A1', name: 'Café “Noir” 5€' }, { sku: 'A2', name: 'Müller ½' }], error: undefined });
+    const rows = Array.from({ length: 8000 }, (_, i) => `A${i},plain`).join('\n');
+    const late = Buffer.concat([Buffer.from(`sku,name\n${rows}\n`), iconv.encode('B1,Café\n', 'win1252')]);
+    expect(late.indexOf(0xe9)).toBeGreaterThan(SAMPLE);
+    const { records, error } = await attempt([late]);
+    expect(error).toBeUndefined();
+    expect(records.at(-1)).toEqual({ sku: 'B1', name: 'Café' });
+    expect(readCsvSync(late, {}, 'f.csv').at(-1)?.fields).toEqual({ sku: 'B1', name: 'Café' });
+  });
+
+  it('reads UTF-8 with and without a BOM, in one chunk or byte by byte', async () => {
+    const text = 'sku,name\nA1,Café Müller\nA2,日本語 €\n';
+    const expected = [{ sku: 'A1', name: 'Café Müller' }, { sku: 'A2', name: '日本語 €' }];
+    for (const bytes of [Buffer.from(text), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])]) {
+      expect(await attempt([bytes])).toEqual({ records: expected, error: undefined });
+      expect(await attempt(Array.from(bytes, (b) => Uint8Array.of(b)))).toEqual({ records: expected, error: undefined });
+    }
+  });
+
+  it('a UTF-8 character cut by the end of the 64 KB sample is not taken for a foreign byte', async () => {
+    const head = 'sku,name\nA0,Café\nA1,';
+    for (const inSample of [1, 2]) {
+      // `€` is three bytes; the sample ends after the first `inSample` of them.
+      const bytes = Buffer.from(`${head}${'x'.repeat(SAMPLE - inSample - Buffer.byteLength(head))}€\n`);
+      expect(bytes.subarray(SAMPLE - inSample, SAMPLE + 3 - inSample).toString()).toBe('€');
+      const { records, error } = await attempt([bytes]);
+      expect(error).toBeUndefined();
+      expect(records.map((r) => r.name?.slice(-1))).toEqual(['é', '€']);
+      expect(isMixedUtf8Sample(bytes.subarray(0, SAMPLE))).toBe(false);
+    }
+  });
+
+  it('isMixedUtf8Sample: a UTF-8 sequence and a foreign byte together; one of them alone is not mixed', () => {
+    const utf8 = Buffer.from('Café\n');
+    const win = Buffer.from([0x43, 0x61, 0x66, 0xe9, 0x0a]);
+    expect(isMixedUtf8Sample(Buffer.concat([utf8, win]))).toBe(true);
+    expect(isMixedUtf8Sample(Buffer.concat([win, utf8]))).toBe(true);
+    expect(isMixedUtf8Sample(utf8)).toBe(false);
+    expect(isMixedUtf8Sample(win)).toBe(false);
+    expect(isMixedUtf8Sample(Buffer.from('plain'))).toBe(false);
+    // A character cut off at the end proves nothing either way.
+    expect(isMixedUtf8Sample(Buffer.concat([win, Buffer.from('€').subarray(0, 2)]))).toBe(false);
+    expect(detectEncoding(Buffer.concat([utf8, win]))).toBe('utf-8');
+    expect(detectEncoding(win)).toBe('windows-1252');
   });
 });
