@@ -31,8 +31,12 @@ export const EnvSchema = z.object({
   /** The engine's HTTP port. */
   PORT: port.default(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Create the demo businesses, facilities and API clients when missing. */
-  ENGINE_DEMO: flag.default(false),
+  /**
+   * The demo: its businesses, facilities and API clients (demo-client/demo-secret…), and with `npm start` the
+   * demo SFTP passwords and HTTP token of mappings/. `false`: the published credentials are refused, also where an
+   * earlier demo run left them. Unset: on for `npm start`; `npm run engine` creates none (and removes none).
+   */
+  ENGINE_DEMO: flag.optional(),
   /** HS256 key for the engine's access tokens (at least 32 characters). Unset: generated once and kept in DATA_DIR. */
   ENGINE_JWT_SECRET: z.string().min(32).optional(),
   ENGINE_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Env } from '../config/env.ts';
-import type { Logger } from '../log/logger.ts';
-import { openDb, type Db } from '../store/db.ts';
+import { configErrorOf, type Env } from '../config/env.ts';
+import { redactUrlCredentials, type Logger } from '../log/logger.ts';
+import { openDb, StoreUnavailableError, type Db } from '../store/db.ts';
 import { loadJwtSecret } from './auth/jwt-secret.ts';
-import { seedDemoData } from './demo-data.ts';
+import { removeDemoClients, seedDemoData } from './demo-data.ts';
 import { buildEngineApp } from './http/engine-app.ts';
 import { migrateEngine } from './store/migrations.ts';
 
@@ -16,9 +16,19 @@ export interface EngineServer {
   close(): Promise<void>;
 }
 
-/** The store a process runs on: PostgreSQL with DATABASE_URL, else PGlite under DATA_DIR (one instance per process). */
-export function openProcessDb(env: Env): Promise<Db> {
-  return openDb(env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE } : { kind: 'pglite', dataDir: join(env.DATA_DIR, 'pglite') });
+/**
+ * The store a process runs on: PostgreSQL with DATABASE_URL, else PGlite under DATA_DIR (one instance per process).
+ * A server that cannot be used (refused, unreachable, no such database, login refused) is a bad setting: one
+ * line naming DATABASE_URL, its password redacted.
+ */
+export async function openProcessDb(env: Env): Promise<Db> {
+  if (!env.DATABASE_URL) return openDb({ kind: 'pglite', dataDir: join(env.DATA_DIR, 'pglite') });
+  try {
+    return await openDb({ kind: 'postgres', url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE });
+  } catch (error) {
+    if (!(error instanceof StoreUnavailableError)) throw error;
+    throw configErrorOf([{ variable: 'DATABASE_URL', message: `cannot use the PostgreSQL database there: ${error.reason}` }], { DATABASE_URL: redactUrlCredentials(env.DATABASE_URL) });
+  }
 }
 
 /**
@@ -31,6 +41,12 @@ export async function startEngineServer(env: Env, logger: Logger, shared?: { db:
   try {
     await migrateEngine(db);
     if (env.ENGINE_DEMO) await seedDemoData(db);
+    else if (env.ENGINE_DEMO === false) {
+      // Only when said: `npm run engine` (unset) on a store `npm start` seeded keeps the demo it finds.
+      for (const clientId of await removeDemoClients(db)) {
+        logger.warn({ clientId }, `demo API client "${clientId}" removed: ENGINE_DEMO is off and it still had its published secret`);
+      }
+    }
     const app = buildEngineApp({
       db,
       logger,
@@ -41,7 +57,7 @@ export async function startEngineServer(env: Env, logger: Logger, shared?: { db:
     });
     const address = await app.listen({ host: env.HOST, port: env.PORT });
     const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');
-    logger.info({ url, store: db.kind, demo: env.ENGINE_DEMO }, 'engine listening');
+    logger.info({ url, store: db.kind, demo: env.ENGINE_DEMO === true }, 'engine listening');
     return {
       url,
       app,

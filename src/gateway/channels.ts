@@ -15,6 +15,7 @@ import {
 } from '../channels/sftp-server/index.ts';
 import { ConfigError } from '../config/env.ts';
 import { verifyClientSecret } from '../engine/auth/client-secret.ts';
+import { DEMO_HTTP_TOKENS, DEMO_SFTP_LOGINS } from '../engine/demo-data.ts';
 import type { Inbox } from '../inbox/inbox.ts';
 import type { Logger } from '../log/logger.ts';
 import { loadCustomer } from '../mapping/load-customer.ts';
@@ -84,19 +85,76 @@ export function createDeliverers(
   return { deliverers, close };
 }
 
-/** The demo accounts use `<username>-demo` as their password; only those are printed, with the command to try. */
-async function demoSftpLogins(accounts: SftpServerAccount[]): Promise<{ username: string; password: string }[]> {
-  const logins: { username: string; password: string }[] = [];
-  for (const account of accounts) {
-    const password = `${account.username}-demo`;
-    for (const hash of account.passwordHashes) {
-      if (await verifyClientSecret(password, hash)) {
-        logins.push({ username: account.username, password });
-        break;
-      }
+/** A published demo login (DEMO_SFTP_LOGINS) and the hashes of the account's that let it in. */
+interface DemoSftpLogin {
+  username: string;
+  password: string;
+  hashes: string[];
+}
+
+/**
+ * The accounts that take a published demo login: a demo customer's username with its demo password. Only those:
+ * an operator's own account is never printed, whatever its password looks like.
+ */
+async function demoSftpLogins(accounts: SftpServerAccount[]): Promise<DemoSftpLogin[]> {
+  const logins: DemoSftpLogin[] = [];
+  for (const { username, password } of DEMO_SFTP_LOGINS) {
+    const hashes: string[] = [];
+    for (const hash of accounts.filter((account) => account.username === username).flatMap((account) => account.passwordHashes)) {
+      if (await verifyClientSecret(password, hash)) hashes.push(hash);
     }
+    if (hashes.length > 0) logins.push({ username, password, hashes });
   }
   return logins;
+}
+
+/**
+ * The accounts with the demo's published passwords taken out (ENGINE_DEMO off): mappings/ copied to a server as
+ * they are must not let in anyone who read the README. An account left with no credential is left out.
+ */
+function withoutDemoPasswords(accounts: SftpServerAccount[], demo: DemoSftpLogin[], logger: Logger): SftpServerAccount[] {
+  const demoHashes = new Set(demo.flatMap((login) => login.hashes));
+  return accounts.flatMap((account) => {
+    const passwordHashes = account.passwordHashes.filter((hash) => !demoHashes.has(hash));
+    if (passwordHashes.length === account.passwordHashes.length) return [account];
+    const usable = passwordHashes.length > 0 || account.authorizedKeys.length > 0;
+    logger.warn(
+      { customer: account.customer, username: account.username },
+      `SFTP account "${account.username}": its demo password is refused (ENGINE_DEMO is off)${usable ? '' : '; no other credential, so the account is off'}`,
+    );
+    return usable ? [{ ...account, passwordHashes }] : [];
+  });
+}
+
+/**
+ * The customers' HTTP intake without the demo's published tokens (ENGINE_DEMO off), for the same reason as
+ * `withoutDemoPasswords`. Each hash is checked once (scrypt), not at every reload of customer.yaml.
+ */
+export function withoutDemoTokens(httpCustomers: () => Promise<Record<string, HttpCustomer>>, logger: Logger): () => Promise<Record<string, HttpCustomer>> {
+  const isDemo = new Map<string, Promise<boolean>>();
+  const demoHash = (customer: string, token: string, hash: string): Promise<boolean> => {
+    const key = `${customer}\n${hash}`;
+    let known = isDemo.get(key);
+    if (!known) {
+      known = verifyClientSecret(token, hash).then((demo) => {
+        if (demo) logger.warn({ customer }, `customer "${customer}": the demo HTTP token is refused (ENGINE_DEMO is off)`);
+        return demo;
+      });
+      isDemo.set(key, known);
+    }
+    return known;
+  };
+  return async () => {
+    const customers = { ...(await httpCustomers()) };
+    for (const { customer, token } of DEMO_HTTP_TOKENS) {
+      const config = Object.hasOwn(customers, customer) ? customers[customer]! : undefined;
+      if (!config) continue;
+      const tokenHashes: string[] = [];
+      for (const hash of config.tokenHashes) if (!(await demoHash(customer, token, hash))) tokenHashes.push(hash);
+      customers[customer] = { ...config, tokenHashes, tokens: config.tokens.filter((clear) => clear !== token) };
+    }
+    return customers;
+  };
 }
 
 /**
@@ -118,7 +176,8 @@ export async function startChannels(settings: { env: Env; db: Db; inbox: Inbox; 
       logger.error({ customer: customer.id, code: error.code, err: error }, `customer "${customer.id}" has no SFTP account until channels.sftp is fixed: ${error.message}`);
     }
   }
-  const { accounts: loginAccounts, shared } = withoutSharedUsernames(accounts);
+  const demoLogins = await demoSftpLogins(accounts);
+  const { accounts: loginAccounts, shared } = withoutSharedUsernames(env.ENGINE_DEMO ? accounts : withoutDemoPasswords(accounts, demoLogins, logger));
   for (const [username, claimants] of shared) {
     logger.error({ customers: claimants, code: 'SFTP_ACCOUNT_DUPLICATE_USERNAME' }, sharedUsernameMessage(username, claimants));
   }
@@ -129,7 +188,8 @@ export async function startChannels(settings: { env: Env; db: Db; inbox: Inbox; 
     await server.start();
     sftpPort = server.port;
     closers.push(() => server.close());
-    for (const login of await demoSftpLogins(loginAccounts)) {
+    const announced = env.ENGINE_DEMO ? demoLogins.filter((demo) => loginAccounts.some((account) => account.username === demo.username)) : [];
+    for (const login of announced) {
       logger.warn(
         { username: login.username },
         `demo SFTP account (development only): sftp -P ${server.port} ${login.username}@${host === '0.0.0.0' ? '127.0.0.1' : host}  password: ${login.password}  (put files into /inbound, results appear in /outbound)`,

@@ -21,7 +21,7 @@ import { cachedHttpCustomers } from '../channels/http/index.ts';
 import { runSubmitJob } from '../pipeline/submit-stage.ts';
 import { PipelineWorkers } from '../pipeline/workers.ts';
 import type { Db } from '../store/db.ts';
-import { createDeliverers, loadCustomerChannels, startChannels } from './channels.ts';
+import { createDeliverers, loadCustomerChannels, startChannels, withoutDemoTokens } from './channels.ts';
 import { listCustomers } from './customers.ts';
 import { buildGatewayApp } from './http/gateway-app.ts';
 import { GatewayMetrics } from './metrics.ts';
@@ -103,7 +103,8 @@ export async function startGateway(env: Env, db: Db, logger: Logger, engine: Eng
   const metrics = new GatewayMetrics({ db, queueDepths: () => readRedis(queues, () => queues.depths()) });
   const closers: (() => Promise<void>)[] = [() => queues.close()];
   const customerChannels = await loadCustomerChannels(mappingsDir, logger);
-  const httpCustomers = cachedHttpCustomers(mappingsDir, { logger });
+  const mappedHttpCustomers = cachedHttpCustomers(mappingsDir, { logger });
+  const httpCustomers = env.ENGINE_DEMO ? mappedHttpCustomers : withoutDemoTokens(mappedHttpCustomers, logger);
 
   if (parts.workers) {
     const engineClient = createEngineClient({ ...engine, timeoutMs: env.ENGINE_TIMEOUT_MS, connections: env.SUBMIT_CONCURRENCY, logger: logger.child({ part: 'engine-client' }) });

@@ -92,6 +92,17 @@ const INT8 = 20;
 const NUMERIC = 1700;
 const RETRYABLE = new Set(['40001', '40P01']);
 
+/**
+ * The PostgreSQL server could not be used at open: refused, unreachable, no such database, the login refused.
+ * `reason` is the driver's one line; the URL is not in it (its password would be).
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  constructor(readonly reason: string) {
+    super(`PostgreSQL server not usable: ${reason}`);
+  }
+}
+
 export async function openDb(location: StoreLocation): Promise<Db> {
   return location.kind === 'pglite' ? openPglite(location.dataDir) : openPostgres(location.url, location.poolSize ?? 10);
 }
@@ -127,7 +138,7 @@ async function openPglite(dataDir: string | undefined): Promise<Db> {
   };
 }
 
-function openPostgres(url: string, poolSize: number): Db {
+async function openPostgres(url: string, poolSize: number): Promise<Db> {
   const typeParsers = {
     getTypeParser: ((oid: number, format?: string) => {
       if (oid === INT8 || oid === NUMERIC) return (value: string) => Number(value);
@@ -137,6 +148,15 @@ function openPostgres(url: string, poolSize: number): Db {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types: typeParsers });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
+  // Connected once at open, so a setting that names no usable database stops the start with its reason, instead
+  // of the first migration's query failing with the driver's error object.
+  try {
+    (await pool.connect()).release();
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    const { message, code } = error as { message?: string; code?: string };
+    throw new StoreUnavailableError((message || code || String(error)).split('\n')[0]!);
+  }
   const query = async <T>(sql: string | PreparedStatement, params?: unknown[]) => ({
     rows: (typeof sql === 'string' ? await pool.query(sql, params) : await pool.query(namedQuery(sql, params))).rows as T[],
   });

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../support/free-port.ts';
 import { deleteQueueKeys, testQueuePrefix, TEST_REDIS_URL } from '../support/redis.ts';
+import { ADMIN_DATABASE_URL } from '../support/stores.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -43,4 +45,52 @@ describe('intake start refuses bad settings with one line naming the variable', 
     expect(run.stderr).toContain(`intake: invalid configuration: MAPPINGS_DIR=${JSON.stringify(missing)}: no such folder`);
     expect(run.stdout).not.toContain('intake-gateway running');
   });
+});
+
+/** A DATABASE_URL on the test server with a password no code path could produce by chance (a trust login never asks for it). */
+function databaseUrl(change: (url: URL) => void): URL {
+  const url = new URL(ADMIN_DATABASE_URL);
+  url.password ||= 'S3CR3T-database-password';
+  change(url);
+  return url;
+}
+
+describe('intake start stops with one line naming DATABASE_URL when it cannot use that database', () => {
+  const expectOneLine = (run: ReturnType<typeof start>, url: URL, reason: RegExp) => {
+    expect(run.status).toBe(2);
+    const redacted = new URL(url);
+    redacted.password = 'redacted';
+    expect(run.stderr).toMatch(/^intake: [^\n]*\n$/);
+    expect(run.stderr).toContain(`DATABASE_URL="${redacted}": cannot use the PostgreSQL database there: `);
+    expect(run.stderr).toMatch(reason);
+    expect(run.stderr).not.toContain(url.password);
+    expect(run.stderr + run.stdout).not.toMatch(/\n\s+at |error: |severity/);
+  };
+
+  it('a database that does not exist', () => {
+    const url = databaseUrl((u) => (u.pathname = '/intake_no_such_database'));
+    expectOneLine(start({ DATABASE_URL: url.toString() }), url, /database "intake_no_such_database" does not exist\n$/);
+  }, 60_000);
+
+  it('a login the server refuses', () => {
+    const url = databaseUrl((u) => (u.username = 'intake_no_such_role'));
+    expectOneLine(start({ DATABASE_URL: url.toString() }), url, /role "intake_no_such_role" does not exist|password authentication failed/);
+  }, 60_000);
+
+  it('no server listening there', async () => {
+    const port = String(await freePort());
+    const url = databaseUrl((u) => (u.port = port));
+    expectOneLine(start({ DATABASE_URL: url.toString() }), url, /ECONNREFUSED/);
+  }, 60_000);
+});
+
+describe('intake start makes DATA_DIR private', () => {
+  it('a DATA_DIR other users could enter is mode 0700 after a start, first thing, with a log line saying so', () => {
+    chmodSync(dataDir, 0o755);
+    // The start then stops at the database: DATA_DIR is made private before anything can fail.
+    const run = start({ LOG_LEVEL: 'info', DATABASE_URL: databaseUrl((u) => (u.pathname = '/intake_no_such_database')).toString() });
+    expect(run.status).toBe(2);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    expect(run.stdout).toContain('was open to other users (mode 0755): made 0700');
+  }, 60_000);
 });

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 // Docker's daemon does not run on the build machines, so the compose file is checked by parsing it.
 describe('docker-compose.yml', () => {
   const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as {
-    services: Record<string, { image?: string; command?: string[]; healthcheck?: { test: unknown }; volumes?: string[] }>;
+    services: Record<string, { image?: string; command?: string[]; healthcheck?: { test: unknown }; volumes?: string[]; ports?: string[] }>;
     volumes: Record<string, unknown>;
   };
 
@@ -29,5 +29,12 @@ describe('docker-compose.yml', () => {
       expect(named.length, name).toBeGreaterThan(0);
       for (const volume of named) expect(compose.volumes, `${name} uses ${volume}`).toHaveProperty(volume!);
     }
+  });
+
+  it('publishes every port on 127.0.0.1 only: the app runs with the demo credentials on', () => {
+    const ports = Object.entries(compose.services).flatMap(([name, service]) => (service.ports ?? []).map((port) => `${name} ${port}`));
+    expect(ports).toContain('app 127.0.0.1:8080:8080');
+    expect(ports).toContain('app 127.0.0.1:2222:2222');
+    for (const port of ports) expect(port).toMatch(/^\S+ 127\.0\.0\.1:\d+:\d+$/);
   });
 });

@@ -4,8 +4,11 @@ import { ConfigError, loadEnv } from '../../src/config/env.ts';
 describe('configuration from the environment', () => {
   it('has embedded defaults: no variable is needed', () => {
     const env = loadEnv({});
-    expect(env).toMatchObject({ DATA_DIR: './data', REDIS_URL: 'redis://127.0.0.1:6379', PORT: 8080, ENGINE_DEMO: false });
+    expect(env).toMatchObject({ DATA_DIR: './data', REDIS_URL: 'redis://127.0.0.1:6379', PORT: 8080 });
     expect(env.DATABASE_URL).toBeUndefined();
+    // Unset, each command decides: `npm start` runs the walk-through's demo, `npm run engine` does not.
+    expect(env.ENGINE_DEMO).toBeUndefined();
+    expect(loadEnv({ ENGINE_DEMO: 'false' }).ENGINE_DEMO).toBe(false);
   });
 
   it('reads and coerces values', () => {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { prepareDataDir } from '../../config/data-dir.ts';
 import { loadEnv } from '../../config/env.ts';
 import { startEngineServer } from '../../engine/engine-server.ts';
 import { createLogger } from '../../log/logger.ts';
@@ -11,6 +12,7 @@ export function registerEngineCommand(program: Command): void {
     .action(async () => {
       const env = loadEnv();
       const logger = createLogger({ level: env.LOG_LEVEL, name: 'engine' });
+      prepareDataDir(env.DATA_DIR, logger);
       const engine = await startEngineServer(env, logger);
       logger.info({ url: engine.url, docs: `${engine.url}/v1/docs/` }, 'engine listening');
       await runUntilSignal(logger, [() => engine.close()]);

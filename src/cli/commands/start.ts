@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { prepareDataDir } from '../../config/data-dir.ts';
 import { loadEnv } from '../../config/env.ts';
 import { openProcessDb, startEngineServer } from '../../engine/engine-server.ts';
 import { ensureEmbeddedGatewayClient } from '../../gateway/embedded-engine-client.ts';
@@ -10,14 +11,17 @@ import { runUntilSignal } from '../../runtime/run-until-signal.ts';
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
-    .description('run the whole product in one process with embedded defaults: engine (with demo data), gateway, workers, drop folders')
+    .description('run the whole product in one process with embedded defaults: engine (with demo data unless ENGINE_DEMO=false), gateway, workers, drop folders')
     .action(async () => {
-      const env = loadEnv();
+      const loaded = loadEnv();
+      // `npm start` is the README's walk-through, demo credentials included, unless ENGINE_DEMO=false says otherwise.
+      const env = { ...loaded, ENGINE_DEMO: loaded.ENGINE_DEMO ?? true };
       const logger = createLogger({ level: env.LOG_LEVEL });
+      prepareDataDir(env.DATA_DIR, logger);
       const redis = await ensureRedis(env.REDIS_URL, env.DATA_DIR, logger);
       // One store for the engine and the ledger: PGlite is one process's, and one instance is enough.
       const db = await openProcessDb(env);
-      const engine = await startEngineServer({ ...env, ENGINE_DEMO: true }, logger.child({ part: 'engine' }), { db });
+      const engine = await startEngineServer(env, logger.child({ part: 'engine' }), { db });
       const credentials = env.ENGINE_URL
         ? { clientId: env.ENGINE_CLIENT_ID ?? '', clientSecret: env.ENGINE_CLIENT_SECRET ?? '' }
         : await ensureEmbeddedGatewayClient(db, env.DATA_DIR);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { prepareDataDir } from '../../config/data-dir.ts';
 import { ConfigError, loadEnv } from '../../config/env.ts';
 import { openProcessDb } from '../../engine/engine-server.ts';
 import { startGateway } from '../../gateway/start-gateway.ts';
@@ -17,6 +18,7 @@ export function registerWorkerCommand(program: Command): void {
         throw new ConfigError('ENGINE_URL, ENGINE_CLIENT_ID and ENGINE_CLIENT_SECRET are required: `intake worker` submits to an engine over HTTP');
       }
       const logger = createLogger({ level: env.LOG_LEVEL, name: 'worker' });
+      prepareDataDir(env.DATA_DIR, logger);
       const db = await openProcessDb(env);
       const gateway = await startGateway(
         env,
