@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { ConfigError } from '../config/env.ts';
+import { ConfigError, loadEnv, type Env } from '../config/env.ts';
+import { IntakeError } from '../errors/intake-error.ts';
 import { RedisUnavailableError } from '../runtime/ensure-redis.ts';
 import { registerEngineCommand } from './commands/engine.ts';
 import { registerFilesCommands } from './commands/files.ts';
@@ -33,5 +34,33 @@ try {
     process.stderr.write(`intake: ${error.message}\n`);
     process.exit(2);
   }
+  // A file the command was pointed at that its reader refuses (an empty or unparsable sample, a mapping's options):
+  // the code, then the place and what is wrong, as the gateway reports it.
+  if (error instanceof IntakeError) {
+    process.stderr.write(`intake: ${error.code}: ${error.message}\n`);
+    process.exit(2);
+  }
+  // A path given on the command line that is not there: the stack of a failed open says nothing more.
+  const failure = error as NodeJS.ErrnoException & { port?: number };
+  if (failure.code === 'EADDRINUSE' && failure.port !== undefined) {
+    process.stderr.write(`intake: port ${failure.port} is already in use${portVariables(failure.port)}: stop what listens there, or choose another port\n`);
+    process.exit(2);
+  }
+  if (failure.code === 'ENOENT' && failure.path !== undefined) {
+    process.stderr.write(`intake: no such file or directory: ${failure.path}\n`);
+    process.exit(2);
+  }
   throw error;
+}
+
+/** The settings that chose `port` (defaults included), for the operator to change: " (GATEWAY_PORT)". */
+function portVariables(port: number): string {
+  let env: Env;
+  try {
+    env = loadEnv();
+  } catch {
+    return '';
+  }
+  const names = (['PORT', 'GATEWAY_PORT', 'SFTP_PORT'] as const).filter((name) => env[name] === port);
+  return names.length > 0 ? ` (${names.join(', ')})` : '';
 }

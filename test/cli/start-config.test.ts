@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pingRedis } from '../../src/runtime/ensure-redis.ts';
 import { freePort } from '../support/free-port.ts';
 import { deleteQueueKeys, testQueuePrefix, TEST_REDIS_URL } from '../support/redis.ts';
 import { ADMIN_DATABASE_URL } from '../support/stores.ts';
@@ -93,4 +95,23 @@ describe('intake start makes DATA_DIR private', () => {
     expect(statSync(dataDir).mode & 0o777).toBe(0o700);
     expect(run.stdout).toContain('was open to other users (mode 0755): made 0700');
   }, 60_000);
+});
+
+describe('intake start on a port another process holds', () => {
+  it('stops with one line naming the port and its variable, and stops the private Redis it had started', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '0.0.0.0', resolve));
+    const taken = (blocker.address() as AddressInfo).port;
+    const redisUrl = `redis://127.0.0.1:${await freePort()}`;
+    try {
+      const run = start({ REDIS_URL: redisUrl, GATEWAY_PORT: String(taken) });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(new RegExp(`^intake: port ${taken} is already in use \\(GATEWAY_PORT\\)`));
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+      // It had started a redis-server of its own on that address; a failed start must not leave it running.
+      expect(await pingRedis(redisUrl, 500)).toBe(false);
+    } finally {
+      blocker.close();
+    }
+  }, 90_000);
 });

@@ -19,23 +19,36 @@ export function registerStartCommand(program: Command): void {
       const logger = createLogger({ level: env.LOG_LEVEL });
       prepareDataDir(env.DATA_DIR, logger);
       const redis = await ensureRedis(env.REDIS_URL, env.DATA_DIR, logger);
-      // One store for the engine and the ledger: PGlite is one process's, and one instance is enough.
-      const db = await openProcessDb(env);
-      const engine = await startEngineServer(env, logger.child({ part: 'engine' }), { db });
-      const credentials = env.ENGINE_URL
-        ? { clientId: env.ENGINE_CLIENT_ID ?? '', clientSecret: env.ENGINE_CLIENT_SECRET ?? '' }
-        : await ensureEmbeddedGatewayClient(db, env.DATA_DIR);
-      const gateway = await startGateway(
-        env,
-        db,
-        logger.child({ part: 'gateway' }),
-        { baseUrl: env.ENGINE_URL ?? engine.url, tokenUrl: env.ENGINE_TOKEN_URL, audience: env.ENGINE_AUDIENCE, ...credentials },
-        { intake: true, workers: true },
-      );
-      logger.info(
-        { engine: engine.url, gateway: gateway.url, redis: redactUrlCredentials(redis.url), dropDir: gatewayPaths(env).dropDir },
-        `intake-gateway running: engine ${engine.url} (Swagger UI ${engine.url}/v1/docs/), gateway ${gateway.url}; drop files into ${gatewayPaths(env).dropDir}/<customer>/inbound`,
-      );
-      await runUntilSignal(logger, [() => redis.close(), () => db.close(), () => engine.close(), () => gateway.close()]);
+      const closers: (() => Promise<void>)[] = [() => redis.close()];
+      try {
+        // One store for the engine and the ledger: PGlite is one process's, and one instance is enough.
+        const db = await openProcessDb(env);
+        closers.push(() => db.close());
+        const engine = await startEngineServer(env, logger.child({ part: 'engine' }), { db });
+        closers.push(() => engine.close());
+        const credentials = env.ENGINE_URL
+          ? { clientId: env.ENGINE_CLIENT_ID ?? '', clientSecret: env.ENGINE_CLIENT_SECRET ?? '' }
+          : await ensureEmbeddedGatewayClient(db, env.DATA_DIR);
+        const gateway = await startGateway(
+          env,
+          db,
+          logger.child({ part: 'gateway' }),
+          { baseUrl: env.ENGINE_URL ?? engine.url, tokenUrl: env.ENGINE_TOKEN_URL, audience: env.ENGINE_AUDIENCE, ...credentials },
+          { intake: true, workers: true },
+        );
+        closers.push(() => gateway.close());
+        logger.info(
+          { engine: engine.url, gateway: gateway.url, redis: redactUrlCredentials(redis.url), dropDir: gatewayPaths(env).dropDir },
+          `intake-gateway running: engine ${engine.url} (Swagger UI ${engine.url}/v1/docs/), gateway ${gateway.url}; drop files into ${gatewayPaths(env).dropDir}/<customer>/inbound`,
+        );
+      } catch (error) {
+        // A start that fails halfway (a port taken, say) closes what it opened: the private redis-server it
+        // started outlived it, still holding its port and the data directory's Redis files.
+        for (const close of closers.reverse()) {
+          await close().catch((closeError: unknown) => logger.warn({ err: closeError }, 'error while closing after a failed start'));
+        }
+        throw error;
+      }
+      await runUntilSignal(logger, closers);
     });
 }
