@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, link, readFile, rm } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { link, lstat, open, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ResultFile } from '../pipeline/deliver-stage.ts';
 import type { ResultTarget } from '../results/result-file-names.ts';
-import { fsyncPath, writeFileDurably } from '../runtime/durable-file.ts';
+import { createNewFile, fsyncFolder, replaceFile } from '../runtime/no-follow-file.ts';
 
 /**
- * Results written into a local folder (the SFTP server's outbound, the drop folder's), as a ResultTarget. Each is
- * copied under a hidden temporary name of its own and fsynced first; `create` then links it to its name, which
- * fails when the name exists (one step, across processes), `replace` renames it over the name. `pathOf` maps a
- * name to its path in the folder, or undefined for a name the folder must not hold.
+ * Results written into a local folder the customer fills too (the SFTP server's outbound, the drop folder's), as a
+ * ResultTarget. Each is written under a hidden temporary name of its own, never through whatever sits at a name
+ * (see createNewFile), and fsynced first; `create` then links it to its name, which fails when the name exists (one
+ * step, across processes), `replace` renames it over the name. `pathOf` maps a name to its path in the folder, or
+ * undefined for a name the folder must not hold.
  */
 export function localResultFolder(pathOf: (name: string) => string | undefined): ResultTarget<ResultFile> {
   const place = (name: string) => {
@@ -25,9 +27,8 @@ export function localResultFolder(pathOf: (name: string) => string | undefined):
     },
     async create(name, result) {
       const { path, temp } = place(name);
+      await createNewFile(temp, await readFile(result.path));
       try {
-        await copyFile(result.path, temp);
-        await fsyncPath(temp);
         await link(temp, path);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -35,12 +36,12 @@ export function localResultFolder(pathOf: (name: string) => string | undefined):
       } finally {
         await rm(temp, { force: true });
       }
-      await fsyncPath(dirname(path));
+      await fsyncFolder(dirname(path));
       return true;
     },
     async replace(name, result) {
       const { path, temp } = place(name);
-      await writeFileDurably(path, (to) => copyFile(result.path, to), temp);
+      await replaceFile(path, await readFile(result.path), temp);
     },
   };
 }
@@ -48,11 +49,29 @@ export function localResultFolder(pathOf: (name: string) => string | undefined):
 /**
  * Whether `path` holds another file's result, i.e. bytes other than ours at `ourPath`. Our own bytes there are an
  * earlier attempt of this delivery (see deliveredResultNames).
+ *
+ * Anything at the name but a regular file (a FIFO, a folder, a symbolic link) is another's, never opened: a FIFO's
+ * open would wait for a writer for ever, holding one of libuv's few threads, and with a handful of them every
+ * upload, login and poll of every customer waits too; a link would have us read where it points. The results then
+ * go under names with the file's id, as when another file's result has the name.
  */
 export async function localNameTakenByAnother(path: string, ourPath: string): Promise<boolean> {
-  const existing = await readFile(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
+  let handle: FileHandle;
+  try {
+    if (!(await lstat(path)).isFile()) return true;
+    // Something swapped in after the lstat: a link is refused (ELOOP), a FIFO opened without waiting, told by fstat.
+    handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    if (code === 'ELOOP') return true;
     throw error;
-  });
-  return existing !== undefined && !existing.equals(await readFile(ourPath));
+  }
+  try {
+    const [theirs, ours] = await Promise.all([handle.stat(), stat(ourPath)]);
+    // The size first: a large file put there is not read into memory to learn it differs.
+    return !theirs.isFile() || theirs.size !== ours.size || !(await handle.readFile()).equals(await readFile(ourPath));
+  } finally {
+    await handle.close();
+  }
 }

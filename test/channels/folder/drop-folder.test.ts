@@ -1,17 +1,18 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DropFolder, type DropFolderSettings, type FolderSource } from '../../../src/channels/folder/drop-folder.ts';
 import type { IncomingFile } from '../../../src/inbox/inbox.ts';
+import { SpoolLimitError } from '../../../src/inbox/spool.ts';
 import { createLogger } from '../../../src/log/logger.ts';
 
 describe('drop folder', () => {
   let root: string;
-  let received: Array<{ name: string; content: string }>;
+  let received: Array<{ customer: string; name: string; content: string }>;
   let logs: Array<Record<string, unknown>>;
-  let onReceive: () => void;
+  let onReceive: () => void | Promise<void>;
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'intake-drop-'));
     received = [];
@@ -31,8 +32,8 @@ describe('drop folder', () => {
         async receive(file: IncomingFile) {
           const chunks: Buffer[] = [];
           for await (const chunk of file.content as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
-          received.push({ name: file.originalName, content: Buffer.concat(chunks).toString('utf8') });
-          onReceive();
+          received.push({ customer: file.customer, name: file.originalName, content: Buffer.concat(chunks).toString('utf8') });
+          await onReceive();
           return { fileId: `f${received.length}`, state: 'QUEUED', sha256: '', sizeBytes: 0 };
         },
       },
@@ -46,10 +47,10 @@ describe('drop folder', () => {
         }),
       }),
     });
-  const dirs = () => {
-    const customerDir = join(root, 'acme');
+  const dirs = (customer = 'acme') => {
+    const customerDir = join(root, customer);
     for (const sub of ['inbound', 'processed', 'failed', 'outbound']) mkdirSync(join(customerDir, sub), { recursive: true });
-    return { inbound: join(customerDir, 'inbound'), processed: join(customerDir, 'processed'), customerDir };
+    return { inbound: join(customerDir, 'inbound'), processed: join(customerDir, 'processed'), failed: join(customerDir, 'failed'), customerDir };
   };
   const pollTimes = async (drop: DropFolder, n: number) => {
     for (let i = 0; i < n; i++) await drop.poll();
@@ -170,5 +171,80 @@ describe('drop folder', () => {
     for (const name of ['a.csv.temp', 'b.csv.TMP', 'c.csv.filepart', '.d.csv', 'e.csv~']) writeFileSync(join(inbound, name), 'x\n');
     await pollTimes(folder(), 3);
     expect(received).toEqual([]);
+  });
+
+  it('a refused file\'s .error.txt never writes through a link the customer put at its predictable name', async () => {
+    const { inbound, failed } = dirs();
+    const victim = join(root, 'victim.txt');
+    writeFileSync(victim, 'precious\n');
+    writeFileSync(join(inbound, 'orders.csv'), 'a,b\n');
+    const planted = new Set<string>();
+    onReceive = async () => {
+      // The stamp is the time in base 36: the customer puts a link at each name of a moment to come, and the file
+      // is refused at that moment.
+      const at = Date.now() + 600;
+      for (let ms = at - 100; ms < at + 300; ms++) planted.add(`${ms.toString(36)}-orders.csv.error.txt`);
+      for (const name of planted) symlinkSync(victim, join(failed, name));
+      await new Promise((resolve) => setTimeout(resolve, at - Date.now()));
+      throw new SpoolLimitError(3);
+    };
+    await pollTimes(folder(), 2);
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    const moved = readdirSync(failed).filter((name) => name.endsWith('-orders.csv'));
+    expect(moved).toHaveLength(1);
+    expect(planted).toContain(`${moved[0]}.error.txt`);
+    const reason = join(failed, `${moved[0]}.error.txt`);
+    expect(lstatSync(reason).isFile()).toBe(true);
+    expect(readFileSync(reason, 'utf8')).toBe('the file is larger than the limit of 3 bytes\n');
+  });
+
+  it('a file replaced under its name while it is being received is not moved unread: the new file is received at a later poll', async () => {
+    const { inbound, processed, failed } = dirs();
+    writeFileSync(join(inbound, 'orders.csv'), 'first\n');
+    onReceive = () => {
+      onReceive = () => undefined;
+      writeFileSync(join(inbound, '.orders.csv.upload'), 'second\n');
+      renameSync(join(inbound, '.orders.csv.upload'), join(inbound, 'orders.csv')); // mv over it
+    };
+    await pollTimes(folder(), 4);
+    expect(received.map((r) => r.content)).toEqual(['first\n', 'second\n']);
+    expect(readdirSync(inbound)).toEqual([]);
+    expect(readdirSync(failed)).toEqual([]);
+    expect(readdirSync(processed).map((name) => readFileSync(join(processed, name), 'utf8'))).toEqual(['second\n']);
+    expect(logs.filter((l) => String(l.msg).includes('replaced under its name while being taken'))).toHaveLength(1);
+  });
+
+  it('a customer folder or subfolder that is a link is never followed: nothing taken from it or written to it, one error naming it, taken once it is a folder again', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'intake-drop-elsewhere-'));
+    try {
+      // Another customer's folders, or any folder the gateway can read and write.
+      for (const sub of ['inbound', 'processed']) mkdirSync(join(elsewhere, sub));
+      writeFileSync(join(elsewhere, 'inbound', 'theirs.csv'), 'not yours\n');
+      mkdirSync(join(root, 'beta'));
+      symlinkSync(join(elsewhere, 'inbound'), join(root, 'beta', 'inbound'));
+      symlinkSync(elsewhere, join(root, 'gamma'));
+      const delta = dirs('delta');
+      writeFileSync(join(delta.inbound, 'orders.csv'), 'a,b\n');
+      rmSync(delta.processed, { recursive: true });
+      symlinkSync(join(elsewhere, 'processed'), delta.processed);
+      const drop = folder();
+      await pollTimes(drop, 4);
+      expect(received).toEqual([]);
+      expect(readdirSync(join(elsewhere, 'inbound'))).toEqual(['theirs.csv']);
+      expect(readdirSync(join(elsewhere, 'processed'))).toEqual([]);
+      expect(readdirSync(delta.inbound)).toEqual(['orders.csv']);
+      const errors = logs.filter((l) => String(l.msg).includes('cannot be used'));
+      expect(errors.map((l) => l.customer).sort()).toEqual(['beta', 'delta', 'gamma']);
+      for (const [customer, folder] of [['beta', 'beta/inbound'], ['gamma', 'gamma'], ['delta', 'delta/processed']]) {
+        expect((errors.find((l) => l.customer === customer)?.err as { message: string }).message).toContain(`${join(root, folder!)} is not a folder`);
+      }
+      rmSync(delta.processed);
+      mkdirSync(delta.processed);
+      await pollTimes(drop, 2);
+      expect(received).toEqual([{ customer: 'delta', name: 'orders.csv', content: 'a,b\n' }]);
+      expect(readdirSync(delta.processed)).toHaveLength(1);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });
