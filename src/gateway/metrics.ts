@@ -1,5 +1,10 @@
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from '../log/logger.ts';
+import { throttledLog } from '../log/throttled-log.ts';
 import type { Queryable } from '../store/db.ts';
+
+/** Prometheus scrapes every few seconds: during an outage one line per this long says the counts are missing. */
+const STORE_ERROR_LOG_INTERVAL_MS = 60_000;
 
 /**
  * Prometheus metrics: counts read from the ledger and the queues at scrape time (so several processes agree),
@@ -9,7 +14,19 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   readonly stageSeconds: Histogram<'stage' | 'outcome'>;
 
-  constructor(sources: { db: Queryable; queueDepths(): Promise<Record<string, number>> }) {
+  constructor(sources: { db: Queryable; queueDepths(): Promise<Record<string, number>>; logger?: Logger }) {
+    const { logger } = sources;
+    const logStoreError = throttledLog(logger ? (fields, message) => logger.warn(fields, message) : () => undefined, STORE_ERROR_LOG_INTERVAL_MS);
+    // The store away (a PostgreSQL outage): these gauges have no samples (unknown, not zero). A failed collect
+    // failed the whole scrape, so Prometheus lost every series, the process's own included, for the whole outage.
+    const countByState = async (table: string): Promise<{ state: string; n: number }[]> => {
+      try {
+        return (await sources.db.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM ${table} GROUP BY state`)).rows;
+      } catch (error) {
+        logStoreError({ err: error, table }, 'metrics: the store did not answer; ledger counts left out of this scrape');
+        return [];
+      }
+    };
     collectDefaultMetrics({ register: this.registry, prefix: 'intake_' });
     this.stageSeconds = new Histogram({
       name: 'intake_stage_duration_seconds',
@@ -25,8 +42,7 @@ export class GatewayMetrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        const { rows } = await sources.db.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM gateway.files GROUP BY state');
-        for (const row of rows) this.set({ state: row.state }, row.n);
+        for (const row of await countByState('gateway.files')) this.set({ state: row.state }, row.n);
       },
     });
     new Gauge({
@@ -36,8 +52,7 @@ export class GatewayMetrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        const { rows } = await sources.db.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM gateway.documents GROUP BY state');
-        for (const row of rows) this.set({ state: row.state }, row.n);
+        for (const row of await countByState('gateway.documents')) this.set({ state: row.state }, row.n);
       },
     });
     new Gauge({

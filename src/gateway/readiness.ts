@@ -20,6 +20,20 @@ async function boundedCheck(probe: ReadinessProbe, timeoutMs: number): Promise<R
   try {
     return (await withinDeadline(probe(), timeoutMs)) ?? { ok: true };
   } catch (error) {
-    return { ok: false, detail: (error as Error).message };
+    return { ok: false, detail: describeFailure(error) };
   }
+}
+
+/**
+ * An error's message followed by its causes': fetch's own is only "fetch failed", the reason an operator needs
+ * (connect ECONNREFUSED host:port, getaddrinfo ENOTFOUND, a TLS refusal) is in its cause.
+ */
+function describeFailure(error: unknown): string {
+  const messages: string[] = [];
+  for (let at: unknown = error; at instanceof Error && messages.length < 5; at = at.cause) {
+    // A connect to every address of a name fails as an AggregateError whose own message is empty.
+    const message = at.message || (at instanceof AggregateError ? at.errors.map(describeFailure).join('; ') : at.name);
+    if (!messages.includes(message)) messages.push(message);
+  }
+  return messages.length > 0 ? messages.join(': ') : String(error);
 }

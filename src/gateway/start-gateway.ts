@@ -100,14 +100,14 @@ export async function startGateway(env: Env, db: Db, logger: Logger, engine: Eng
   await checkRedisPolicy(queues, logger);
   const inbox = new Inbox({ db, spoolDir: paths.spoolDir, queues, logger, duplicateWindowHours: env.DUPLICATE_WINDOW_HOURS, maxFileBytes: env.MAX_FILE_BYTES });
   const mapper = createFileMapper({ mappingsDir, logger });
-  const metrics = new GatewayMetrics({ db, queueDepths: () => readRedis(queues, () => queues.depths()) });
+  const metrics = new GatewayMetrics({ db, logger, queueDepths: () => readRedis(queues, () => queues.depths()) });
   const closers: (() => Promise<void>)[] = [() => queues.close()];
   const customerChannels = await loadCustomerChannels(mappingsDir, logger);
   const mappedHttpCustomers = cachedHttpCustomers(mappingsDir, { logger });
   const httpCustomers = env.ENGINE_DEMO ? mappedHttpCustomers : withoutDemoTokens(mappedHttpCustomers, logger);
 
   if (parts.workers) {
-    const engineClient = createEngineClient({ ...engine, timeoutMs: env.ENGINE_TIMEOUT_MS, connections: env.SUBMIT_CONCURRENCY, logger: logger.child({ part: 'engine-client' }) });
+    const engineClient = createEngineClient({ ...engine, timeoutMs: env.ENGINE_TIMEOUT_MS, connections: env.SUBMIT_CONCURRENCY, logger });
     const stageDeps = {
       db,
       logger,

@@ -60,7 +60,7 @@ export async function recordReceivedFile(
             await tx.query<{ id: string }>(
               `SELECT id FROM gateway.files
                 WHERE customer = $1 AND sha256 = $2 AND ${ORIGINAL_FILE}
-                  AND received_at > $3::timestamptz - make_interval(hours => $4::int)
+                  AND received_at > $3::timestamptz - make_interval(secs => $4::float8 * 3600)
                 ORDER BY seq LIMIT 1`,
               [meta.customer, meta.sha256, meta.receivedAt, options.duplicateWindowHours],
             )

@@ -61,9 +61,12 @@ export class PipelineQueues {
     // Without a listener ioredis writes every failed reconnect to stderr as a stack trace, outside the JSON log.
     const { logger } = settings;
     const logError = throttledLog(logger ? (fields, message) => logger.warn(fields, message) : () => undefined, REDIS_ERROR_LOG_INTERVAL_MS);
-    this.connection.on('error', (error: Error) => logError({ err: error }, 'Redis connection error (queues): reconnecting'));
+    const onError = (error: Error) => logError({ err: error }, 'Redis connection error (queues): reconnecting');
+    this.connection.on('error', onError);
+    // Each Queue passes the shared connection's errors on as its own; with no listener bullmq console.errors them,
+    // a stack trace per reconnect per queue on stderr. They are the same errors: the same throttled line.
     this.queues = Object.fromEntries(
-      STAGES.map((stage) => [stage, new Queue(stage, { connection: this.connection, prefix: settings.prefix, defaultJobOptions: KEEP })]),
+      STAGES.map((stage) => [stage, new Queue(stage, { connection: this.connection, prefix: settings.prefix, defaultJobOptions: KEEP }).on('error', onError)]),
     ) as Record<Stage, Queue>;
   }
 

@@ -41,11 +41,14 @@ const SCHEMAS: Record<Stage, ZodType> = { parse: ParseJobSchema, submit: SubmitJ
 export class PipelineWorkers {
   private readonly workers: Worker[] = [];
   private readonly connections: Redis[] = [];
+  private readonly failures: JobFailureLog;
 
   constructor(
     private readonly handlers: StageHandlers,
     private readonly settings: WorkerSettings,
-  ) {}
+  ) {
+    this.failures = new JobFailureLog(settings.logger, JOB_FAILURE_LOG_INTERVAL_MS);
+  }
 
   start(stages: readonly Stage[] = ['parse', 'submit', 'finalize', 'deliver']): void {
     for (const stage of stages) {
@@ -63,9 +66,8 @@ export class PipelineWorkers {
       });
       worker.on('failed', (job, error) => {
         if (!job) return;
-        // fileId as its own field: an operator following one file's story filters the log by it.
         const fileId = (job.data as { fileId?: unknown } | undefined)?.fileId;
-        this.settings.logger.error({ stage, jobId: job.id, ...(typeof fileId === 'string' ? { fileId } : {}), attemptsMade: job.attemptsMade, err: error }, 'job failed');
+        this.failures.failed({ stage, jobId: job.id, fileId: typeof fileId === 'string' ? fileId : undefined, attemptsMade: job.attemptsMade }, error);
         if (stage === 'parse' && job.attemptsMade >= (job.opts.attempts ?? 1)) {
           this.handlers.parseGaveUp(job.data as { fileId: string }, error).catch((e) => this.settings.logger.error({ err: e }, 'could not mark the file FAILED'));
         }
@@ -118,5 +120,63 @@ export class PipelineWorkers {
     );
     // An open connection keeps the process alive after everything else has stopped.
     for (const connection of this.connections.splice(0)) connection.disconnect();
+    this.failures.flush();
+  }
+}
+
+/** How long repeats of one failure (same stage, same error message) are gathered into one line. */
+const JOB_FAILURE_LOG_INTERVAL_MS = 10_000;
+
+interface FailedJob {
+  stage: Stage;
+  jobId: string | undefined;
+  /** As its own field: an operator following one file's story filters the log by it. */
+  fileId: string | undefined;
+  attemptsMade: number;
+}
+
+/**
+ * 'job failed' lines, gathered while an outage fails every job the same way (a 30 s PostgreSQL outage wrote 4149
+ * lines, each with its stack): the first failure of a stage with a given message is logged at once, with its
+ * stack; its repeats within the interval make one line at the interval's end, with their count and the ids of
+ * every file they failed, so a search for a file id still finds each file whose job failed.
+ */
+class JobFailureLog {
+  private readonly open = new Map<string, { stage: Stage; message: string; repeats: number; fileIds: Set<string>; timer: NodeJS.Timeout }>();
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly intervalMs: number,
+  ) {}
+
+  failed(job: FailedJob, error: Error): void {
+    const key = `${job.stage}\u0000${error.message}`;
+    const window = this.open.get(key);
+    if (window) {
+      window.repeats++;
+      if (job.fileId !== undefined) window.fileIds.add(job.fileId);
+      return;
+    }
+    this.logger.error({ stage: job.stage, jobId: job.jobId, fileId: job.fileId, attemptsMade: job.attemptsMade, err: error }, 'job failed');
+    const timer = setTimeout(() => this.close(key), this.intervalMs);
+    timer.unref();
+    this.open.set(key, { stage: job.stage, message: error.message, repeats: 0, fileIds: new Set(), timer });
+  }
+
+  /** Writes the repeats gathered so far (at shutdown: none is lost). */
+  flush(): void {
+    for (const key of [...this.open.keys()]) this.close(key);
+  }
+
+  private close(key: string): void {
+    const window = this.open.get(key);
+    if (!window) return;
+    this.open.delete(key);
+    clearTimeout(window.timer);
+    if (window.repeats === 0) return;
+    this.logger.error(
+      { stage: window.stage, error: window.message, repeats: window.repeats, fileIds: [...window.fileIds], intervalMs: this.intervalMs },
+      'job failed again, same error',
+    );
   }
 }

@@ -10,8 +10,13 @@ const LINGER_MS = 2000;
 export function runUntilSignal(logger: Logger, closers: (() => Promise<void>)[], timeoutMs = 15_000): Promise<void> {
   return new Promise((done) => {
     let stopping = false;
+    let repeatLogged = false;
     const stop = async (signal: NodeJS.Signals) => {
-      if (stopping) return;
+      if (stopping) {
+        if (!repeatLogged) logger.info({ signal }, 'already stopping; further signals are ignored');
+        repeatLogged = true;
+        return;
+      }
       stopping = true;
       logger.info({ signal }, 'stopping');
       const timer = setTimeout(() => {
@@ -36,7 +41,9 @@ export function runUntilSignal(logger: Logger, closers: (() => Promise<void>)[],
       }, LINGER_MS).unref();
       done();
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // Kept for the whole shutdown, not once: Ctrl-C on `npm start` signals the whole process group, npm passes it
+    // on, and node gets SIGINT twice; with no handler left the second one killed it in the middle of closing.
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
 }
