@@ -44,14 +44,18 @@ function anyOf(parts: (CompiledCondition | undefined)[]): CompiledCondition | un
 }
 
 /** The name CSV and xlsx give a value with no header of its own (a blank header cell, a field beyond the header). */
-const POSITIONAL_COLUMN = /^col[1-9][0-9]*(?:_[0-9]+)?$/;
+export const POSITIONAL_COLUMN = /^col[1-9][0-9]*(?:_[0-9]+)?$/;
+
+/** A record's columns for a message: the first dozen, "none" when it has none. */
+export function listColumns(record: SourceRecord): string {
+  const known = Object.keys(record.fields);
+  return (known.length > 12 ? `${known.slice(0, 12).join(', ')}, ...` : known.join(', ')) || 'none';
+}
 
 function unknownColumn(where: string, name: string, record: SourceRecord): TransformError {
-  const known = Object.keys(record.fields);
-  const list = known.length > 12 ? `${known.slice(0, 12).join(', ')}, ...` : known.join(', ');
   return new TransformError(
     'MAPPING_UNKNOWN_COLUMN',
-    `${where} tests column ${JSON.stringify(name)}, which this file does not have (it has ${list || 'none'})${didYouMean(name, known)}`,
+    `${where} tests column ${JSON.stringify(name)}, which this file does not have (it has ${listColumns(record)})${didYouMean(name, Object.keys(record.fields))}`,
   );
 }
 

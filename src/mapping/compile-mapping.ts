@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { DocumentSchema, ItemSchema, REQUIRED_ITEM_FIELDS, STRATEGIES, type Strategy } from '../documents/document.ts';
 import type { IntakeErrorValue } from '../errors/intake-error.ts';
-import { compileWhen, type CompiledCondition } from './compile-condition.ts';
+import { compileWhen, POSITIONAL_COLUMN, type CompiledCondition } from './compile-condition.ts';
 import { compileValue, type CompileContext, type CompiledValue } from './compile-value.ts';
 import type { Customer } from './customer-schema.ts';
 import { describeSchemaIssues, type ConfigProblemAt, type IssueOverride } from './describe-schema-issues.ts';
@@ -46,7 +46,7 @@ export interface CompiledMapping {
   hash: string;
   /** The validated config, for tooling (preview, docs). */
   config: Mapping;
-  /** Format type and the reader's options (validated by the reader's schema when one was given). */
+  /** Format type and the reader's options as the mapping writes them (checked by the reader's schema when one was given). */
   format: { type: FormatType } & Record<string, unknown>;
   match: { fileName: { glob: string; regex: RegExp }[]; transactionSet?: string[]; priority: number };
   filter?: CompiledCondition;
@@ -60,6 +60,12 @@ export interface CompiledMapping {
   defaults: Record<string, unknown>;
   /** Source field of each output field path (`items.quantity` → `Qty`), to place validation errors. */
   columns: ReadonlyMap<string, string>;
+  /**
+   * CSV and xlsx (every record has every column of the header): the columns the values and the grouping key read,
+   * each with its alternatives and the paths reading it. A file whose header lacks one is refused: its values would
+   * be empty on every row. Empty for formats whose records may lack a field (X12, fixed-width, JSON).
+   */
+  headerColumns: { alternatives: string[]; paths: string[] }[];
 }
 
 export interface CompileOptions {
@@ -194,6 +200,9 @@ export function compileMapping(source: string, options: CompileOptions): Compile
   });
 
   const grouping = compileGrouping(config, documentFields.find((f) => f.name === 'orderNumber'), context);
+  // Without groupBy the key is document.orderNumber, read below anyway.
+  const groupKey = config.groupBy !== undefined && grouping ? grouping.key.map((k) => ({ reads: k.reads, path: 'groupBy' })) : [];
+  const headerColumns = context.headerColumns ? readColumns([...groupKey, ...documentFields, ...additionalFields, ...(items?.fields ?? [])]) : [];
   if (errors.length > 0 || !grouping || !format) {
     // In file order, as an editor lists them; the compiler visits fields in schema order.
     errors.sort((a, b) => (a.place.line ?? 0) - (b.place.line ?? 0) || Number(a.place.column ?? 0) - Number(b.place.column ?? 0));
@@ -223,8 +232,27 @@ export function compileMapping(source: string, options: CompileOptions): Compile
       ...(items ? { items } : {}),
       defaults,
       columns,
+      headerColumns,
     },
   };
+}
+
+/**
+ * The columns the values read, once each, with every path reading them. Positional names (col7) are left out: a
+ * value under a blank header cell or beyond the header has one only where it is not empty.
+ */
+function readColumns(values: readonly { reads: string[][]; path: string }[]): CompiledMapping['headerColumns'] {
+  const byName = new Map<string, CompiledMapping['headerColumns'][number]>();
+  for (const value of values) {
+    for (const alternatives of value.reads) {
+      if (alternatives.some((name) => POSITIONAL_COLUMN.test(name))) continue;
+      const id = JSON.stringify(alternatives);
+      const known = byName.get(id);
+      if (!known) byName.set(id, { alternatives, paths: [value.path] });
+      else if (!known.paths.includes(value.path)) known.paths.push(value.path);
+    }
+  }
+  return [...byName.values()];
 }
 
 /**
@@ -259,9 +287,11 @@ function compileFormat(
 ): CompiledMapping['format'] | undefined {
   const schema = schemas?.[format.type];
   if (!schema) return format;
-  const { type, ...rest } = format;
+  const { type: _type, ...rest } = format;
   const parsed = schema.safeParse(rest);
-  if (parsed.success) return { ...(parsed.data as Record<string, unknown>), type };
+  // The reader is given the options as written and resolves them itself: a parsed form (CSV's skipWhen rules
+  // compiled to RegExps) is not valid input to the same schema, so every file would fail at read time.
+  if (parsed.success) return format;
   for (const problem of describeSchemaIssues(parsed.error.issues, schema, rest, 'MAPPING_INVALID_CONFIG')) {
     context.report({ ...problem, path: ['format', ...problem.path] });
   }

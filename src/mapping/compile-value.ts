@@ -30,6 +30,11 @@ export interface CompiledValue {
   evaluate(record: SourceRecord): Value | Promise<Value>;
   /** The record field the value comes from (first one of a list or template), for error places. */
   column?: string;
+  /**
+   * Every record field the value reads, each as its alternatives (`field: [A, B]` needs one of them); an `expr`
+   * reads what it reads and lists none. A file with a header must have them (see map-records.ts).
+   */
+  reads: string[][];
   /** How the value is named in messages: the field, the template, or "expr". */
   label: string;
   async: boolean;
@@ -51,7 +56,7 @@ interface Step {
 /** Compiles a field's value spec, reporting problems to the context; undefined when it cannot be compiled. */
 export function compileValue(spec: ValueSpec, path: ConfigPath, context: CompileContext): CompiledValue | undefined {
   if (typeof spec === 'number' || typeof spec === 'boolean') {
-    return { evaluate: () => spec, label: JSON.stringify(spec), async: false, required: false, consistent: false };
+    return { evaluate: () => spec, label: JSON.stringify(spec), reads: [], async: false, required: false, consistent: false };
   }
   if (typeof spec === 'string') return compileShortForm(spec, path, context);
 
@@ -72,7 +77,7 @@ export function compileValue(spec: ValueSpec, path: ConfigPath, context: Compile
   if (which === 'column' || which === 'field') source = fieldSource(spec[which]!);
   else if (which === 'const') {
     const value = spec.const;
-    source = { evaluate: () => value, label: JSON.stringify(value), async: false };
+    source = { evaluate: () => value, label: JSON.stringify(value), reads: [], async: false };
   } else if (which === 'template') source = templateSource(spec.template!, [...path, 'template'], 0, context);
   else source = exprSource(spec.expr!, [...path, 'expr'], context);
 
@@ -210,7 +215,7 @@ function parseShortArgument(def: TransformDefinition<unknown>, arg: string): unk
 function fieldSource(names: string | string[]): Omit<CompiledValue, 'required' | 'pattern' | 'consistent'> {
   if (typeof names === 'string' || names.length === 1) {
     const name = typeof names === 'string' ? names : names[0]!;
-    return { evaluate: (record) => record.fields[name], column: name, label: name, async: false };
+    return { evaluate: (record) => record.fields[name], column: name, label: name, reads: [[name]], async: false };
   }
   const list = names;
   return {
@@ -223,6 +228,7 @@ function fieldSource(names: string | string[]): Omit<CompiledValue, 'required' |
     },
     column: list[0]!,
     label: list.join(' or '),
+    reads: [list],
     async: false,
   };
 }
@@ -247,7 +253,7 @@ function templateSource(
     last = m.index + m[0].length;
   }
   literals.push(template.slice(last));
-  if (names.length === 0) return { evaluate: () => template, label: JSON.stringify(template), async: false };
+  if (names.length === 0) return { evaluate: () => template, label: JSON.stringify(template), reads: [], async: false };
   return {
     // Empty when every placeholder is empty, so `required` and `default` see "no value", not "-".
     evaluate: (record) => {
@@ -266,6 +272,7 @@ function templateSource(
     },
     column: names[0]!,
     label: JSON.stringify(template),
+    reads: names.map((name) => [name]),
     async: false,
   };
 }
@@ -311,7 +318,7 @@ function exprSource(
   context: CompileContext,
 ): Omit<CompiledValue, 'required' | 'pattern' | 'consistent'> | undefined {
   const run = compileExpr(expr, path, context);
-  return run && { evaluate: run, label: 'expr', async: true };
+  return run && { evaluate: run, label: 'expr', reads: [], async: true };
 }
 
 function withSteps(

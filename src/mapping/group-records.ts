@@ -21,7 +21,8 @@ export const KEY_SEPARATOR = '\u001f';
 /** Returned when a record closes no group: most records, so no array is allocated for them. */
 const NONE: RecordGroup[] = [];
 
-const shown = (key: string) => JSON.stringify(key.split(KEY_SEPARATOR).join(' / '));
+/** A grouping key as people read it: `"PO-1"`, `"SHIP-7 / PO-1"` for a composite one. */
+export const showKey = (key: string) => JSON.stringify(key.split(KEY_SEPARATOR).join(' / '));
 
 function placeOf(record: SourceRecord): Place {
   const p = record.provenance;
@@ -88,13 +89,13 @@ export class RecordGrouper {
       if (this.bounds.sorted === true) {
         throw IntakeError.of(
           'MAPPING_NOT_SORTED',
-          `order ${shown(key)} appears again after its records ended at ${endedAt}; the file is not sorted by ${label}: sort it, or set groupBy.sorted: auto`,
+          `order ${showKey(key)} appears again after its records ended at ${endedAt}; the file is not sorted by ${label}: sort it, or set groupBy.sorted: auto`,
           placeOf(record),
         );
       }
       throw IntakeError.of(
         'MAPPING_GROUP_LIMIT',
-        `the file is not sorted by ${label} (order ${shown(key)} appears again after ${endedAt}) and has more than ${this.bounds.maxOpenGroups} open orders; sort it by ${label} or raise groupBy.maxOpenGroups`,
+        `the file is not sorted by ${label} (order ${showKey(key)} appears again after ${endedAt}) and has more than ${this.bounds.maxOpenGroups} open orders; sort it by ${label} or raise groupBy.maxOpenGroups`,
         placeOf(record),
       );
     }
@@ -172,7 +173,7 @@ export class RecordGrouper {
   private groupTooLarge(key: string, record: SourceRecord): IntakeError {
     return IntakeError.of(
       'MAPPING_GROUP_LIMIT',
-      `order ${shown(key)} has more than ${this.bounds.maxHeldRecords} records; split it or raise groupBy.maxHeldRecords`,
+      `order ${showKey(key)} has more than ${this.bounds.maxHeldRecords} records; split it or raise groupBy.maxHeldRecords`,
       placeOf(record),
     );
   }

@@ -1,9 +1,11 @@
-import type { Document } from '../documents/document.ts';
+import { effectiveStrategy, type Document } from '../documents/document.ts';
 import { IntakeError, type IntakeErrorValue, type Place } from '../errors/intake-error.ts';
 import type { SourceRecord } from '../formats/record.ts';
+import { listColumns } from './compile-condition.ts';
 import type { CompiledField, CompiledMapping } from './compile-mapping.ts';
 import { isEmpty } from './compile-value.ts';
-import { KEY_SEPARATOR, RecordGrouper, type RecordGroup } from './group-records.ts';
+import { KEY_SEPARATOR, RecordGrouper, showKey, type RecordGroup } from './group-records.ts';
+import { suggestName } from './suggest-name.ts';
 import { TransformError, type Value } from './transforms/transform-definition.ts';
 import { validateDocument } from './validate-document.ts';
 
@@ -68,8 +70,11 @@ const MAX_ERRORS_PER_DOCUMENT = 100;
 /**
  * Records in, documents out: filters, groups, evaluates the compiled fields, assembles and validates each document.
  * Outputs come in the order of each document's first record; skipped rows come as they are found.
- * A file-level rejection (rejectFile, group limits, unsorted file) is thrown as IntakeError: a consumer must then
- * treat the file as rejected as a whole, including documents already yielded.
+ * A file-level rejection (rejectFile, group limits, unsorted file, a column the header lacks) is thrown as
+ * IntakeError: a consumer must then treat the file as rejected as a whole, including documents already yielded.
+ *
+ * Groups held to the end of the file (every group of a file that fits the groupBy bounds) are evaluated and their
+ * outputs held too, so that an order split over several groups can still be refused as a whole (see OrderLedger).
  */
 export async function* mapRecords(
   compiled: CompiledMapping,
@@ -79,11 +84,17 @@ export async function* mapRecords(
   const grouping = compiled.grouping;
   const grouper = new RecordGrouper(grouping);
   const evaluator = new GroupEvaluator(compiled, context);
+  const orders = new OrderLedger(compiled, context);
   const keyParts = grouping.key;
   let lastKey: string | undefined;
   let excludedRecords = 0;
+  let headerChecked = false;
 
   for await (const record of records) {
+    if (!headerChecked) {
+      rejectFileOnMissingColumns(compiled, record, context);
+      headerChecked = true;
+    }
     if (compiled.filter) {
       let keep: boolean | Promise<boolean>;
       try {
@@ -132,10 +143,148 @@ export async function* mapRecords(
     }
     lastKey = key;
     const closed = grouper.add(key, record);
-    for (const group of closed) yield* evaluator.evaluate(group);
+    for (const group of closed) {
+      for await (const output of evaluator.evaluate(group)) {
+        if (output.kind === 'document') orders.add(output, group.key, false);
+        yield output;
+      }
+    }
   }
-  for (const group of grouper.finish()) yield* evaluator.evaluate(group);
+  const held: MappingOutput[] = [];
+  for (const group of grouper.finish()) {
+    for await (const output of evaluator.evaluate(group)) {
+      if (output.kind === 'document') orders.add(output, group.key, true);
+      held.push(output);
+    }
+  }
+  for (const output of held) yield orders.settle(output);
   return { excludedRecords };
+}
+
+/**
+ * A file with a header (CSV, xlsx) gives every record every column, so a column the mapping reads and the header
+ * lacks (a renamed export column, a typo, a different case) would read as empty on every row: a `default` quietly
+ * used, every row "without" an order. The file is refused once instead, naming the columns. A `default` does not
+ * excuse a missing column: it is for empty cells.
+ */
+function rejectFileOnMissingColumns(compiled: CompiledMapping, record: SourceRecord, context: MappingContext): void {
+  const missing = compiled.headerColumns.filter(({ alternatives }) => !alternatives.some((name) => Object.hasOwn(record.fields, name)));
+  if (missing.length === 0) return;
+  const known = Object.keys(record.fields);
+  let caseOnly = false;
+  const named = missing.map(({ alternatives, paths }) => {
+    const hints = alternatives.flatMap((name) => {
+      const sameLetters = known.find((column) => column.toLowerCase() === name.toLowerCase());
+      if (sameLetters !== undefined) {
+        caseOnly = true;
+        return [`the file has ${JSON.stringify(sameLetters)}`];
+      }
+      const suggestion = suggestName(name, known);
+      return suggestion === undefined ? [] : [`did you mean ${JSON.stringify(suggestion)}?`];
+    });
+    return `${alternatives.map((name) => JSON.stringify(name)).join(' or ')} (${[paths.join(', '), ...hints].join('; ')})`;
+  });
+  const columns = named.length === 1 ? `column ${named[0]}` : `columns ${named.slice(0, -1).join(', ')} and ${named.at(-1)}`;
+  throw IntakeError.of(
+    'MAPPING_UNKNOWN_COLUMN',
+    `the mapping reads ${columns}, which this file does not have (it has ${listColumns(record)}): every row would read ${named.length === 1 ? 'it' : 'them'} as empty${caseOnly ? '; column names are case-sensitive' : ''}`,
+    { file: record.provenance.file || context.file, field: missing[0]!.paths[0]! },
+  );
+}
+
+/**
+ * The identity of the order a document touches, as the engine finds it (business, facility, direction, order
+ * number): the key src/pipeline/order-key.ts gives the gateway's queue, which the mapping may not import.
+ */
+function orderIdentity(document: Document): string {
+  return JSON.stringify([document.business, document.facility, document.direction, document.orderNumber]);
+}
+
+/** An order with a document held to the end of the file, or with several: its groups as shown, and what became of it. */
+interface OrderSeen {
+  groups: string[];
+  /** A document of the order went out before the end of the file. */
+  emitted: boolean;
+  refused: boolean;
+}
+
+/**
+ * Nothing in one file may silently overwrite another part of it. Two groups making documents for one order (a
+ * grouping key that differs where orderNumber does not: "RX-1" and "RX-1 " grouped apart, both trimmed to order
+ * RX-1) would be applied one after the other, and a later OVERWRITE replaces the items of the earlier: the file
+ * would end COMPLETED with lines lost. Several documents per order are normal under MERGE, APPEND and DELETE (and
+ * without items); an OVERWRITE after another document of its order refuses every document of that order, so
+ * none of it is applied half. When a document of the order already went out (groups streamed: groupBy.sorted,
+ * or past the groupBy bounds) it cannot be taken back, and the file is refused as a whole.
+ *
+ * One entry per order is remembered, as the grouper remembers one per closed key: for an order with one document
+ * that went out (every order of a large sorted file) only its group as shown, a string.
+ */
+class OrderLedger {
+  private readonly orders = new Map<string, OrderSeen | string>();
+
+  constructor(
+    private readonly compiled: CompiledMapping,
+    private readonly context: MappingContext,
+  ) {}
+
+  /** Notes a document; `held` when it is not yielded before the end of the file. Throws when it cannot be refused alone. */
+  add(output: Extract<MappingOutput, { kind: 'document' }>, key: string, held: boolean): void {
+    const id = orderIdentity(output.document);
+    const shown = `${this.compiled.grouping.label} ${showKey(key)} (${describeSources(output.sources)})`;
+    const known = this.orders.get(id);
+    if (known === undefined) {
+      this.orders.set(id, held ? { groups: [shown], emitted: false, refused: false } : shown);
+      return;
+    }
+    const seen = typeof known === 'string' ? { groups: [known], emitted: true, refused: false } : known;
+    this.orders.set(id, seen);
+    seen.groups.push(shown);
+    seen.emitted ||= !held;
+    seen.refused ||= effectiveStrategy(output.document) === 'OVERWRITE';
+    if (!seen.refused) return;
+    if (this.compiled.onError === 'rejectFile') throw rejectFile([this.splitError(output, seen, 'none of the file is applied')]);
+    if (seen.emitted) {
+      const streamed = 'the file is mapped as it is read (groupBy.sorted, or past its bounds), so the first document cannot be held back: none of the file is applied';
+      throw new IntakeError(this.splitError(output, seen, streamed));
+    }
+  }
+
+  /** A held output as it goes out: a document of a refused order becomes a rejected document. */
+  settle(output: MappingOutput): MappingOutput {
+    if (output.kind !== 'document') return output;
+    const seen = this.orders.get(orderIdentity(output.document));
+    if (typeof seen !== 'object' || !seen.refused) return output;
+    const { document, ...common } = output;
+    return { ...common, kind: 'rejected-document', errors: [this.splitError(output, seen, 'no document of this order is applied')], partial: document };
+  }
+
+  private splitError(output: Extract<MappingOutput, { kind: 'document' }>, seen: OrderSeen, consequence: string): IntakeErrorValue {
+    // The fix, with the mapping's own orderNumber (trimmed, as the document schema trims it) when it is a short form.
+    const orderNumber = this.compiled.config.document.orderNumber;
+    const trimmed = typeof orderNumber === 'string' ? (/\btrim\b/.test(orderNumber) ? orderNumber : `${orderNumber} | trim`) : undefined;
+    const fix =
+      this.compiled.config.groupBy === undefined
+        ? `documents are grouped by orderNumber as mapped, but sent trimmed: map it with trim${trimmed ? ` (orderNumber: ${trimmed})` : ''}`
+        : `the grouping key must give one group per order: group by the value mapped to orderNumber, with the same transforms${trimmed ? ` (groupBy: ${trimmed})` : ''}`;
+    const groups = seen.groups;
+    const message =
+      `order ${JSON.stringify(output.document.orderNumber)} comes from ${groups.length} groups of this file, ${groups.slice(0, -1).join(', ')} and ${groups.at(-1)}, ` +
+      `and each would replace the items of the one before (OVERWRITE): ${consequence}; ${fix}`;
+    const place: Place = { file: output.sources.file || this.context.file, field: 'groupBy' };
+    const line = output.sources.lines?.[0]?.[0];
+    if (line !== undefined) place.line = line;
+    const segment = output.sources.segments?.[0]?.[0];
+    if (segment !== undefined) place.segment = segment;
+    return { code: 'MAPPING_ORDER_SPLIT', message, place };
+  }
+}
+
+/** "lines 2, 4-6", "line 3", "segments 5-9". */
+function describeSources(sources: Sources): string {
+  const [unit, spans] = sources.segments ? ['segment', sources.segments] : ['line', sources.lines ?? []];
+  const single = spans.length === 1 && spans[0]![0] === spans[0]![1];
+  return `${unit}${single ? '' : 's'} ${spans.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ')}`;
 }
 
 /** Evaluates groups; holds the document counter and everything compiled once for the file. */
@@ -331,9 +480,7 @@ class GroupEvaluator {
     const label = record.provenance.segment !== undefined ? 'element' : 'column';
     let message: string;
     if (field.column !== undefined && field.label === field.column && !(field.column in record.fields)) {
-      const known = Object.keys(record.fields);
-      const list = known.length > 12 ? `${known.slice(0, 12).join(', ')}, ...` : known.join(', ');
-      message = `${field.name} is ${why}, but this record has no ${label} ${JSON.stringify(field.column)} (it has ${list || 'none'})`;
+      message = `${field.name} is ${why}, but this record has no ${label} ${JSON.stringify(field.column)} (it has ${listColumns(record)})`;
     } else {
       message = `${field.name} is ${why}, but its value is empty`;
     }

@@ -29,7 +29,8 @@ export const MAPPING_ERROR_CODES = {
   MAPPING_PATTERN_MISMATCH: 'A value does not match the pattern its field requires.',
   MAPPING_EXPR_FAILED: 'A JSONata expression failed on a record.',
   MAPPING_INCONSISTENT_FIELD: 'A document field marked `consistent` differs between the records of one document.',
-  MAPPING_UNKNOWN_COLUMN: 'A condition tests a column the file (CSV, xlsx) does not have: a typo would silently keep or drop every record.',
+  MAPPING_UNKNOWN_COLUMN:
+    'A condition, value or grouping key reads a column the file (CSV, xlsx) does not have: a typo or a renamed column would silently keep or drop every record, or read as empty on every row.',
   MAPPING_EMPTY_GROUP_KEY: 'A record has an empty grouping key, so it belongs to no document.',
   MAPPING_INVALID_DOCUMENT: 'The assembled document does not fit the document schema.',
   MAPPING_MISSING_ITEM_FIELD: 'An item lacks a field its strategy requires.',
@@ -38,6 +39,8 @@ export const MAPPING_ERROR_CODES = {
   MAPPING_GROUP_LIMIT: 'An unsorted file holds more open documents or records than groupBy allows.',
   MAPPING_NOT_SORTED: 'A file declared sorted (groupBy.sorted: true) repeats a key after its group ended.',
   MAPPING_REJECT_FILE: 'A record failed and the mapping says onError: rejectFile.',
+  MAPPING_ORDER_SPLIT:
+    'Two groups of one file make documents for the same order and a later one would replace the earlier one\'s items (OVERWRITE): every document of that order is rejected (the file, when one already went out).',
 } as const;
 
 export type MappingErrorCode = keyof typeof MAPPING_ERROR_CODES;

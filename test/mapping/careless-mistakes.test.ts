@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { describePlace } from '../../src/errors/intake-error.ts';
+import { FORMAT_OPTION_SCHEMAS } from '../../src/formats/read-records.ts';
 import { compileMapping, type CompileOptions } from '../../src/mapping/compile-mapping.ts';
-import { mapRecords } from '../../src/mapping/map-records.ts';
+import { mapRecords, type MappingOutput } from '../../src/mapping/map-records.ts';
 import { formatConfigError } from '../../src/mapping/parse-yaml-config.ts';
 import { collect, csvRecords, x12Records } from './source-records.ts';
 
@@ -125,6 +127,127 @@ describe('schema mistakes name what is wrong', () => {
     expect(errorsOf(`format: { type: csv }\ndocument:\n  orderNumber: PO\n  direction: { const: outbound }\n${items}  isDangerousGood: 1\n`)).toEqual([
       'mappings/acme/orders.yaml:4:23 document.direction.const: the constant "outbound" cannot go into the document: expected one of "INBOUND", "OUTBOUND", got "outbound" (did you mean "OUTBOUND"?)',
       'mappings/acme/orders.yaml:10:20 items.isDangerousGood: the constant 1 cannot go into the document: expected a boolean, got 1',
+    ]);
+  });
+});
+
+describe('an order split over two groups (a grouping key that differs where orderNumber does not)', () => {
+  // The README's example as it was: groupBy: PO#, orderNumber: PO# | trim. Excel exports leave a trailing space.
+  const split = (head: string) => `format: { type: csv }\n${head}document:\n  orderNumber: PO# | trim\n${items}`;
+  const records = csvRecords('rx.csv', ['PO#', 'Pallet', 'Item', 'Qty'], [
+    ['RX-1', 'P1', 'A', '1'],
+    ['RX-1 ', 'P2', 'B', '2'],
+    ['RX-1', 'P3', 'C', '3'],
+    ['RX-2', 'P4', 'D', '4'],
+  ]);
+  const map = (yaml: string, rows = records) => collect(mapRecords(compiled(yaml), rows, { file: 'rx.csv', customer: 'acme' }));
+  const kinds = (outputs: MappingOutput[]) => outputs.map((o) => (o.kind === 'document' ? `document ${o.document.orderNumber}` : o.kind));
+
+  it('rejects every document of the order, naming each group and its lines, instead of the second replacing the first', async () => {
+    const outputs = await map(split('groupBy: PO#\n'));
+    expect(kinds(outputs)).toEqual(['rejected-document', 'rejected-document', 'document RX-2']);
+    const message =
+      'order "RX-1" comes from 2 groups of this file, PO# "RX-1" (lines 2, 4) and PO# "RX-1 " (line 3), and each would replace the items of the one before (OVERWRITE): ' +
+      'no document of this order is applied; the grouping key must give one group per order: group by the value mapped to orderNumber, with the same transforms (groupBy: PO# | trim)';
+    const rejected = outputs.flatMap((o) => (o.kind === 'rejected-document' ? [o] : []));
+    expect(rejected.map((o) => o.errors.map((e) => `${e.code} ${describePlace(e.place)}: ${e.message}`))).toEqual([
+      [`MAPPING_ORDER_SPLIT rx.csv line 2, field groupBy: ${message}`],
+      [`MAPPING_ORDER_SPLIT rx.csv line 3, field groupBy: ${message}`],
+    ]);
+    expect(rejected.map((o) => [o.index, o.sources.lines, (o.partial as { items: unknown[] }).items.length])).toEqual([
+      [0, [[2, 2], [4, 4]], 2],
+      [1, [[3, 3]], 1],
+    ]);
+  });
+
+  it('grouping by the same value as orderNumber makes one document of all three lines', async () => {
+    const outputs = await map(split('groupBy: PO# | trim\n'));
+    expect(kinds(outputs)).toEqual(['document RX-1', 'document RX-2']);
+    expect(outputs[0]!.kind === 'document' && outputs[0]!.document.items).toHaveLength(3);
+  });
+
+  it('is normal under MERGE, APPEND and DELETE, where each document adds to (or takes from) the order', async () => {
+    for (const strategy of ['MERGE', 'APPEND', 'DELETE']) {
+      expect(kinds(await map(split(`groupBy: PO#\nstrategy: ${strategy}\n`)))).toEqual(['document RX-1', 'document RX-1', 'document RX-2']);
+    }
+  });
+
+  it('refuses the whole file when a document of the order already went out (groups streamed: sorted: true)', async () => {
+    const sorted = [records[0]!, records[1]!, records[3]!];
+    await expect(map(split('groupBy: { key: PO#, sorted: true }\n'), sorted)).rejects.toMatchObject({
+      value: { code: 'MAPPING_ORDER_SPLIT', message: expect.stringMatching(/^order "RX-1" comes from 2 groups of this file, PO# "RX-1" \(line 2\) and PO# "RX-1 " \(line 3\), and each would replace the items of the one before \(OVERWRITE\): the file is mapped as it is read .*: none of the file is applied/), place: { file: 'rx.csv', line: 3 } },
+    });
+  });
+
+  it('under onError: rejectFile refuses the file', async () => {
+    await expect(map(split('groupBy: PO#\nonError: rejectFile\n'))).rejects.toMatchObject({ value: { code: 'MAPPING_REJECT_FILE', details: { errors: [{ code: 'MAPPING_ORDER_SPLIT' }] } } });
+  });
+});
+
+describe('a value read from a column the file does not have (CSV, xlsx)', () => {
+  const mapping = (unit: string) => `format: { type: csv }\ngroupBy: Order | trim\ndocument:\n  orderNumber: Order | trim\nitems:\n  lpn: Pallet\n  sku: Item\n  quantity: Qty | number\n  quantityUnit: ${unit}\n`;
+  const map = (yaml: string, header: string[]) =>
+    collect(mapRecords(compiled(yaml), csvRecords('orders.csv', header, [['O1', 'P1', 'S1', '1', 'PL']]), { file: 'orders.csv', customer: 'acme' }));
+
+  it('rejects the file once, naming the column and the file\'s columns, instead of the default on every row (a default is for empty cells)', async () => {
+    // The export renamed UOM to Unit: every row would have been sent as CS instead of PL.
+    await expect(map(mapping('{ column: UOM, transforms: [{ default: CS }] }'), ['Order', 'Pallet', 'Item', 'Qty', 'Unit'])).rejects.toMatchObject({
+      value: {
+        code: 'MAPPING_UNKNOWN_COLUMN',
+        message: 'the mapping reads column "UOM" (items.quantityUnit), which this file does not have (it has Order, Pallet, Item, Qty, Unit): every row would read it as empty',
+        place: { file: 'orders.csv', field: 'items.quantityUnit' },
+      },
+    });
+  });
+
+  it('says when a header differs only in case, and names every missing column with its suggestion', async () => {
+    await expect(map(mapping('UOM'), ['order', 'Pallet', 'Itme', 'Qty', 'Uom'])).rejects.toMatchObject({
+      value: {
+        code: 'MAPPING_UNKNOWN_COLUMN',
+        message:
+          'the mapping reads columns "Order" (groupBy, document.orderNumber; the file has "order"), "Item" (items.sku; did you mean "Itme"?) and "UOM" (items.quantityUnit; the file has "Uom"), ' +
+          'which this file does not have (it has order, Pallet, Itme, Qty, Uom): every row would read them as empty; column names are case-sensitive',
+        place: { field: 'groupBy' },
+      },
+    });
+  });
+
+  it('a list of columns needs one of them; a positional column (col5) may be absent', async () => {
+    const outputs = await map(mapping('{ column: [Unit, UOM] }').replace('items:', 'items:\n  lot: col9'), ['Order', 'Pallet', 'Item', 'Qty', 'UOM']);
+    expect(outputs.map((o) => o.kind === 'document' && o.document.items)).toEqual([[{ lpn: 'P1', sku: 'S1', quantity: 1, quantityUnit: 'PL' }]]);
+  });
+});
+
+describe('a misspelt reader option', () => {
+  const errorsWithReaders = (yaml: string) => {
+    const result = compileMapping(yaml, { ...options, formatOptions: FORMAT_OPTION_SCHEMAS });
+    return result.ok ? [] : result.errors.map(formatConfigError);
+  };
+  const document = 'document:\n  orderNumber: PO\n';
+
+  it('is refused with the option suggested, not dropped for its default (decimal: 3 read 12.500 as 12500)', () => {
+    const fixedWidth = `format:
+  type: fixed-width
+  shortLine: pad
+  records:
+    - name: line
+      fields:
+        - { name: PO, start: 1, length: 5 }
+        - { name: qty, start: 6, length: 9, decimal: 3 }
+${document}`;
+    expect(errorsWithReaders(fixedWidth)).toEqual([
+      'mappings/acme/orders.yaml:3:3 format.shortLine: unknown key "shortLine" (did you mean "shortLines"?)',
+      'mappings/acme/orders.yaml:8:45 format.records[0].fields[1].decimal: unknown key "decimal" (did you mean "decimals"?)',
+    ]);
+  });
+
+  it.each([
+    ['xlsx', 'headerline: 3', 'headerline', 'headerLine'],
+    ['json', 'recordsAT: orders', 'recordsAT', 'recordsAt'],
+    ['x12', 'transactionSet: ["856"]', 'transactionSet', 'transactionSets'],
+  ])('%s: %s', (type, option, key, meant) => {
+    expect(errorsWithReaders(`format: { type: ${type}, ${option} }\n${document}`)).toEqual([
+      expect.stringMatching(new RegExp(`^mappings/acme/orders\\.yaml:1:\\d+ format\\.${key}: unknown key "${key}" \\(did you mean "${meant}"\\?\\)$`)),
     ]);
   });
 });

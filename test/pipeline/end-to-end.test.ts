@@ -35,6 +35,10 @@ describe('a file dropped in a customer folder ends with one final state and a re
     mkdirSync(join(mappingsDir, 'picky'));
     writeFileSync(join(mappingsDir, 'picky', 'customer.yaml'), CUSTOMER);
     writeFileSync(join(mappingsDir, 'picky', 'orders.yaml'), `when: { column: status, equals: OPEN }\n${MAPPING}`);
+    // A customer whose export ends with a totals row, dropped by the CSV reader's skipWhen.
+    mkdirSync(join(mappingsDir, 'totals'));
+    writeFileSync(join(mappingsDir, 'totals', 'customer.yaml'), CUSTOMER);
+    writeFileSync(join(mappingsDir, 'totals', 'orders.yaml'), MAPPING.replace('format: { type: csv }', 'format: { type: csv, skipWhen: { matches: "^TOTAL" } }'));
     product = await startProduct({ mappingsDir });
     dropDir = gatewayPaths(product.env).dropDir;
   }, 120_000);
@@ -135,11 +139,39 @@ describe('a file dropped in a customer folder ends with one final state and a re
   });
 
   it('ends a file whose every row is skipped REJECTED, saying why and where the first error is', async () => {
-    const result = await drop('shipper', 'wrong-header.csv', 'OrderNumber,PO,Qty\nX-1,P-1,1\n');
+    const result = await drop('shipper', 'no-keys.csv', 'order,shipment,lpn,sku,qty,unit\n,S-X,L1,SKU1,1,CASE\n');
     expect(result.json.file.state).toBe('REJECTED');
     expect(result.json.file.error).toMatchObject({ code: 'NO_DOCUMENTS', place: { line: 2, column: 'order' } });
     expect(result.json.file.error?.message).toMatch(/^no row produced a document: 1 row skipped because of errors; the first: line 2, column "order", field groupBy: the grouping key/);
     expect(result.json.documents).toMatchObject([{ outcome: 'REJECTED', error: { code: 'MAPPING_EMPTY_GROUP_KEY' } }]);
+  });
+
+  it('ends a file whose header lacks a column the mapping reads REJECTED, naming the columns, instead of every row "without" an order', async () => {
+    const result = await drop('shipper', 'wrong-header.csv', 'OrderNumber,shipment,lpn,sku,qty,unit\nX-1,S-X,L1,SKU1,1,CASE\n');
+    expect(result.json.file.state).toBe('REJECTED');
+    expect(result.json.file.error).toMatchObject({
+      code: 'MAPPING_UNKNOWN_COLUMN',
+      message: 'the mapping reads column "order" (groupBy, document.orderNumber), which this file does not have (it has OrderNumber, shipment, lpn, sku, qty, unit): every row would read it as empty',
+    });
+  });
+
+  it('applies no document of an order that two groups of the file make (a trailing space in the key) instead of the second replacing the first', async () => {
+    const result = await drop('shipper', 'split-order.csv', 'order,shipment,lpn,sku,qty,unit\nSPLIT-1,S-SP,L1,SKU1,1,CASE\nSPLIT-1 ,S-SP,L2,SKU2,2,CASE\nSPLIT-2,S-SP,L3,SKU3,3,CASE\n');
+    expect(result.json.file.state).toBe('PARTIAL');
+    expect(result.json.documents.map((d) => [d.outcome, d.source, d.error?.code ?? null])).toEqual([
+      ['REJECTED', 'line 2', 'MAPPING_ORDER_SPLIT'],
+      ['REJECTED', 'line 3', 'MAPPING_ORDER_SPLIT'],
+      ['ACCEPTED', 'line 4', null],
+    ]);
+    expect(result.json.documents[0]?.error?.message).toContain('order "SPLIT-1" comes from 2 groups of this file, order "SPLIT-1" (line 2) and order "SPLIT-1 " (line 3)');
+    const { rows } = await product.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine.orders WHERE order_number = 'SPLIT-1'`);
+    expect(rows[0]?.n).toBe(0);
+  });
+
+  it("drops the rows the CSV reader's skipWhen names (a totals row) and applies the others", async () => {
+    const result = await drop('totals', 'with-total.csv', 'order,shipment,lpn,sku,qty,unit\nTOT-1,S-TOT,L1,SKU1,1,CASE\nTOT-1,S-TOT,L2,SKU2,2,CASE\nTOTAL,,,,3,\n');
+    expect(result.json.file.state).toBe('COMPLETED');
+    expect(result.json.documents.map((d) => [d.outcome, d.source])).toEqual([['ACCEPTED', 'lines 2-3']]);
   });
 
   it('leaves rows excluded by `when` out without making the file PARTIAL, and says so when they are all excluded', async () => {

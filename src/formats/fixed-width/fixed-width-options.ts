@@ -7,6 +7,9 @@ import { z } from 'zod';
  *
  * Positions are 1-based and inclusive, as in the record specifications customers hand over
  * ("Order number: position 4, length 10" or "positions 4-13").
+ *
+ * Every object is strict: a misspelt key (`decimal` for `decimals`) would otherwise be dropped silently and the
+ * file read with the default (12.500 read as 12500).
  */
 
 /** How padding is removed from a field's value. */
@@ -14,7 +17,7 @@ export const TrimSchema = z.enum(['both', 'right', 'left', 'none']);
 export type Trim = z.infer<typeof TrimSchema>;
 
 export const FieldLayoutSchema = z
-  .object({
+  .strictObject({
     /** Field name in the records (header fields get their record's prefix on detail records). */
     name: z.string().min(1),
     /** First position of the field, 1-based. */
@@ -51,7 +54,7 @@ export type FieldLayout = z.output<typeof FieldLayoutSchema>;
 export const RecordRoleSchema = z.enum(['header', 'detail', 'trailer', 'continuation', 'ignore']);
 export type RecordRole = z.infer<typeof RecordRoleSchema>;
 
-export const TrailerCountSchema = z.object({
+export const TrailerCountSchema = z.strictObject({
   /** Name of the trailer's field that holds the count (one of this trailer's `fields`). */
   field: z.string().min(1),
   /**
@@ -62,7 +65,7 @@ export const TrailerCountSchema = z.object({
   counts: z.enum(['details', 'lines', 'lines-between']).default('details'),
 });
 
-export const RecordLayoutSchema = z.object({
+export const RecordLayoutSchema = z.strictObject({
   /** Record type name, used in messages and (for headers) as the default field prefix. Unique per layout. */
   name: z.string().min(1),
   /**
@@ -110,7 +113,7 @@ export const RecordLayoutSchema = z.object({
 export type RecordLayout = z.output<typeof RecordLayoutSchema>;
 
 export const FixedWidthOptionsSchema = z
-  .object({
+  .strictObject({
     /**
      * Character encoding of the file (any name iconv-lite knows: `utf-8`, `windows-1252`, `latin1`, ...).
      * Default `utf-8`; a UTF-8 byte-order mark is removed.
@@ -133,7 +136,7 @@ export const FixedWidthOptionsSchema = z
      * Where the record type tag is: positions `start` (1-based) and `length`. Absent: a single-layout file,
      * one record per line, described by the only entry of `records`.
      */
-    tag: z.object({ start: z.number().int().min(1), length: z.number().int().min(1) }).optional(),
+    tag: z.strictObject({ start: z.number().int().min(1), length: z.number().int().min(1) }).optional(),
     /** The record types of the file. */
     records: z.array(RecordLayoutSchema).min(1),
     /** A line whose tag matches no record type: `error` (FW_UNKNOWN_RECORD_TYPE, default) or `skip`. */

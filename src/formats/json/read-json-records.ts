@@ -12,8 +12,10 @@ import type { SourceRecord } from '../record.ts';
  * a CSV quote fault does), but records are built one at a time: the check (jsonc-parser's `visit`, strict: no
  * comments, no trailing commas) keeps only where each record starts and ends, and each record is parsed on its
  * own when it is read. JSON.parse of the whole feed held every value at once: 47 MB of `{},` took 1.7 GB.
+ *
+ * The options are strict: a misspelt `recordsAt` would otherwise be dropped and the wrapper read as one record.
  */
-export const JsonOptionsSchema = z.object({
+export const JsonOptionsSchema = z.strictObject({
   /** Path of the array holding the records inside a wrapper object (e.g. `orders`); default: the top level. */
   recordsAt: z.string().optional(),
   /** Largest accepted feed, in bytes (the text is held whole while its records are read). */

@@ -2,9 +2,10 @@ import { z } from 'zod';
 
 /**
  * Options of the X12 reader, normalised once by `X12OptionsSchema.parse` (csv-parse habit: one complete,
- * validated object at the start; defaults stated here and nowhere else).
+ * validated object at the start; defaults stated here and nowhere else). Strict: a misspelt key would otherwise
+ * be dropped silently and its default used.
  */
-export const X12OptionsSchema = z.object({
+export const X12OptionsSchema = z.strictObject({
   /**
    * Transaction set ids (ST01) accepted. Others are rejected with AK5 code 1 (not supported).
    * Default: every set (856 and 940 flattened, any other set read generically).

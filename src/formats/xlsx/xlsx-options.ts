@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
-/** Options of the .xlsx reader, as a customer's mapping declares them. */
-export const XlsxOptionsSchema = z.object({
+/**
+ * Options of the .xlsx reader, as a customer's mapping declares them. Strict: a misspelt key (`headerline`) would
+ * otherwise be dropped silently and the title row read as the header.
+ */
+export const XlsxOptionsSchema = z.strictObject({
   /**
    * The worksheet to read: its name (as on the tab) or its 1-based position among the tabs. Default: the
    * first visible tab, which is what the customer sees when they open the file. An unknown name is

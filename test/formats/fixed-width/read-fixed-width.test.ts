@@ -339,6 +339,14 @@ describe('refusals', () => {
     expect(error.message).toContain('needs a "tag"');
   });
 
+  it('a misspelt key (decimal for decimals, shortLine) is FW_INVALID_OPTIONS naming it, not dropped for its default', async () => {
+    const misspelt = { ...orders, shortLine: 'pad', records: [orders.records[0]!, { ...orders.records[1]!, fields: [{ name: 'price', start: 13, length: 7, decimal: 2 }] }, orders.records[2]!] };
+    const error = await intakeErrorOf(parseFixedWidth(ordersFile, misspelt as FixedWidthOptionsInput, 'o.txt'));
+    expect(error.code).toBe('FW_INVALID_OPTIONS');
+    expect(error.message).toContain('records.1.fields.0: Unrecognized key: "decimal"');
+    expect(error.message).toContain('Unrecognized key: "shortLine"');
+  });
+
   it('every code raised is in the registry', () => {
     for (const code of ['FW_EMPTY_FILE', 'FW_BINARY_CONTENT', 'FW_SHORT_LINE', 'FW_UNKNOWN_RECORD_TYPE', 'FW_DETAIL_WITHOUT_HEADER', 'FW_TRAILER_COUNT_MISMATCH']) {
       expect(FIXED_WIDTH_ERROR_CODES).toHaveProperty(code);

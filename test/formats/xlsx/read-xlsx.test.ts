@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { describe, expect, it, vi } from 'vitest';
 import { cellText, isDateFormat, numberText } from '../../../src/formats/xlsx/cell-text.ts';
 import { parseXlsx, readXlsx } from '../../../src/formats/xlsx/read-xlsx.ts';
+import type { XlsxOptionsInput } from '../../../src/formats/xlsx/xlsx-options.ts';
 import { zipOf } from './build-xlsx.ts';
 import { intakeErrorOf } from '../../support/intake-error-of.ts';
 
@@ -246,6 +247,12 @@ describe('refusals', () => {
   it('invalid options are XLSX_INVALID_OPTIONS', async () => {
     const error = await intakeErrorOf(parseXlsx(await orders(), { headerLine: -1 }, 'orders.xlsx'));
     expect(error.code).toBe('XLSX_INVALID_OPTIONS');
+  });
+
+  it('a misspelt option (headerline) is XLSX_INVALID_OPTIONS naming it, not dropped for the default header row', async () => {
+    const error = await intakeErrorOf(parseXlsx(await orders(), { headerline: 3 } as XlsxOptionsInput, 'orders.xlsx'));
+    expect(error.code).toBe('XLSX_INVALID_OPTIONS');
+    expect(error.message).toContain('Unrecognized key: "headerline"');
   });
 });
 
