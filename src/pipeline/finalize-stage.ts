@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describePlace, type IntakeErrorValue } from '../errors/intake-error.ts';
@@ -6,7 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import { documentCounts, hasPendingDocuments, listDocuments, type DocumentRow } from '../ledger/documents-repo.ts';
 import { finalFileState, isFinalFileState } from '../ledger/file-states.ts';
 import { getFile, setFileStateIn, type FileRow } from '../ledger/files-repo.ts';
-import { Ack997InputSchema, render997 } from '../results/ack-997.ts';
+import { Ack997InputSchema, encode997, render997 } from '../results/ack-997.ts';
 import { ReceivedAcknowledgmentSchema } from '../results/ack-from-x12.ts';
 import { SourceRangeSchema, type DocumentRowInput, type FileOutcomeInput } from '../results/file-outcome.ts';
 import { duplicateFileError, renderResultCsv } from '../results/result-csv.ts';
@@ -24,8 +25,11 @@ export interface FinalizeStageDeps {
   logger: Logger;
 }
 
-/** File-level errors that are our fault, not the file's: the file ends FAILED (replayable), not REJECTED. */
-const INTERNAL_ERROR_CODES = new Set(['PARSE_FAILED', 'MAPPING_BROKEN']);
+/**
+ * File-level errors that are our fault, not the file's: the file ends FAILED (replayable), not REJECTED. A reader
+ * refusing its options is one: they come from our mapping (checked when it loads), never from the customer's file.
+ */
+const INTERNAL_ERROR_CODES = new Set(['PARSE_FAILED', 'MAPPING_BROKEN', 'CSV_INVALID_OPTIONS', 'FW_INVALID_OPTIONS', 'XLSX_INVALID_OPTIONS']);
 
 export function resultDir(resultsDir: string, fileId: string): string {
   return join(resultsDir, fileId);
@@ -133,7 +137,7 @@ async function writeResults(deps: FinalizeStageDeps, file: FileRow, outcome: Fil
   const dir = resultDir(deps.resultsDir, file.id);
   mkdirSync(dir, { recursive: true });
   const names = resultFileNames(file.original_name);
-  const files: [string, string][] = [
+  const files: [string, string | Buffer][] = [
     [names.csv, renderResultCsv(outcome)],
     [names.json, renderResultJson(outcome)],
   ];
@@ -161,10 +165,11 @@ async function writeResults(deps: FinalizeStageDeps, file: FileRow, outcome: Fil
       continue;
     }
     const { rows } = await deps.db.query<{ n: number }>(`SELECT nextval('gateway.ack_control_numbers') AS n`);
-    files.push([name, render997(ack.data, { controlNumber: rows[0]!.n })]);
+    // In the bytes the partner wrote: the interchange's encoding, not always UTF-8.
+    files.push([name, encode997(render997(ack.data, { controlNumber: rows[0]!.n }), ack.data.interchange.encoding)]);
   }
   // Durable before the file is marked finished: the ledger (on a PostgreSQL server) survives a power loss, and a
   // result it points to must too, or the customer would be sent an empty or missing result.
-  for (const [name, content] of files) await writeFileDurably(join(dir, name), content);
+  for (const [name, content] of files) await writeFileDurably(join(dir, name), typeof content === 'string' ? content : (temp) => writeFile(temp, content));
   return notWritten;
 }

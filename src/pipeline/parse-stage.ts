@@ -2,6 +2,7 @@ import { describePlace, IntakeError, type IntakeErrorValue } from '../errors/int
 import type { Logger } from '../log/logger.ts';
 import { activateHeads, insertDocuments, removeUnsentDocuments, type NewDocumentRow } from '../ledger/documents-repo.ts';
 import { getFile, setFileState, type FileRow } from '../ledger/files-repo.ts';
+import { refuseSetsOfVoidedDocuments, type FileAcknowledgement, type VoidedDocument } from '../results/ack-from-x12.ts';
 import type { SourceRange } from '../results/file-outcome.ts';
 import type { Db } from '../store/db.ts';
 import type { ParseJob, SubmitJob } from './jobs.ts';
@@ -17,7 +18,7 @@ export type MappedOutput =
 
 /** What the format said once every record was read (X12: the envelope analysis behind the 997). */
 export interface MappedFileEnd {
-  acknowledgements: unknown[];
+  acknowledgements: FileAcknowledgement[];
   /** Parts of the file the format refused (X12 transaction sets), each with its reasons. */
   rejections: IntakeErrorValue[][];
   /** The file as a whole is unreadable in its format. */
@@ -144,9 +145,9 @@ export async function runParseJob(
     const end = opened.finish?.();
     if (end?.fileRejection) throw new IntakeError(end.fileRejection);
     // Refused transaction sets become rejected rows of the result, after the documents.
-    for (const errors of end?.rejections ?? []) {
+    const rejectionRow = (errors: IntakeErrorValue[]): NewDocumentRow => {
       const segment = errors[0]?.place.segment;
-      batch.push({
+      return {
         idx: count++,
         orderKey: '',
         orderNumber: '',
@@ -155,24 +156,36 @@ export async function runParseJob(
         mappingHash: opened.mappingHash,
         state: 'INVALID',
         error: errors,
-      });
+      };
+    };
+    for (const errors of end?.rejections ?? []) batch.push(rejectionRow(errors));
+    await flush();
+    // Nothing is submitted before the whole file is mapped, so documents built from an envelope refused later
+    // in the file are voided here, before any of them can go out. A document is from the envelope when one of
+    // its ranges is (its rows in this ledger were all written by this run, so all hold ranges). A voided
+    // document may also hold records of sets that were fine (grouped across sets): those sets are refused too,
+    // in the 997 and in all their documents, and so on until no voided document reaches another set.
+    let refused = end?.voided ?? [];
+    while (refused.length > 0) {
+      const documents: VoidedDocument[] = [];
+      for (const range of refused) {
+        const { rows } = await db.query<{ sources: { ranges: [number, number][] } }>(
+          `UPDATE gateway.documents SET state = 'INVALID', error = $4::jsonb
+            WHERE file_id = $1 AND state IN ('WAITING', 'TEST_ONLY') AND sources->>'unit' = 'segment'
+              AND EXISTS (SELECT 1 FROM jsonb_array_elements(sources->'ranges') AS span
+                           WHERE (span->>0)::int <= $3 AND (span->>1)::int >= $2)
+            RETURNING sources`,
+          [file.id, range.first, range.last, storableJson(range.errors)],
+        );
+        for (const row of rows) documents.push({ ranges: row.sources.ranges, errors: range.errors });
+      }
+      refused = refuseSetsOfVoidedDocuments(end?.acknowledgements ?? [], documents, file.original_name);
+      for (const set of refused) batch.push(rejectionRow(set.errors));
     }
     await flush();
     if (skipped > 0) {
       // Skipped rows (negative indexes while mapping) go after the documents, in the order they were found.
       await db.query('UPDATE gateway.documents SET idx = $2 - 1 - idx WHERE file_id = $1 AND idx < 0', [file.id, count]);
-    }
-    // Nothing is submitted before the whole file is mapped, so documents built from an envelope refused later
-    // in the file are voided here, before any of them can go out. A document is from the envelope when one of
-    // its ranges is (its rows in this ledger were all written by this run, so all hold ranges).
-    for (const range of end?.voided ?? []) {
-      await db.query(
-        `UPDATE gateway.documents SET state = 'INVALID', error = $4::jsonb
-          WHERE file_id = $1 AND state IN ('WAITING', 'TEST_ONLY') AND sources->>'unit' = 'segment'
-            AND EXISTS (SELECT 1 FROM jsonb_array_elements(sources->'ranges') AS span
-                         WHERE (span->>0)::int <= $3 AND (span->>1)::int >= $2)`,
-        [file.id, range.first, range.last, storableJson(range.errors)],
-      );
     }
     if (end && end.acknowledgements.length > 0) {
       await db.query('UPDATE gateway.files SET acknowledgements = $2::jsonb WHERE id = $1', [file.id, storableJson(end.acknowledgements)]);

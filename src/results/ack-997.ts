@@ -1,3 +1,4 @@
+import iconv from 'iconv-lite';
 import { z } from 'zod';
 import type { DocumentOutcome } from './file-outcome.ts';
 
@@ -31,6 +32,8 @@ const code = z.string().regex(/^[A-Z0-9]{1,3}$/, 'must be an X12 code of 1-3 let
  * on the whole input, against the delimiters it is written in).
  */
 const echoed = z.string().min(1);
+/** ST01/ST02 as received, empty when the set came without one: AK5 6 or 7 says so, and AK9 counts the set. */
+const echoedOrEmpty = z.string();
 
 /** A delimiter: one character that no X12 data value is made of (not a letter, digit or space). */
 const delimiter = z.string().length(1).regex(/^[^A-Za-z0-9 ]$/, 'must be a punctuation or control character');
@@ -80,9 +83,14 @@ export type Ak5Status = z.infer<typeof Ak5StatusSchema>;
 
 export const Ak997TransactionSetSchema = z.object({
   /** ST01 of the acknowledged set, e.g. `856`, as received. */
-  id: echoed,
+  id: echoedOrEmpty,
   /** ST02, as received (X12: 4-9 characters). */
-  controlNumber: echoed,
+  controlNumber: echoedOrEmpty,
+  /**
+   * Where the set lies in the received file (ST to SE). Not written: the parse stage refuses a set whose records
+   * went into a document it voided for another set's refusal (refuseSetsOfVoidedDocuments).
+   */
+  segments: z.object({ first: z.number().int(), last: z.number().int() }).optional(),
   /** ST03 (005010+), echoed in AK203. */
   conventionReference: x12(1, 35).optional(),
   /** AK501. See `ak5StatusFor` for how engine outcomes map to it. */
@@ -112,6 +120,8 @@ export const Ack997InputSchema = z.object({
     delimiters: X12DelimitersSchema.optional(),
     /** ISA15: P production, T test. Our 997 says the same. */
     usage: z.enum(['P', 'T']),
+    /** How the received interchange's bytes were written; the 997 goes back in the same (encode997). Absent: UTF-8. */
+    encoding: z.enum(['utf-8', 'windows-1252']).optional(),
   }),
   /** The inbound functional group header. */
   group: z.object({
@@ -285,6 +295,38 @@ export function ak5StatusFor(
   if (set.segmentErrorCount > 0) return 'E';
   if (policy === 'report-as-errors' && set.documentOutcomes.some((outcome) => outcome === 'REJECTED' || outcome === 'FAILED')) return 'E';
   return 'A';
+}
+
+/** Windows-1252 bytes 0x80-0x9F by character; its five unassigned bytes stand for the C1 controls of their value, as the X12 reader reads them. */
+const WINDOWS_1252_HIGH = new Map(
+  Array.from({ length: 32 }, (_, i): [string, number] => {
+    const c = iconv.decode(Buffer.from([0x80 + i]), 'win1252');
+    return [c === '\uFFFD' ? String.fromCharCode(0x80 + i) : c, 0x80 + i];
+  }),
+);
+
+/**
+ * A rendered 997 as the bytes to send: in the encoding the interchange it answers was read in, so that every
+ * delimiter and echoed value is the very bytes received (a terminator 0x85 read as `…` goes back as 0x85, not as
+ * UTF-8's three bytes; an ISA08 `MÜNCHEN` in Latin-1 keeps the ISA 106 bytes). A character Windows-1252 has no
+ * byte for can only have come as UTF-8 (the reader reads every UTF-8 sequence as UTF-8): it goes back as UTF-8.
+ */
+export function encode997(text: string, encoding: 'utf-8' | 'windows-1252' = 'utf-8'): Buffer {
+  if (encoding === 'utf-8') return Buffer.from(text, 'utf8');
+  const parts: Buffer[] = [];
+  let run = '';
+  for (const c of text) {
+    const code = c.codePointAt(0)!;
+    const byte = code < 0x80 || (code >= 0xa0 && code <= 0xff) ? code : WINDOWS_1252_HIGH.get(c);
+    if (byte !== undefined) {
+      run += String.fromCharCode(byte);
+      continue;
+    }
+    parts.push(Buffer.from(run, 'latin1'), Buffer.from(c, 'utf8'));
+    run = '';
+  }
+  parts.push(Buffer.from(run, 'latin1'));
+  return Buffer.concat(parts);
 }
 
 /** Empty trailing elements are dropped: X12 forbids trailing separators. */

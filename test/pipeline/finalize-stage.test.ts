@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFileStory } from '../../src/ledger/file-story.ts';
 import { getFile, recordReceivedFile, setFileState } from '../../src/ledger/files-repo.ts';
 import { migrateLedger } from '../../src/ledger/migrations.ts';
-import { createLogger } from '../../src/log/logger.ts';
+import { createLogger, silentLogger } from '../../src/log/logger.ts';
 import { resultDir, runFinalizeJob } from '../../src/pipeline/finalize-stage.ts';
 import type { Ack997Input } from '../../src/results/ack-997.ts';
 import type { ReceivedAcknowledgment } from '../../src/results/ack-from-x12.ts';
@@ -100,5 +100,39 @@ describe('the finalize stage: result files of an X12 file', () => {
     expect(story?.file.finishedAt).toBeTruthy();
     expect(story?.deliveries).toMatchObject([{ channel: 'sftp', state: 'PENDING' }]);
     expect(enqueued).toEqual([{ fileId: 'fin-crash', channel: 'sftp' }]);
+  });
+});
+
+describe('the finalize stage: whose fault a refused file is', () => {
+  let t: TestDatabase;
+  let resultsDir: string;
+  beforeAll(async () => {
+    t = await createTestDb('postgres');
+    await migrateLedger(t.db);
+    resultsDir = mkdtempSync(join(tmpdir(), 'intake-finalize-'));
+  });
+  afterAll(async () => {
+    await t?.drop();
+    rmSync(resultsDir, { recursive: true, force: true });
+  });
+
+  /** A file refused while it was parsed, with the error the parse stage recorded. */
+  async function refused(id: string, code: string): Promise<string | undefined> {
+    await recordReceivedFile(
+      t.db,
+      { fileId: id, customer: 'acme', channel: 'sftp', originalName: `${id}.csv`, sender: '', sizeBytes: 1, sha256: id, receivedAt: new Date().toISOString() },
+      '/nowhere',
+      { duplicateWindowHours: 0 },
+    );
+    await setFileState(t.db, id, 'FINALIZING', { error: { code, message: 'skipWhen: Invalid input', place: { file: `${id}.csv`, field: 'skipWhen' } }, documentCount: 0 });
+    await runFinalizeJob({ db: t.db, resultsDir, enqueueDeliver: async () => undefined, logger: silentLogger }, { fileId: id });
+    return (await getFile(t.db, id))?.state;
+  }
+
+  it("a reader refusing the mapping's own options is ours to fix: the file ends FAILED (replayable), not REJECTED blaming the customer's file", async () => {
+    expect(await refused('fin-csv-options', 'CSV_INVALID_OPTIONS')).toBe('FAILED');
+    expect(await refused('fin-fw-options', 'FW_INVALID_OPTIONS')).toBe('FAILED');
+    expect(await refused('fin-xlsx-options', 'XLSX_INVALID_OPTIONS')).toBe('FAILED');
+    expect(await refused('fin-bad-quote', 'CSV_INVALID_OPENING_QUOTE')).toBe('REJECTED');
   });
 });

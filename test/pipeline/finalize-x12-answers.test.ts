@@ -80,6 +80,18 @@ describe('X12 files the 997 used to stop: every one ends with its results', () =
     expect(result.documents.map((d) => [d.orderNumber, d.outcome])).toEqual([['FF-2', 'ACCEPTED']]);
   }, 60_000);
 
+  it('a Windows-1252 interchange (ISA06 with the byte 0xDC, terminator 0x85) gets its 997 in the same bytes: an ISA of 106 bytes ending in 0x85', async () => {
+    const text = order940(ISA('COBALTM\u00dcNCHEN'), 'COBALT', 'W1252-1', '\u0085');
+    writeFileSync(join(inbound, 'w1252.edi'), Buffer.from(text, 'latin1'));
+    const json = join(outbound, 'w1252.edi.result.json');
+    for (let i = 0; i < 300 && !existsSync(json); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(JSON.parse(readFileSync(json, 'utf8')).documents.map((d: { outcome: string }) => d.outcome)).toEqual(['ACCEPTED']);
+    const ack = readFileSync(join(outbound, 'w1252.edi.997.x12'));
+    expect(ack.indexOf(0x85)).toBe(105);
+    expect(ack.subarray(0, 106).toString('latin1')).toMatch(/^ISA\*00\*.*\*ZZ\*COBALTM\u00dcNCHEN  \*\d{6}\*/);
+    expect(ack.toString('latin1')).toContain('\nAK5*A\u0085\nAK9*A*1*1*1\u0085\n');
+  }, 60_000);
+
   it('a 00501 interchange is answered in 00501 with its own repetition separator', async () => {
     const { acks } = await drop('v5010.edi', order940(ISA('COBALT', '00501', '{'), 'COBALT', 'V5-1'));
     expect(acks[0]!.split('~\n')[0]!.split('*').slice(11, 13)).toEqual(['{', '00501']);

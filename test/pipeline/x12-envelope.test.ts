@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayPaths } from '../../src/gateway/start-gateway.ts';
@@ -92,5 +93,56 @@ describe('an X12 file with one bad transaction set', () => {
     const { rows } = await product.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine.orders WHERE order_number LIKE 'PO-770%'`);
     expect(rows[0]?.n).toBe(0);
     expect(readFileSync(join(outbound, 'ASN_test_mode.edi.997.x12'), 'utf8')).toMatch(/^ISA(\*[^*]*){14}\*T\*/);
+  }, 60_000);
+});
+
+/**
+ * Two ASNs for the same POs in one group, `bad` of them (0 or 1) with a wrong SE01; the second with its own ASN
+ * number and pallets. `po` replaces the sample's PO-550 prefix.
+ */
+function twoAsnsForOnePo(po: string, bad: 0 | 1): string {
+  const lines = readFileSync('samples/bluefin/ASN_250303_01.edi', 'utf8').split('\n').filter((line) => line.trim() !== '');
+  const set = lines.slice(2, lines.findIndex((line) => line.startsWith('SE*')) + 1).map((line) => line.replace(/PO-550/g, po));
+  const second = set.map((line) => line.replace('ST*856*0001', 'ST*856*0002').replace('ASN-250303-01', 'ASN-250303-02').replace('MAN*GM*0001234567', 'MAN*GM*0009876543').replace('SE*49*0001', 'SE*49*0002'));
+  const sets = [set, second];
+  sets[bad] = sets[bad]!.map((line) => line.replace(/^SE\*49\*/, 'SE*99*'));
+  return [lines[0], lines[1], ...sets.flat(), 'GE*2*4711~', 'IEA*1*000004711~', ''].join('\n');
+}
+
+describe('two ASNs for one PO in a file, one of them refused, through a mapping that groups by PO alone', () => {
+  let product: RunningProduct;
+  let mappingsDir: string;
+  beforeAll(async () => {
+    // The demo mapping as it was: documents group records of both sets, so voiding one set's documents voids data of the other.
+    mappingsDir = mkdtempSync(join(tmpdir(), 'po-grouping-'));
+    cpSync(resolve('mappings', 'bluefin'), join(mappingsDir, 'bluefin'), { recursive: true });
+    const mapping = join(mappingsDir, 'bluefin', 'asn-856.yaml');
+    writeFileSync(mapping, readFileSync(mapping, 'utf8').replace(/^groupBy: .*$/m, 'groupBy: O.PRF01 | trim'));
+    product = await startProduct({ mappingsDir });
+  }, 120_000);
+  afterAll(async () => {
+    await product?.stop();
+    rmSync(mappingsDir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['second', 1, 'PO-881', 'AK2\\*856\\*0001~\\s*AK5\\*R~\\s*AK2\\*856\\*0002~\\s*AK5\\*R\\*4~'],
+    ['first', 0, 'PO-882', 'AK2\\*856\\*0001~\\s*AK5\\*R\\*4~\\s*AK2\\*856\\*0002~\\s*AK5\\*R~'],
+  ] as const)('the %s set refused: nothing of either is applied, and the 997 says R for both, never A for the one whose data went with it', async (_which, bad, po, ak5s) => {
+    const name = `ASN_two_for_${po}.edi`;
+    const inbound = join(gatewayPaths(product.env).dropDir, 'bluefin', 'inbound');
+    mkdirSync(inbound, { recursive: true });
+    writeFileSync(join(inbound, name), twoAsnsForOnePo(po, bad));
+    const outbound = join(gatewayPaths(product.env).dropDir, 'bluefin', 'outbound');
+    const ack = join(outbound, `${name}.997.x12`);
+    for (let i = 0; i < 300 && !(existsSync(ack) && existsSync(ack.replace(/\.997\.x12$/, '.result.json'))); i++) await new Promise((r) => setTimeout(r, 100));
+    const ack997 = readFileSync(ack, 'utf8');
+    expect(ack997).toMatch(new RegExp(ak5s));
+    expect(ack997).toContain('AK9*R*2*2*0~');
+    const result = JSON.parse(readFileSync(join(outbound, `${name}.result.json`), 'utf8')) as { documents: { orderNumber: string; outcome: string; error: { code: string } | null }[] };
+    expect(result.documents.filter((d) => d.orderNumber).map((d) => [d.orderNumber, d.outcome])).toEqual([[`${po}12`, 'REJECTED'], [`${po}13`, 'REJECTED']]);
+    expect(result.documents.filter((d) => !d.orderNumber).map((d) => d.error?.code)).toEqual(['X12_SE_COUNT_MISMATCH', 'X12_SET_REFUSED_WITH_OTHER']);
+    const { rows } = await product.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine.orders WHERE order_number LIKE $1`, [`${po}%`]);
+    expect(rows[0]?.n).toBe(0);
   }, 60_000);
 });

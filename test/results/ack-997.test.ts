@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Ack997InputSchema, ak5StatusFor, render997, type Ack997Input } from '../../src/results/index.ts';
+import { Ack997InputSchema, ak5StatusFor, encode997, render997, type Ack997Input } from '../../src/results/index.ts';
 
 const NOW = new Date('2025-03-04T05:06:07Z');
 
@@ -189,6 +189,18 @@ describe('X12 997', () => {
       { controlNumber: 3, now: NOW },
     );
     expect(reparse(text).find((e) => e[0] === 'AK4')![4]).toHaveLength(99);
+  });
+});
+
+describe('997 bytes', () => {
+  it('in Windows-1252, every character it has a byte for is that byte (its unassigned bytes as the C1 controls the reader makes of them), any other in UTF-8', () => {
+    expect([...encode997('ISA*MÜNCHEN…€\u0081\u0085🚚~', 'windows-1252')]).toEqual([
+      ...Buffer.from('ISA*M'), 0xdc, ...Buffer.from('NCHEN'), 0x85, 0x80, 0x81, 0xc2, 0x85, ...Buffer.from('🚚', 'utf8'), 0x7e,
+    ]);
+  });
+
+  it('in UTF-8 by default', () => {
+    expect(encode997('MÜNCHEN…')).toEqual(Buffer.from('MÜNCHEN…', 'utf8'));
   });
 });
 

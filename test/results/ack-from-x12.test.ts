@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { ack997InputsFrom, isAck997Input } from '../../src/results/ack-from-x12.ts';
-import { render997 } from '../../src/results/ack-997.ts';
+import { ack997InputsFrom, isAck997Input, refuseSetsOfVoidedDocuments } from '../../src/results/ack-from-x12.ts';
+import { encode997, render997, type Ack997Input } from '../../src/results/ack-997.ts';
 import { events, interchange, isa } from '../formats/x12/build-x12.ts';
 
 const NOW = new Date('2025-03-04T05:06:07Z');
 const BODY = ['W05*N*ORDER1', 'LX*1', 'W01*5*CA**VN*SKU1'];
 
+/** The 997 inputs the pipeline would store for this X12 text. */
+function inputs(text: string | Uint8Array): Ack997Input[] {
+  return ack997InputsFrom(events(text).flatMap((e) => (e.kind === 'record' ? [] : [e.ack]))).filter(isAck997Input);
+}
+
 /** The 997s the pipeline would send for this X12 text. */
-function acknowledge(text: string): string[] {
-  const acks = events(text).flatMap((e) => (e.kind === 'record' ? [] : [e.ack]));
-  return ack997InputsFrom(acks)
-    .filter(isAck997Input)
-    .map((input) => render997(input, { controlNumber: 42, now: NOW }));
+function acknowledge(text: string | Uint8Array): string[] {
+  return inputs(text).map((input) => render997(input, { controlNumber: 42, now: NOW }));
 }
 
 describe('997 of a set whose group or interchange was refused after the set itself passed', () => {
@@ -71,6 +73,12 @@ describe('997 of an envelope that bends X12 lengths or types: the reader takes i
         '',
       ].join('\n'),
     ]);
+  });
+
+  it('answers a set without ST01 (AK5 R 6) or ST02 (AK5 R 7) with what it has, and AK9 counts every set received', () => {
+    const sets = [['ST*940*0001', ...BODY, 'SE*5*0001'], ['ST**0002', ...BODY, 'SE*5*0002'], ['ST*940', ...BODY, 'SE*5']];
+    const [ack] = acknowledge(file('GS*OW*SENDER*RECEIVER*20240131*1200*7*X*004010', sets));
+    expect(ack).toContain('AK2*940*0001~\nAK5*A~\nAK2**0002~\nAK5*R*6~\nAK2*940~\nAK5*R*7~\nAK9*P*3*3*1~');
   });
 
   it('answers a set refused for its ST01 with AK5 R 6, echoing the ST01 it got', () => {
@@ -137,5 +145,80 @@ describe('a received functional acknowledgment (GS01 FA)', () => {
     expect(entries[1]).toEqual({ received: 'functional-acknowledgment', senderId: 'SENDER', interchange: '000000801', group: '811', transactionSets: ['997 0001'] });
     expect(acknowledge(text)).toHaveLength(1);
     expect(acknowledge(text)[0]).toContain('AK1*OW*801~');
+  });
+});
+
+describe('997 of a set that had no error but shared a voided document with a refused one', () => {
+  // Two 940s in one group: set 0001 (segments 3-7) is fine, set 0002 (segments 8-12) has a wrong SE01.
+  const text = interchange([{ id: '940', body: BODY }, { id: '940', body: BODY, se01: 9 }]);
+
+  it('a document holding records of both sets, voided for 0002, takes 0001 down too: AK5 R for both, AK9 R, and 0001 is returned to be voided whole', () => {
+    const acks = inputs(text);
+    expect(render997(acks[0]!, { controlNumber: 42, now: NOW })).toContain('AK2*940*0001~\nAK5*A~\nAK2*940*0002~\nAK5*R*4~\nAK9*P*2*2*1~');
+    const cause = { code: 'X12_SE_COUNT_MISMATCH', message: 'SE01 says 9', place: { file: 'f.edi', segment: 12 } };
+    const refused = refuseSetsOfVoidedDocuments(acks, [{ ranges: [[5, 6], [10, 11]], errors: [cause] }], 'f.edi');
+    expect(refused).toEqual([
+      { first: 3, last: 7, errors: [expect.objectContaining({ code: 'X12_SET_REFUSED_WITH_OTHER', place: { file: 'f.edi', segment: 3 }, details: { cause: 'X12_SE_COUNT_MISMATCH' } })] },
+    ]);
+    expect(refused[0]!.errors[0]!.message).toMatch(/^transaction set 940 0001 \(segments 3-7\) has no error of its own.*\(X12_SE_COUNT_MISMATCH at segment 12\)/);
+    // No AK502 code fits "rejected with another set" (5 would promise AK3s there are none of): R alone.
+    expect(render997(acks[0]!, { controlNumber: 42, now: NOW })).toContain('AK2*940*0001~\nAK5*R~\nAK2*940*0002~\nAK5*R*4~\nAK9*R*2*2*0~');
+    // Already R: a second pass finds nothing more.
+    expect(refuseSetsOfVoidedDocuments(acks, [{ ranges: [[3, 7]], errors: [cause] }], 'f.edi')).toEqual([]);
+  });
+
+  it('the same with the refused set first: the good second set is refused with it', () => {
+    const reversed = inputs(interchange([{ id: '940', body: BODY, se01: 9 }, { id: '940', body: BODY }]));
+    const refused = refuseSetsOfVoidedDocuments(reversed, [{ ranges: [[5, 6], [10, 11]], errors: [{ code: 'X12_SE_COUNT_MISMATCH', message: '', place: { segment: 7 } }] }], 'f.edi');
+    expect(refused.map(({ first, last }) => [first, last])).toEqual([[8, 12]]);
+    expect(render997(reversed[0]!, { controlNumber: 42, now: NOW })).toContain('AK2*940*0001~\nAK5*R*4~\nAK2*940*0002~\nAK5*R~\nAK9*R*2*2*0~');
+  });
+
+  it('a voided document of the refused set alone leaves the other set A', () => {
+    const acks = inputs(text);
+    expect(refuseSetsOfVoidedDocuments(acks, [{ ranges: [[10, 11]], errors: [{ code: 'X12_SE_COUNT_MISMATCH', message: '', place: {} }] }], 'f.edi')).toEqual([]);
+    expect(render997(acks[0]!, { controlNumber: 42, now: NOW })).toContain('AK2*940*0001~\nAK5*A~');
+  });
+});
+
+describe('997 in the received delimiters and bytes', () => {
+  it('answers an interchange in ASCII separators (GS 0x1D, US 0x1F, FS 0x1C) in the same', () => {
+    const text = interchange([{ id: '940', body: BODY }]).replace(/\*/g, '\x1d').replace(/~/g, '\x1c').replace(/\x1d>\x1c/, '\x1d\x1f\x1c');
+    const [ack] = acknowledge(text);
+    expect(ack!.split('\n')[0]).toMatch(/^ISA\x1d00\x1d {10}\x1d.*\x1dP\x1d\x1f\x1c$/);
+    expect(ack).toContain('AK2\x1d940\x1d0001\x1c\nAK5\x1dA\x1c\nAK9\x1dA\x1d1\x1d1\x1d1\x1c\n');
+  });
+
+  /** The 940 interchange with `isa08` (bytes) as receiver id and `terminator` (bytes) after each segment. */
+  function bytes940(isa08: number[], terminator: number[]): Buffer {
+    const text = interchange([{ id: '940', body: BODY }]).replace('RECEIVER       ', '@ISA08@');
+    const parts = text.split(/(@ISA08@|~)/).map((part) => (part === '@ISA08@' ? Buffer.from(isa08) : part === '~' ? Buffer.from(terminator) : Buffer.from(part, 'utf8')));
+    return Buffer.concat(parts);
+  }
+  const bytesOf = (file: Buffer) => {
+    const [input] = inputs(file);
+    return encode997(render997(input!, { controlNumber: 42, now: NOW }), input!.interchange.encoding);
+  };
+
+  it('a terminator byte 0x85 (read as Windows-1252 …) goes back as the byte 0x85: the ISA is 106 bytes', () => {
+    const file = bytes940([...Buffer.from('ACMENYC        ')], [0x85]);
+    expect(inputs(file)[0]!.interchange.encoding).toBe('windows-1252');
+    const ack = bytesOf(file);
+    expect(ack.indexOf(0x85)).toBe(105);
+    expect(ack.subarray(0, 3).toString()).toBe('ISA');
+    expect(ack.includes(Buffer.from('…', 'utf8'))).toBe(false);
+    expect(ack.toString('latin1').split('\x85\n')).toHaveLength(11);
+  });
+
+  it('a Latin-1 ISA08 (MÜNCHEN with the byte 0xDC) is echoed as ISA06 in the same byte: the ISA is 106 bytes', () => {
+    const ack = bytesOf(bytes940([...Buffer.from('ACMEM'), 0xdc, ...Buffer.from('NCHEN    ')], [0x7e]));
+    expect(ack.indexOf(0x7e)).toBe(105);
+    expect(ack.subarray(0, 106).toString('latin1')).toContain('*ACMEMÜNCHEN    *');
+  });
+
+  it('the same ISA08 sent in UTF-8 is answered in UTF-8', () => {
+    const ack = bytesOf(bytes940([...Buffer.from('ACMEMÜNCHEN    ', 'utf8')], [0x7e]));
+    expect(ack.toString('utf8').split('\n')[0]).toContain('*ACMEMÜNCHEN    *');
+    expect(ack.indexOf(0x7e)).toBe(106);
   });
 });

@@ -10,6 +10,8 @@ export interface SetContentError {
   position: number;
   /** Element position (AK401), when one element is at fault. */
   element?: number;
+  /** The segment's line, when the message names it: the error's place then does too. */
+  line?: number;
   ak3: string;
   ak4?: string;
 }

@@ -1,5 +1,6 @@
+import { isUtf8 } from 'node:buffer';
 import { IntakeError, type IntakeErrorValue } from '../../errors/intake-error.ts';
-import { Utf8OrWindows1252Decoder } from '../text-encoding.ts';
+import { firstInvalidUtf8, incompleteUtf8Tail, Utf8OrWindows1252Decoder } from '../text-encoding.ts';
 import { TA1 } from './x12-error-codes.ts';
 
 /**
@@ -36,6 +37,13 @@ export interface X12Segment {
   elements: string[];
   /** 1-based position in the file, counting every segment of every interchange. */
   index: number;
+  /** 1-based line the segment starts on, counting LF line breaks (what an editor shows; a CR-only file is one line). */
+  line: number;
+  /**
+   * Some character of the segment (or of its terminator) was a byte that is not UTF-8, read as Windows-1252: the
+   * sender writes a single-byte encoding, and what we answer it must be in the same bytes.
+   */
+  windows1252: boolean;
   delimiters: X12Delimiters;
 }
 
@@ -67,6 +75,16 @@ function isBlank(code: number): boolean {
 }
 
 /**
+ * An element separator no X12 data can be told from: a letter or digit, a space (padding), CR/LF (line breaks are
+ * the terminator of newline-terminated files and wrapping elsewhere), a BOM or a replacement character. Any other
+ * punctuation or control character is one: GS (0x1D) between elements, FS (0x1C) after segments and US (0x1F)
+ * between components is an old convention (ASCII's own separators), and TAB or BEL are seen too.
+ */
+function isUnusableSeparator(c: string): boolean {
+  return isAsciiAlnum(c) || c === ' ' || c === '\r' || c === '\n' || c === '\uFEFF' || c === '\uFFFD';
+}
+
+/**
  * Stream-free core: `push(bytes)` returns the segments completed so far, `end()` the rest. Throws IntakeError
  * for problems that make the rest of the file unreadable (no ISA, unusable delimiters, runaway segment).
  */
@@ -81,6 +99,16 @@ export class SegmentTokenizer {
   private bytesSeen = 0;
   private firstBytes: number[] = [];
   private readonly newline = /[\r\n]/g;
+  /** Line of the next character at `pos`. */
+  private line = 1;
+  /**
+   * Offsets in `pending` (from `windows1252Head` on, ascending) of the characters decoded from a byte that is not
+   * UTF-8. The decoder does not say which these are, so the bytes are checked here the way it checks them,
+   * holding back the same cut-off UTF-8 tail (`byteCarry`); valid UTF-8 (nearly every chunk) costs one native check.
+   */
+  private windows1252At: number[] = [];
+  private windows1252Head = 0;
+  private byteCarry: Buffer | undefined;
 
   constructor(private readonly options: TokenizerOptions) {}
 
@@ -102,13 +130,13 @@ export class SegmentTokenizer {
       for (let i = 0; i < bytes.length && this.firstBytes.length < 4; i++) this.firstBytes.push(bytes[i]!);
     }
     this.bytesSeen += bytes.length;
-    this.append(this.decoder.decode(bytes, false));
+    this.append(this.decoder.decode(bytes, false), this.windows1252Chars(bytes, false));
     return this.drain(false);
   }
 
   end(): X12Segment[] {
     if (this.failure) return [];
-    this.append(this.decoder.decode(new Uint8Array(0), true));
+    this.append(this.decoder.decode(new Uint8Array(0), true), this.windows1252Chars(new Uint8Array(0), true));
     if (this.interchanges === 0 && this.pending.slice(this.pos).replace(/[\s\uFEFF]/g, '') === '') {
       const message = this.bytesSeen === 0 ? 'the file is empty (0 bytes)' : 'the file holds only whitespace';
       this.failure = IntakeError.of('X12_EMPTY_FILE', message, { file: this.options.file }).value;
@@ -117,10 +145,42 @@ export class SegmentTokenizer {
     return this.drain(true);
   }
 
-  private append(text: string): void {
+  private append(text: string, windows1252: number[]): void {
     if (text === '') return;
+    const kept = this.windows1252At.slice(this.windows1252Head).map((at) => at - this.pos);
+    const textStart = this.pending.length - this.pos;
+    for (const at of windows1252) kept.push(textStart + at);
+    this.windows1252At = kept;
+    this.windows1252Head = 0;
     this.pending = this.pos > 0 ? this.pending.slice(this.pos) + text : this.pending + text;
     this.pos = 0;
+  }
+
+  /** Offsets, in the text `bytes` decode to, of the characters that were a byte that is not UTF-8. */
+  private windows1252Chars(bytes: Uint8Array, final: boolean): number[] {
+    let buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (this.byteCarry) buf = Buffer.concat([this.byteCarry, buf]);
+    const tail = final ? 0 : incompleteUtf8Tail(buf);
+    this.byteCarry = tail > 0 ? Buffer.from(buf.subarray(buf.length - tail)) : undefined;
+    const end = buf.length - tail;
+    if (isUtf8(buf.subarray(0, end))) return [];
+    const at: number[] = [];
+    let chars = 0;
+    for (let i = 0; i < end; ) {
+      const bad = firstInvalidUtf8(buf.subarray(i, end));
+      if (bad < 0) break;
+      chars += buf.toString('utf8', i, i + bad).length;
+      at.push(chars++);
+      i += bad + 1;
+    }
+    return at;
+  }
+
+  /** Whether a character before `end` in `pending` was a Windows-1252 byte; forgets those characters. */
+  private takeWindows1252(end: number): boolean {
+    const start = this.windows1252Head;
+    while (this.windows1252Head < this.windows1252At.length && this.windows1252At[this.windows1252Head]! < end) this.windows1252Head++;
+    return this.windows1252Head > start;
   }
 
   private drain(final: boolean): X12Segment[] {
@@ -140,7 +200,7 @@ export class SegmentTokenizer {
     for (;;) {
       if (this.state === 'seek') {
         let p = this.pos;
-        while (p < len && isBlank(text.charCodeAt(p))) p++;
+        while (p < len && isBlank(text.charCodeAt(p))) if (text.charCodeAt(p++) === 10) this.line++;
         this.pos = p;
         if (p >= len) break;
         if (len - p < 4 && !final) break;
@@ -169,26 +229,36 @@ export class SegmentTokenizer {
         this.failTooLong();
       }
       this.pos = end === len ? len : end + 1;
-      // Indentation and the CR/LF people put after terminators are not data (skipped before slicing).
+      // Indentation and the CR/LF people put after terminators are not data (skipped before slicing). A control
+      // character that is the element separator is data: it ends an empty segment id.
+      const separator = d.element.charCodeAt(0);
       let k = 0;
-      while (start + k < end && isBlank(text.charCodeAt(start + k))) k++;
+      for (let code = text.charCodeAt(start); start + k < end && isBlank(code) && code !== separator; code = text.charCodeAt(start + ++k)) {
+        if (code === 10) this.line++;
+      }
       let raw = text.slice(start + k, end);
+      const line = this.line;
+      if (end < len && text.charCodeAt(end) === 10) this.line++;
       if (raw === '') {
         if (end === len) break;
         continue;
       }
       // Line breaks inside a segment are never X12 data: 80-column mainframe wrapping puts them anywhere.
-      if (!d.newlineTerminated && (raw.indexOf('\n') >= 0 || raw.indexOf('\r') >= 0)) raw = raw.replace(/[\r\n]/g, '');
+      if (!d.newlineTerminated && (raw.indexOf('\n') >= 0 || raw.indexOf('\r') >= 0)) {
+        for (let at = raw.indexOf('\n'); at >= 0; at = raw.indexOf('\n', at + 1)) this.line++;
+        raw = raw.replace(/[\r\n]/g, '');
+      }
       const elements = raw.split(d.element);
       const id = elements[0]!;
       if (id === 'ISA') {
         // A new interchange without the IEA of the previous one: re-read its delimiters from its own ISA.
+        this.line = line;
         this.pos = start + k;
         this.state = 'seek';
         continue;
       }
       this.segmentCount++;
-      out.push({ id, elements, index: this.segmentCount, delimiters: d });
+      out.push({ id, elements, index: this.segmentCount, line, windows1252: this.takeWindows1252(this.pos), delimiters: d });
       if (id === 'IEA') this.state = 'seek';
       if (end === len) break;
     }
@@ -236,10 +306,10 @@ export class SegmentTokenizer {
     const place = { file, segment: index, element: 'ISA' };
     const start = this.pos;
     const sep = text[start + 3]!;
-    if (isAsciiAlnum(sep) || isBlank(sep.charCodeAt(0)) || sep === '\uFFFD') {
+    if (isUnusableSeparator(sep)) {
       throw IntakeError.of(
         'X12_BAD_DELIMITERS',
-        `the element separator (4th character of the ISA) is ${JSON.stringify(sep)}; it must be a punctuation character`,
+        `the element separator (4th character of the ISA) is ${JSON.stringify(sep)}; it must be a punctuation or control character other than a space or a line break`,
         { ...place, element: 'ISA' },
         { ta1: '026' },
       );
@@ -305,9 +375,11 @@ export class SegmentTokenizer {
     const version = elements[12]!;
     const repetition = version >= '00402' && !isAsciiAlnum(isa11) && isa11 !== ' ' && isa11.length === 1 ? isa11 : undefined;
     this.delimiters = { element: sep, component, repetition, segment: newlineTerminated ? '\n' : terminator, newlineTerminated };
+    const line = this.line;
+    for (let i = start; i <= t; i++) if (text.charCodeAt(i) === 10) this.line++;
     this.pos = t + 1;
     this.segmentCount++;
     this.interchanges++;
-    return { id: 'ISA', elements, index, delimiters: this.delimiters };
+    return { id: 'ISA', elements, index, line, windows1252: this.takeWindows1252(this.pos), delimiters: this.delimiters };
   }
 }

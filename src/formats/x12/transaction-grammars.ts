@@ -77,6 +77,8 @@ export const GENERIC_VOCABULARY: SegmentVocabulary = {
 
 export interface HierarchyGrammar {
   setId: string;
+  /** Segment ids the set may hold between ST and SE (see SEGMENTS_OF_SET), the most used first. */
+  segments: readonly string[];
   vocabulary: SegmentVocabulary;
   /**
    * Rank of each HL03 level code, used only to find the parent of an HL whose HL02 is empty: the nearest
@@ -95,6 +97,13 @@ export interface HierarchyGrammar {
 
 export const GRAMMAR_856: HierarchyGrammar = {
   setId: '856',
+  // The 004010 table (heading BSN DTM; HL loop with its LH1, CLD, N1, SAC, LM, V1 loops; summary CTT), NTE from the
+  // 003030 heading and H1/H2 (hazardous material) from other releases, so that no release's segment is refused.
+  segments: [
+    'HL', 'LIN', 'SN1', 'PRF', 'PID', 'REF', 'DTM', 'MAN', 'TD1', 'TD5', 'TD3', 'TD4', 'N1', 'N2', 'N3', 'N4', 'PER', 'FOB',
+    'PO4', 'MEA', 'CLD', 'SLN', 'PWK', 'PKG', 'TSD', 'PAL', 'SDQ', 'ETD', 'CUR', 'SAC', 'GF', 'YNQ', 'LM', 'LQ', 'V1', 'R4',
+    'LH1', 'LH2', 'LH3', 'LFH', 'LEP', 'LH4', 'LHT', 'LHR', 'LHE', 'H1', 'H2', 'BSN', 'NTE', 'CTT',
+  ],
   vocabulary: {
     qualified: COMMON_QUALIFIED,
     pairs: PRODUCT_ID_PAIRS,
@@ -112,6 +121,8 @@ export const GRAMMAR_856: HierarchyGrammar = {
 
 export interface LineGrammar {
   setId: string;
+  /** Segment ids the set may hold between ST and SE (see SEGMENTS_OF_SET), the most used first. */
+  segments: readonly string[];
   vocabulary: SegmentVocabulary;
   /** Segment starting a line group (its fields go on every line in it). */
   lineGroup: string;
@@ -125,6 +136,15 @@ export interface LineGrammar {
 
 export const GRAMMAR_940: LineGrammar = {
   setId: '940',
+  // The 004010 table: heading W05, N1 loop (N2 N3 N4 PER G61), N9 G61 G62 NTE W09 W66 W6 R2 and the LM loop; detail
+  // LX loop (MAN SDQ N1 G62) and W01 loop (G69 N9 NTE W20 QTY AMT G62 G66 N1 PER, hazardous LH*, LM/LQ); summary W76.
+  // REF (in N1 loops, as later releases carry it) and FOB too: refusing a valid set costs more than letting a
+  // rare segment through.
+  segments: [
+    'W01', 'LX', 'G69', 'N9', 'W20', 'N1', 'N2', 'N3', 'N4', 'REF', 'G62', 'NTE', 'W05', 'W66', 'W76', 'PER', 'G61', 'W09',
+    'W6', 'R2', 'LM', 'LQ', 'MAN', 'SDQ', 'QTY', 'AMT', 'G66', 'LH1', 'LH2', 'LH3', 'LH4', 'LH6', 'LHR', 'LFH', 'LEP', 'LHT',
+    'LHE', 'FOB',
+  ],
   vocabulary: {
     qualified: COMMON_QUALIFIED,
     pairs: PRODUCT_ID_PAIRS,
@@ -135,3 +155,17 @@ export const GRAMMAR_940: LineGrammar = {
   summary: ['W76'],
   linePrefix: 'L.',
 };
+
+/**
+ * The segment ids a transaction set whose grammar we know may hold. Any other id inside such a set is refused
+ * (AK304 1): a misspelt `HK` for `HL` or `ref` for `REF` would otherwise be carried under the loop before it, or
+ * dropped, and an item would vanish from a document that reads as accepted. Sets without a grammar here are
+ * checked only for the syntax of their ids (SEGMENT_ID).
+ */
+export const SEGMENTS_OF_SET: Readonly<Record<string, ReadonlySet<string>>> = {
+  [GRAMMAR_856.setId]: new Set(GRAMMAR_856.segments),
+  [GRAMMAR_940.setId]: new Set(GRAMMAR_940.segments),
+};
+
+/** A segment id as X12 writes one: 2 or 3 capital letters or digits, the first a letter. */
+export const SEGMENT_ID = /^[A-Z][A-Z0-9]{1,2}$/;

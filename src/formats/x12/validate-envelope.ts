@@ -4,7 +4,8 @@ import { AK3, AK4, AK5, AK9, TA1, type X12ErrorCode } from './x12-error-codes.ts
 import { isFunctionalAcknowledgment, type X12Ack, type X12Event, type X12SegmentAck } from './x12-events.ts';
 import type { FlattenerFactory, SetContentError, SetFlattener } from './set-flattener.ts';
 import type { X12Segment } from './tokenize-segments.ts';
-import { MANDATORY_ELEMENTS } from './transaction-grammars.ts';
+import { suggestName } from '../../mapping/suggest-name.ts';
+import { MANDATORY_ELEMENTS, SEGMENT_ID, SEGMENTS_OF_SET } from './transaction-grammars.ts';
 import { pad } from './write-segment-fields.ts';
 
 /** Segments whose records were released (first record's first segment to last record's last). */
@@ -23,6 +24,8 @@ interface InterchangeState {
   notes: string[];
   ack: X12Ack;
   test: boolean;
+  /** A segment of it held a byte that is not UTF-8: the sender writes Windows-1252 (see X12Ack.encoding). */
+  windows1252: boolean;
 }
 
 interface GroupState {
@@ -45,6 +48,8 @@ interface SetState {
   st: X12Segment;
   /** Segments counted so far, ST included (SE01 counts ST and SE). */
   count: number;
+  /** File number of its last segment read so far. */
+  lastSegment: number;
   errors: IntakeErrorValue[];
   ak3: X12SegmentAck[];
   ak5: Set<string>;
@@ -138,6 +143,7 @@ export class EnvelopeValidator {
 
   segment(seg: X12Segment): void {
     this.last = seg;
+    if (seg.windows1252 && seg.id !== 'ISA' && this.ic) this.ic.windows1252 = true;
     switch (seg.id) {
       case 'ISA':
         return this.onIsa(seg);
@@ -206,6 +212,7 @@ export class EnvelopeValidator {
       errors: [],
       notes: [],
       test,
+      windows1252: seg.windows1252,
       ack: {
         level: 'interchange',
         interchange: el[13] ?? '',
@@ -322,6 +329,7 @@ export class EnvelopeValidator {
     const set: SetState = {
       st: seg,
       count: 1,
+      lastSegment: seg.index,
       errors: [],
       ak3: [],
       ak5: new Set(),
@@ -400,6 +408,7 @@ export class EnvelopeValidator {
       return;
     }
     set.count++;
+    set.lastSegment = seg.index;
     const se01 = seg.elements[1];
     const problems: Array<[IntakeErrorValue, string]> = [];
     if (countValue(se01) !== set.count) {
@@ -427,6 +436,8 @@ export class EnvelopeValidator {
       return;
     }
     set.count++;
+    set.lastSegment = seg.index;
+    if (set.flattener && this.unknownSegment(set, seg)) return;
     const required = MANDATORY_ELEMENTS[seg.id];
     if (required && set.flattener) {
       for (const i of required) {
@@ -444,6 +455,34 @@ export class EnvelopeValidator {
       }
     }
     if (!set.failed && set.flattener) set.flattener.segment(seg, set.count);
+  }
+
+  /**
+   * Refuses a segment whose id is not one (X12 syntax: 2-3 capital letters or digits, the first a letter), or, in a
+   * set whose grammar is known, not one of its segments. Read on, it would be carried under the loop before it (an
+   * `HK` for `HL` puts one item's LIN and SN1 under the previous item, and that item vanishes) or ignored (`ref*LT`
+   * loses a lot number), in a set acknowledged as accepted. AK304 1, unrecognized segment id: without the whole X12
+   * segment dictionary a known id of another set (AK304 6) cannot be told from a misspelt one.
+   */
+  private unknownSegment(set: SetState, seg: X12Segment): boolean {
+    const setId = set.st.elements[1] ?? '';
+    const known = SEGMENTS_OF_SET[setId];
+    const syntaxOk = SEGMENT_ID.test(seg.id);
+    if (syntaxOk && (!known || known.has(seg.id))) return false;
+    const upper = seg.id.toUpperCase();
+    const suggestion = known ? suggestName(seg.id, known) : SEGMENT_ID.test(upper) ? upper : undefined;
+    const what = syntaxOk
+      ? `${seg.id} is not a segment of transaction set ${setId}`
+      : `${JSON.stringify(seg.id)} is not a segment id (2-3 capital letters or digits, the first a letter)`;
+    this.contentError(set, {
+      code: 'X12_SEGMENT_UNKNOWN',
+      message: `segment ${seg.index} (line ${seg.line}, position ${set.count} in transaction set ${set.st.elements[2] ?? ''}): ${what}${suggestion ? ` (did you mean ${suggestion}?)` : ''}; read on, its data would be lost or taken for another segment's, so the set is refused: correct the segment id and send the set again`,
+      segment: seg,
+      position: set.count,
+      line: seg.line,
+      ak3: AK3.unrecognizedSegment,
+    });
+    return true;
   }
 
   private onRecord(set: SetState, fields: Record<string, string>, segment: number, segmentEnd: number): void {
@@ -480,17 +519,21 @@ export class EnvelopeValidator {
 
   private contentError(set: SetState, e: SetContentError): void {
     const element = e.element !== undefined ? `${e.segment.id}${pad(e.element)}` : e.segment.id;
-    const error = this.err(e.code, e.message, { file: this.options.file, segment: e.segment.index, element, segmentId: e.segment.id }, {
+    const place = { file: this.options.file, ...(e.line !== undefined ? { line: e.line } : {}), segment: e.segment.index, element, segmentId: e.segment.id };
+    const error = this.err(e.code, e.message, place, {
       setPosition: e.position,
       ...(e.element !== undefined ? { elementPosition: e.element } : {}),
       ak3: e.ak3,
       ...(e.ak4 !== undefined ? { ak4: e.ak4 } : {}),
     });
     this.rejectSet(set, error, AK5.segmentsInError);
-    if (set.ak3.length >= MAX_AK3) return;
+    // AK301 can only carry a segment id: a lowercase one goes back in capitals (its position says which segment),
+    // one that is no id even so (empty, `48 RIVER RD`) gets no AK3; the AK5 code 5 and the result name it.
+    const segmentId = e.segment.id.toUpperCase();
+    if (set.ak3.length >= MAX_AK3 || !SEGMENT_ID.test(segmentId)) return;
     let ak3 = set.ak3.find((a) => a.position === e.position);
     if (!ak3) {
-      ak3 = { segmentId: e.segment.id, position: e.position, code: e.ak3, fileSegment: e.segment.index, ak4: [] };
+      ak3 = { segmentId, position: e.position, code: e.ak3, fileSegment: e.segment.index, ak4: [] };
       set.ak3.push(ak3);
     }
     if (e.element !== undefined && e.ak4 !== undefined) {
@@ -513,6 +556,7 @@ export class EnvelopeValidator {
 
   private finishSet(set: SetState): void {
     this.set = undefined;
+    const segments = { first: set.st.index, last: set.lastSegment };
     if (set.skipped) {
       this.emit({ kind: 'skipped', ack: set.ack });
       return;
@@ -523,7 +567,7 @@ export class EnvelopeValidator {
         if (e.kind === 'record') this.noteReleased(e.record.provenance.segment ?? 0, e.record.provenance.segmentEnd ?? 0);
         this.emit(e);
       }
-      this.emit({ kind: 'accepted', ack: { ...set.ack, ak5: { status: 'A', codes: [] } } });
+      this.emit({ kind: 'accepted', ack: { ...set.ack, segments, ak5: { status: 'A', codes: [] } } });
       return;
     }
     this.emit({
@@ -531,7 +575,7 @@ export class EnvelopeValidator {
       error: set.errors[0]!,
       errors: set.errors,
       ...(set.released ? { released: set.released } : {}),
-      ack: { ...set.ack, ak5: { status: 'R', codes: [...set.ak5].slice(0, 5) }, ...(set.ak3.length ? { ak3: set.ak3 } : {}) },
+      ack: { ...set.ack, segments, ak5: { status: 'R', codes: [...set.ak5].slice(0, 5) }, ...(set.ak3.length ? { ak3: set.ak3 } : {}) },
     });
   }
 
@@ -560,8 +604,9 @@ export class EnvelopeValidator {
     this.ic = undefined;
     if (error) addError(ic.errors, error);
     if (note && ic.notes.length < 5) ic.notes.push(note);
+    const encoding = ic.windows1252 ? 'windows-1252' : 'utf-8';
     if (ic.errors.length === 0) {
-      this.emit({ kind: 'accepted', ack: { ...ic.ack, ta1: { status: 'A', note: '000' } } });
+      this.emit({ kind: 'accepted', ack: { ...ic.ack, encoding, ta1: { status: 'A', note: '000' } } });
       return;
     }
     this.emit({
@@ -569,7 +614,7 @@ export class EnvelopeValidator {
       error: ic.errors[0]!,
       errors: ic.errors,
       ...(ic.released ? { released: ic.released } : {}),
-      ack: { ...ic.ack, ta1: { status: 'R', note: ic.notes[0] ?? TA1.invalidControlStructure } },
+      ack: { ...ic.ack, encoding, ta1: { status: 'R', note: ic.notes[0] ?? TA1.invalidControlStructure } },
     });
   }
 

@@ -7,7 +7,7 @@ export const X12_ERROR_CODES = {
   X12_NOT_EDI: 'The file does not start with an ISA segment.',
   X12_EBCDIC: 'The file is EBCDIC-encoded; only ASCII/UTF-8 X12 is accepted.',
   X12_ISA_INVALID: 'The ISA segment is malformed (not 16 elements, an empty fixed-length element, an interchange id or qualifier longer than its fixed width, or cut short).',
-  X12_BAD_DELIMITERS: 'The delimiters read from the ISA are unusable (letters, digits, spaces, or not distinct).',
+  X12_BAD_DELIMITERS: 'The delimiters read from the ISA are unusable (letters, digits, spaces, a line break as element separator, or not distinct); punctuation and control characters are delimiters.',
   X12_SEGMENT_TOO_LONG: 'A segment is longer than maxSegmentLength: the segment terminator is probably wrong.',
   X12_DATA_AFTER_IEA: 'Something other than an ISA follows an IEA.',
   X12_TRUNCATED: 'The file ends inside an interchange, group or transaction set (a trailer is missing).',
@@ -31,8 +31,10 @@ export const X12_ERROR_CODES = {
   X12_HL_INVALID: 'An HL segment is malformed: no HL01/HL03, or HL02 names a parent that is not open.',
   X12_HL_TOO_DEEP: 'HL levels nest deeper than maxHlDepth (the set is rejected).',
   X12_HL_ITEM_IN_ITEM: 'An 856 item HL (I) has another item HL as its parent: one record per item cannot say whose data is whose.',
+  X12_SEGMENT_UNKNOWN: 'A segment id inside a transaction set is not an X12 segment id (2-3 capital letters or digits), or not a segment of the set (856, 940); the set is refused (AK3 code 1), naming the segment, its line and a near id.',
   X12_SEGMENT_OUTSIDE_LOOP: 'A segment appears before the loop that must contain it (e.g. LIN before the first HL).',
   X12_LOOP_TOO_LARGE: 'A header, HL level or 940 line holds more segments than a record can carry (10,000): the set is refused.',
+  X12_SET_REFUSED_WITH_OTHER: 'A transaction set without errors of its own had records in a document voided for another refused set, group or interchange (documents grouped across sets): it is refused whole (997 AK5 R) and its other documents are voided too.',
   X12_TOO_MANY_ERRORS: 'A transaction set, group or interchange has more errors than are listed (the first 100 are); the rest are summed up by this one.',
 } as const;
 
@@ -51,7 +53,7 @@ export const AK5 = {
 } as const;
 
 /** AK304 segment syntax error codes. */
-export const AK3 = { unexpectedSegment: '2', mandatoryMissing: '3', loopOverMaximum: '4', notInProperSequence: '7', hasElementErrors: '8' } as const;
+export const AK3 = { unrecognizedSegment: '1', unexpectedSegment: '2', mandatoryMissing: '3', loopOverMaximum: '4', notInProperSequence: '7', hasElementErrors: '8' } as const;
 
 /** AK403 element syntax error codes. */
 export const AK4 = { mandatoryMissing: '1', invalidCodeValue: '7', tooManyElements: '3' } as const;

@@ -42,11 +42,22 @@ export interface X12Ack {
   /** ST02 (AK202), ST01 (AK201) */
   transaction?: string;
   transactionSet?: string;
+  /**
+   * Transaction level: the set's segments in the file (ST to SE, or to the last one read). A document holding
+   * records of this span holds data of this set: voided for another set's refusal, it takes this one down too.
+   */
+  segments?: { first: number; last: number };
   /** Transaction level: AK501 and AK502–AK506. */
   ak5?: { status: 'A' | 'E' | 'R'; codes: string[] };
   ak3?: X12SegmentAck[];
   /** Group level: AK901–AK905. `status` follows the 997 rule (P when some sets were rejected). */
   ak9?: { status: 'A' | 'E' | 'P' | 'R'; included: number; received: number; accepted: number; codes: string[] };
+  /**
+   * Interchange level: how its bytes were written. `windows-1252` when one of its segments held a byte that is not
+   * UTF-8 (read as Windows-1252), else `utf-8`: its 997 goes back in the same bytes, so a terminator 0x85 stays one
+   * byte and a Latin-1 ISA08 keeps the ISA 106 bytes long.
+   */
+  encoding?: 'utf-8' | 'windows-1252';
   /** Interchange level: TA104 (A/E/R) and TA105 note code. */
   ta1?: { status: 'A' | 'E' | 'R'; note: string };
 }

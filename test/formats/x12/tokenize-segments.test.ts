@@ -75,6 +75,46 @@ describe('tokenize-segments', () => {
     expect(segs.map((s) => s.index)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  it("reads ASCII's own separators as delimiters: GS (0x1D) between elements, US (0x1F) between components, FS (0x1C) after segments", () => {
+    const { segs, failure } = tokenize(isa({ el: '\x1d', comp: '\x1f', term: '\x1c' }) + '\r\nGS\x1dSH\x1dA\x1dB\x1c\r\nTD1\x1dPLT\x1fX\x1d\x1c\x1dEMPTY ID\x1cIEA\x1d1\x1d000000001\x1c');
+    expect(failure).toBeUndefined();
+    expect(segs[0]!.delimiters).toMatchObject({ element: '\x1d', component: '\x1f', segment: '\x1c', newlineTerminated: false });
+    // A segment starting with the separator keeps its empty id: a control character that separates is data.
+    expect(segs.slice(1).map((s) => s.elements)).toEqual([['GS', 'SH', 'A', 'B'], ['TD1', 'PLT\x1fX', ''], ['', 'EMPTY ID'], ['IEA', '1', '000000001']]);
+  });
+
+  it.each([['BEL', '\x07'], ['TAB', '\t']])('reads %s as element separator', (_name, el) => {
+    const { segs, failure } = tokenize(isa({ el }) + `\nGS${el}SH${el}A~\nIEA${el}1${el}000000001~\n`);
+    expect(failure).toBeUndefined();
+    expect(segs.map((s) => s.elements.slice(0, 2))).toEqual([['ISA', '00'], ['GS', 'SH'], ['IEA', '1']]);
+  });
+
+  it.each([['a space', ' '], ['a line feed', '\n'], ['a carriage return', '\r'], ['a letter', 'X']])('still refuses %s as element separator', (_name, el) => {
+    expect(tokenize(isa({ el }) + 'GS').failure).toMatchObject({ code: 'X12_BAD_DELIMITERS', details: { ta1: '026' } });
+  });
+
+  it('gives each segment the line it starts on, counting line feeds after terminators and inside wrapped segments', () => {
+    const text = isa() + '\r\nGS*SH*A~\r\n\r\nST*856*1~BSN*00*12\n34~\nIEA*1*1~';
+    expect(tokenize(text).segs.map((s) => [s.id, s.line])).toEqual([['ISA', 1], ['GS', 2], ['ST', 4], ['BSN', 4], ['IEA', 6]]);
+    const newlines = isa({ term: '\n' }) + 'GS*SH*A\nST*856*1\n\nIEA*1*1\n';
+    expect(tokenize(newlines).segs.map((s) => s.line)).toEqual([1, 2, 3, 5]);
+  });
+
+  it('marks the segments holding a byte that is not UTF-8 (read as Windows-1252), and only those, whatever the chunking', () => {
+    // ISA08 in Latin-1 (0xDC), a GS in UTF-8 (Ü as C3 9C), a terminator 0x85 after the ST.
+    const [head, tail] = isa().split('RECEIVER       ');
+    const bytes = Buffer.concat([
+      Buffer.from(`${head}ACMEM`, 'utf8'),
+      Buffer.from([0xdc]),
+      Buffer.from(`NCHEN    ${tail}GS*SH*M\u00dcNCHEN~ST*940*1`, 'utf8'),
+      Buffer.from([0x85]),
+      Buffer.from('~IEA*1*1~', 'utf8'),
+    ]);
+    for (const size of [1, 2, 3, 7, Infinity]) {
+      expect(tokenize(bytes, size).segs.map((s) => [s.id, s.windows1252])).toEqual([['ISA', true], ['GS', false], ['ST', true], ['IEA', false]]);
+    }
+  });
+
   it('fails with X12_SEGMENT_TOO_LONG when no terminator comes', () => {
     const { failure } = tokenize(isa() + 'GS*' + 'A'.repeat(5000));
     expect(failure).toMatchObject({ code: 'X12_SEGMENT_TOO_LONG', place: { segment: 2 } });

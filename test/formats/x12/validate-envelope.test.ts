@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { GRAMMAR_856, GRAMMAR_940, SEGMENTS_OF_SET } from '../../../src/formats/x12/transaction-grammars.ts';
 import { X12_ERROR_CODES } from '../../../src/formats/x12/x12-error-codes.ts';
 import { events, interchange, isa, records, rejections } from './build-x12.ts';
 
@@ -144,5 +147,63 @@ describe('validate-envelope', () => {
       ...rejections(events('junk')),
     ].flatMap((r) => r.errors.map((e) => e.code));
     for (const c of codes) expect(Object.keys(X12_ERROR_CODES)).toContain(c);
+  });
+});
+
+describe('segment ids: a misspelt, lowercase or unknown id refuses its set instead of losing data', () => {
+  // The demo 856: item HL 5 (COD-LOIN-2LB) is segment 26, position 24 in its set; its REF*LT is segment 30.
+  const sample = readFileSync(join(import.meta.dirname, '../../../samples/bluefin/ASN_250303_01.edi'), 'utf8');
+  const refused = (text: string) => {
+    const evs = events(text);
+    const [rej] = rejections(evs);
+    expect(evs.filter((e) => e.kind === 'accepted' && e.ack.level === 'transaction')).toEqual([]);
+    return rej!;
+  };
+
+  it('HK for HL: the set is refused (AK3 1, AK5 R 5) naming segment, line and id with HL as the near miss, and gives no item', () => {
+    const text = sample.replace('HL*5*3*I~', 'HK*5*3*I~');
+    expect(records(events(text))).toEqual([]);
+    const rej = refused(text);
+    expect(rej.error).toMatchObject({ code: 'X12_SEGMENT_UNKNOWN', place: { segment: 26, line: 26, element: 'HK' } });
+    expect(rej.error.message).toMatch(/^segment 26 \(line 26, position 24 in transaction set 0001\): HK is not a segment of transaction set 856 \(did you mean HL\?\)/);
+    expect(rej.ack.ak5).toEqual({ status: 'R', codes: ['5'] });
+    expect(rej.ack.ak3).toEqual([{ segmentId: 'HK', position: 24, code: '1', fileSegment: 26, ak4: [] }]);
+  });
+
+  it.each([
+    ['a lowercase hl', 'HL', 'HL*5*3*I~', 'hl*5*3*I~', 26, 'HL'],
+    ['a lowercase ref (a lot number)', 'REF', 'REF*LT*L250301B~', 'ref*LT*L250301B~', 30, 'REF'],
+    ['N3X for N3', 'N3', 'N3*200 HARBOR WAY~', 'N3X*200 HARBOR WAY~', 12, 'N3X'],
+  ])('%s refuses the set, suggesting %s', (_name, suggestion, from, to, segment, ak301) => {
+    const rej = refused(sample.replace(from, to));
+    expect(rej.error).toMatchObject({ code: 'X12_SEGMENT_UNKNOWN', place: { segment, line: segment } });
+    expect(rej.error.message).toContain(`(did you mean ${suggestion}?)`);
+    // AK301 holds only a segment id: a lowercase one goes back in capitals, at its position.
+    expect(rej.ack.ak3).toEqual([expect.objectContaining({ segmentId: ak301, code: '1' })]);
+  });
+
+  it('an empty segment id (a segment starting with the separator) refuses the set, without an AK3 no 997 could carry', () => {
+    const rej = refused(sample.replace('N3*200 HARBOR WAY~', '*48 RIVER RD~'));
+    expect(rej.error).toMatchObject({ code: 'X12_SEGMENT_UNKNOWN', place: { segment: 12, line: 12 }, message: expect.stringContaining('"" is not a segment id') });
+    expect(rej.ack).toMatchObject({ ak5: { status: 'R', codes: ['5'] } });
+    expect(rej.ack.ak3).toBeUndefined();
+  });
+
+  it('a set without a known grammar is held to the syntax only: a well-formed unknown id is read, a lowercase one refused', () => {
+    expect(rejections(events(interchange([{ id: '204', body: ['B2**SCAC**SH1', 'ZZZ*A'] }])))).toEqual([]);
+    const [rej] = rejections(events(interchange([{ id: '204', body: ['B2**SCAC**SH1', 's5*1*LD'] }])));
+    expect(rej!.error).toMatchObject({ code: 'X12_SEGMENT_UNKNOWN', message: expect.stringContaining('"s5" is not a segment id (2-3 capital letters or digits, the first a letter) (did you mean S5?)') });
+  });
+
+  it.each([GRAMMAR_856, GRAMMAR_940])('the $setId grammar accepts every segment its flattener reads (loops, lines, summary)', (grammar) => {
+    const read = [...Object.entries(grammar.vocabulary.loops).flat(2), ...grammar.summary, ...('line' in grammar ? [grammar.line, grammar.lineGroup] : [])];
+    expect(read.filter((id) => !SEGMENTS_OF_SET[grammar.setId]!.has(id))).toEqual([]);
+  });
+
+  it('the 940 grammar knows its own segments and refuses an 856 one', () => {
+    const clean = ['W05*N*ORD1*PO1', 'N1*ST*X', 'N2*Y', 'N3*1 MAIN ST', 'N4*CITY*NY', 'REF*DP*042', 'PER*IC*JOE', 'G62*10*20240101', 'W66*CC*M', 'LX*1', 'W01*5*EA**VN*SKU1', 'G69*X', 'W20*1', 'W76*5'];
+    expect(rejections(events(interchange([{ id: '940', body: clean }])))).toEqual([]);
+    const [rej] = rejections(events(interchange([{ id: '940', body: ['W05*N*ORD1*PO1', 'LX*1', 'W01*5*EA**VN*SKU1', 'SN1**5*EA'] }])));
+    expect(rej!.error).toMatchObject({ code: 'X12_SEGMENT_UNKNOWN', message: expect.stringContaining('SN1 is not a segment of transaction set 940') });
   });
 });
