@@ -18,7 +18,19 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 const program = new Command('intake')
   .description('intake-gateway: customer files in, documents for POST /v1/documents out')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Commander exits 1 on a usage error, which a script could not tell from an outcome that is not clean. Set
+  // before the commands are registered: they inherit it. Commander has printed its message already.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .addHelpText(
+    'after',
+    `
+Exit codes (every command):
+  0  success
+  1  the command ran and the outcome is not clean: a file PARTIAL, REJECTED, FAILED or DUPLICATE, rows or
+     documents rejected, mappings invalid, golden tests failed, a regression found
+  2  bad call: a usage error, an unknown customer, mapping or file, a gateway that does not answer or refuses`,
+  );
 
 registerStartCommand(program);
 registerEngineCommand(program);

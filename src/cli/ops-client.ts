@@ -50,7 +50,11 @@ export function opsClient(env: Env) {
         `the gateway at ${base} wants its operations token, and there is none at ${opsTokenPath(env.DATA_DIR)}: run this with the DATA_DIR of the running gateway, or set OPS_TOKEN`,
       );
     }
-    if (response.statusCode >= 400) throw new OpsRequestError(parsed.code ?? `HTTP_${response.statusCode}`, `${response.statusCode} ${parsed.code ?? ''}: ${parsed.detail ?? text}`);
+    if (response.statusCode >= 400) {
+      // A server error's detail asks to quote the Correlation-Id: it finds the gateway's log lines of this request.
+      const correlationId = response.statusCode >= 500 ? response.headers['correlation-id'] : undefined;
+      throw new OpsRequestError(parsed.code ?? `HTTP_${response.statusCode}`, `${response.statusCode} ${parsed.code ?? ''}: ${parsed.detail ?? text}${correlationId ? ` (Correlation-Id: ${correlationId})` : ''}`);
+    }
     return parsed as T;
   }
   return {

@@ -6,6 +6,14 @@ import type { Db } from '../store/db.ts';
 import { sanitizeFileName } from '../file-names/sanitize-file-name.ts';
 import { scanSpool, spoolFile, spoolPaths } from './spool.ts';
 
+/**
+ * A customer id: the name of its folder under the mappings, the spool and the drop folder, so it must never be a
+ * path of its own ("../x", "a/b"). Every place that builds a path from a customer name someone typed checks this.
+ */
+export function isCustomerId(name: string): boolean {
+  return /^[a-z0-9][a-z0-9_-]*$/.test(name);
+}
+
 /** How a file reached us; `replyTo` says where its result goes back (the channel's own shape). */
 export interface IncomingFile {
   customer: string;
@@ -60,7 +68,7 @@ export class Inbox {
 
   async receive(file: IncomingFile): Promise<Receipt> {
     const { db, spoolDir, logger } = this.settings;
-    if (!/^[a-z0-9][a-z0-9_-]*$/.test(file.customer)) throw new Error(`bad customer id ${JSON.stringify(file.customer)}`);
+    if (!isCustomerId(file.customer)) throw new Error(`bad customer id ${JSON.stringify(file.customer)}`);
     const meta = await spoolFile(
       spoolDir,
       {

@@ -1,6 +1,8 @@
 import type { IntakeErrorValue } from '../errors/intake-error.ts';
 import { SourceRangeSchema, type SourceRange } from '../results/file-outcome.ts';
 import type { Queryable } from '../store/db.ts';
+import { countOutcomes, documentOutcomeView } from '../channels/http/file-status.ts';
+import type { FileStatus } from '../channels/http/http-intake-schemas.ts';
 import { listDocuments } from './documents-repo.ts';
 import { fileEvents, getFile } from './files-repo.ts';
 
@@ -41,8 +43,19 @@ export interface FileStory {
     finishedAt: string | null;
   };
   timeline: { at: string; state: string; detail: unknown }[];
+  /** How far the file is (1,234 of 2,000 done), in the terms of the HTTP status API's counts. */
+  counts: DocumentCounts;
   documents: DocumentStory[];
   deliveries: { channel: string; state: string; attempts: number; lastError: string | null; updatedAt: string }[];
+}
+
+export type DocumentCounts = FileStatus['counts'];
+
+const countsOf = (rows: Awaited<ReturnType<typeof listDocuments>>): DocumentCounts => countOutcomes(rows.map(documentOutcomeView));
+
+/** A file's document counts alone: what `intake files list` shows of a file still on its way. */
+export async function loadDocumentCounts(db: Queryable, fileId: string): Promise<DocumentCounts> {
+  return countsOf(await listDocuments(db, fileId));
 }
 
 type Ref = { type: string; id: string };
@@ -99,6 +112,7 @@ export async function loadFileStory(db: Queryable, fileId: string): Promise<File
       finishedAt: file.finished_at?.toISOString() ?? null,
     },
     timeline: events.map((event) => ({ at: event.at.toISOString(), state: event.state, detail: event.detail })),
+    counts: countsOf(documents),
     documents: documents.map(documentStory),
     deliveries: deliveries.rows.map((d) => ({ channel: d.channel, state: d.state, attempts: d.attempts, lastError: d.last_error, updatedAt: d.updated_at.toISOString() })),
   };

@@ -6,13 +6,20 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSftpPassword } from '../../src/channels/sftp-server/index.ts';
+import type { FastifyInstance } from 'fastify';
+import { buildGatewayApp } from '../../src/gateway/http/gateway-app.ts';
+import { GatewayMetrics } from '../../src/gateway/metrics.ts';
 import { loadOpsToken } from '../../src/gateway/ops-token.ts';
+import { recordReceivedFile } from '../../src/ledger/files-repo.ts';
+import { migrateLedger } from '../../src/ledger/migrations.ts';
+import { openDb, type Db } from '../../src/store/db.ts';
 import type { FileStory } from '../../src/ledger/file-story.ts';
-import { createLogger } from '../../src/log/logger.ts';
+import { createLogger, silentLogger } from '../../src/log/logger.ts';
 import { freePort } from '../support/free-port.ts';
 import { orderCsvMapping } from '../support/order-csv-mapping.ts';
 import { TestRedisServer } from '../support/redis-server.ts';
 import { startProduct, type RunningProduct } from '../support/running-product.ts';
+import { createPostgresDatabase } from '../support/stores.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const CLI = join(import.meta.dirname, '../../src/cli/main.ts');
@@ -115,6 +122,28 @@ describe('the operator tools against a running gateway', () => {
     expect(replay.file).toMatchObject({ replayOf: story.file.id, state: 'COMPLETED' });
   }, 90_000);
 
+  it('shows how far a file on its way is: `files show` and `files list` print "done of all" with the outcomes so far', async () => {
+    const sample = join(mappingsDir, 'two-orders.csv');
+    writeFileSync(sample, 'order,shipment,lpn,sku,qty,unit\nP1,P1,L1,S1,3,CASE\nP2,P2,L2,S2,4,CASE\n');
+    const submitted = await runCli(['submit', '--customer', 'goodco', sample, '--wait', '--timeout', '60'], cliEnv());
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const fileId = /received as (\S+)/.exec(submitted.stdout)![1]!;
+    // As if the second document were still on its way to the engine.
+    await product.db.query("UPDATE gateway.files SET state = 'SUBMITTING' WHERE id = $1", [fileId]);
+    await product.db.query("UPDATE gateway.documents SET state = 'QUEUED' WHERE file_id = $1 AND order_number = 'P2'", [fileId]);
+    const shown = await runCli(['files', 'show', fileId], cliEnv());
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^documents: 1\/2 done \(1 accepted\)\n\s+#/m);
+    const listed = await runCli(['files', 'list', '--customer', 'goodco'], cliEnv());
+    expect(listed.stdout.split('\n').find((line) => line.startsWith(fileId))).toMatch(/SUBMITTING.*two-orders\.csv {2}\[1\/2 done \(1 accepted\)\]$/);
+  }, 90_000);
+
+  it('`intake files list --limit 5000` says on stderr that the gateway lists at most 1000, instead of cutting the list silently', async () => {
+    const listed = await runCli(['files', 'list', '--limit', '5000'], cliEnv());
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stderr).toMatch(/^intake: the gateway lists at most 1000 files, not 5000/);
+  }, 30_000);
+
   it('an `intake` command run with another DATA_DIR says where it looked for the token, and writes none there', async () => {
     const elsewhere = mkdtempSync(join(tmpdir(), 'intake-other-data-'));
     try {
@@ -207,6 +236,71 @@ describe('the intake CLI when something is wrong', () => {
     const result = await runCli(['files', 'show', 'some-id'], { DATA_DIR: dataDir, GATEWAY_URL: `http://127.0.0.1:${await freePort()}` });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^intake: the gateway is not answering at http:\/\/127\.0\.0\.1:\d+/);
+    expectOneLine(result.stderr);
+  }, 30_000);
+});
+
+describe('the operations API and `intake` when something fails on the gateway side', () => {
+  const opsToken = 'an ops token of the test, long enough';
+  const dataDir = mkdtempSync(join(tmpdir(), 'intake-cli-store-'));
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
+  let db: Db;
+  let app: FastifyInstance;
+  let cliEnv: Record<string, string>;
+  const unused = () => Promise.reject(new Error('not used by this test'));
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+    db = await openDb({ kind: 'postgres', url: database.url });
+    await migrateLedger(db);
+    await recordReceivedFile(db, { fileId: 'f_never_done', customer: 'acme', channel: 'cli', originalName: 'a.csv', sender: '', sizeBytes: 1, sha256: 'x', receivedAt: new Date().toISOString() }, '/spool/a', { duplicateWindowHours: 0 });
+    app = buildGatewayApp({
+      db,
+      logger: silentLogger,
+      metrics: new GatewayMetrics({ db, queueDepths: async () => ({}) }),
+      opsToken,
+      // A file that is received and then never moves on: what `submit --wait` sees of a long one.
+      inbox: { receive: async () => ({ fileId: 'f_never_done', state: 'QUEUED', sha256: 'x', sizeBytes: 1 }) },
+      readiness: async () => ({}),
+      // A fault of ours while the store answers.
+      replay: () => Promise.reject(new Error('replay broke')),
+      regress: unused,
+      customers: () => ['acme'],
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    cliEnv = { DATA_DIR: dataDir, OPS_TOKEN: opsToken, GATEWAY_URL: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` };
+  }, 60_000);
+  afterAll(async () => {
+    await app?.close();
+    await db?.close();
+    await database?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('a 500 with the store answering: `intake` prints the Correlation-Id the detail asks to quote', async () => {
+    const result = await runCli(['files', 'replay', 'f_some_file', '--dry-run'], cliEnv);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^intake: 500 INTERNAL_ERROR: .*Quote the Correlation-Id.* \(Correlation-Id: [0-9a-f-]{36}\)$/m);
+    expectOneLine(result.stderr);
+  }, 30_000);
+
+  it('`intake submit --wait` on a file that takes long prints its progress on stderr while it waits (not a terminal: every 10 s)', async () => {
+    const file = join(dataDir, 'a.csv');
+    writeFileSync(file, 'x\n');
+    const result = await runCli(['submit', '--customer', 'acme', file, '--wait', '--timeout', '11'], cliEnv);
+    expect(result.stderr).toMatch(/^f_never_done RECEIVED: 0\/0 done$/m);
+    expect(result.stderr).toMatch(/^intake: timed out after 11 s waiting for f_never_done/m);
+    expect(result.code).toBe(2);
+  }, 60_000);
+
+  it('the store down: 503 STORE_UNAVAILABLE with Retry-After, and `intake files list` says so with the Correlation-Id', async () => {
+    await database.drop();
+    const answer = await app.inject({ url: '/ops/files', headers: { authorization: `Bearer ${opsToken}` } });
+    expect(answer.statusCode).toBe(503);
+    expect(answer.headers['retry-after']).toMatch(/^\d+$/);
+    expect(answer.json()).toMatchObject({ code: 'STORE_UNAVAILABLE', detail: expect.stringMatching(/store/) });
+    const result = await runCli(['files', 'list'], cliEnv);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^intake: 503 STORE_UNAVAILABLE: The store .* \(Correlation-Id: [0-9a-f-]{36}\)$/m);
     expectOneLine(result.stderr);
   }, 30_000);
 });

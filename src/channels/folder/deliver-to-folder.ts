@@ -1,5 +1,6 @@
 import { rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { describePlace } from '../../errors/intake-error.ts';
 import type { FileRow } from '../../ledger/files-repo.ts';
 import type { ResultDeliverer, ResultFile } from '../../pipeline/deliver-stage.ts';
 import { writeResultFiles } from '../../results/result-file-names.ts';
@@ -25,7 +26,9 @@ export function folderDeliverer(): ResultDeliverer {
         await rename(replyTo.consumedPath, target).catch((error: NodeJS.ErrnoException) => {
           if (error.code !== 'ENOENT') throw error; // moved by an earlier attempt
         });
-        await writeFailedReason(target, file.error?.message ?? `the file ended ${file.state}; see ${results.find((r) => r.name.endsWith('.csv'))?.name ?? 'the result'}`);
+        // The place first, as the result CSV has it: a message like "the quoted value that starts here…" needs it.
+        const reason = file.error ? [describePlace(file.error.place), file.error.message].filter(Boolean).join(': ') : undefined;
+        await writeFailedReason(target, reason ?? `the file ended ${file.state}; see ${results.find((r) => r.name.endsWith('.csv'))?.name ?? 'the result'}`);
       }
       // Results last: once a customer sees one, the file it answers is already where it will stay.
       return writeResultFiles(results, file.id, localResultFolder((name) => join(outbound, basename(name))));

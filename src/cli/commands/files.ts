@@ -2,14 +2,22 @@ import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadEnv } from '../../config/env.ts';
-import type { FileStory } from '../../ledger/file-story.ts';
+import type { DocumentCounts, FileStory } from '../../ledger/file-story.ts';
 import type { ReplayResult } from '../../pipeline/replay.ts';
 import { describeSource } from '../../results/file-outcome.ts';
 import { isFinalFileState } from '../../ledger/file-states.ts';
 import { CliError } from '../cli-error.ts';
 import { opsClient } from '../ops-client.ts';
 
-type FileListing = { files: { id: string; customer: string; channel: string; name: string; state: string; documents: number | null; receivedAt: string }[] };
+type FileListing = { limit: number; files: { id: string; customer: string; channel: string; name: string; state: string; documents: number | null; counts?: DocumentCounts; receivedAt: string }[] };
+
+/** "1234/2000 done (1200 accepted, 30 rejected, 4 failed)": how far a file is. */
+function progress(counts: DocumentCounts): string {
+  const outcomes = ([['accepted', counts.accepted], ['rejected', counts.rejected], ['failed', counts.failed], ['test only', counts.testOnly]] as const)
+    .filter(([, n]) => n > 0)
+    .map(([what, n]) => `${n} ${what}`);
+  return `${counts.documents - counts.pending}/${counts.documents} done${outcomes.length > 0 ? ` (${outcomes.join(', ')})` : ''}`;
+}
 
 function printStory(story: FileStory): void {
   const f = story.file;
@@ -22,7 +30,7 @@ function printStory(story: FileStory): void {
   console.log('timeline:');
   for (const event of story.timeline) console.log(`  ${event.at}  ${event.state}${event.detail ? `  ${JSON.stringify(event.detail)}` : ''}`);
   if (story.documents.length > 0) {
-    console.log('documents:');
+    console.log(`documents: ${progress(story.counts)}`);
     for (const d of story.documents) {
       const where = describeSource(d.sources ?? undefined);
       const ids = [...d.created.map((r) => `+${r}`), ...d.updated.map((r) => `~${r}`), ...d.removed.map((r) => `-${r}`)].join(' ');
@@ -57,13 +65,15 @@ export function registerFilesCommands(program: Command): void {
     .command('list')
     .option('--customer <customer>', 'only this customer')
     .option('--state <state>', 'only files in this state (COMPLETED, PARTIAL, REJECTED, FAILED, DUPLICATE, …)')
-    .option('--limit <n>', 'how many, newest first', '50')
+    .option('--limit <n>', 'how many, newest first (the gateway lists at most 1000)', '50')
     .option('--json', 'print JSON')
     .action(async (options: { customer?: string; state?: string; limit: string; json?: boolean }) => {
       const query = new URLSearchParams({ limit: options.limit, ...(options.customer ? { customer: options.customer } : {}), ...(options.state ? { state: options.state } : {}) });
       const listing = await opsClient(loadEnv()).get<FileListing>(`/ops/files?${query}`);
+      // The gateway caps the limit: a list cut short must not pass for the whole of it.
+      if (Number(options.limit) > listing.limit) process.stderr.write(`intake: the gateway lists at most ${listing.limit} files, not ${options.limit}: showing the newest ${listing.limit} (narrow with --customer or --state)\n`);
       if (options.json) return void console.log(JSON.stringify(listing, null, 2));
-      for (const f of listing.files) console.log(`${f.id}  ${f.receivedAt}  ${f.customer.padEnd(12)}  ${f.state.padEnd(10)}  ${String(f.documents ?? '-').padStart(6)} docs  ${f.channel.padEnd(9)}  ${f.name}`);
+      for (const f of listing.files) console.log(`${f.id}  ${f.receivedAt}  ${f.customer.padEnd(12)}  ${f.state.padEnd(10)}  ${String(f.documents ?? '-').padStart(6)} docs  ${f.channel.padEnd(9)}  ${f.name}${f.counts ? `  [${progress(f.counts)}]` : ''}`);
       if (listing.files.length === 0) console.log('no files');
     });
   files
@@ -105,14 +115,24 @@ export function registerFilesCommands(program: Command): void {
       console.log(`received as ${receipt.fileId}${receipt.duplicateOf ? ` (duplicate of ${receipt.duplicateOf})` : ''}`);
       if (!options.wait) return;
       const deadline = Date.now() + options.timeout * 1000;
+      // A long file takes minutes: a terminal sees its progress every few seconds, a log a line every 10 s at most.
+      const tty = Boolean(process.stderr.isTTY);
+      const progressEveryMs = tty ? 2_000 : 10_000;
+      let progressAt = Date.now();
       for (;;) {
         const story = await client.get<FileStory>(`/ops/files/${receipt.fileId}`);
         if (isFinalFileState(story.file.state) && story.file.finishedAt) {
+          if (tty) process.stderr.write('\r\x1b[2K');
           printStory(story);
           process.exitCode = story.file.state === 'COMPLETED' ? 0 : 1;
           return;
         }
         if (Date.now() > deadline) throw new CliError('WAIT_TIMED_OUT', `timed out after ${options.timeout} s waiting for ${receipt.fileId} (state ${story.file.state}); it goes on: \`intake files show ${receipt.fileId}\``);
+        if (Date.now() - progressAt >= progressEveryMs) {
+          progressAt = Date.now();
+          const line = `${receipt.fileId} ${story.file.state}: ${progress(story.counts)}`;
+          process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+        }
         await new Promise((r) => setTimeout(r, 500));
       }
     });

@@ -9,6 +9,7 @@ import { emptyTally, renderEntry, tally } from '../../mapping-tools/render-previ
 import { openMappingRun, runEntries, type RunStats } from '../../mapping-tools/run-mapping.ts';
 import { validateCustomers } from '../../mapping-tools/validate-mappings.ts';
 import { loadEnv } from '../../config/env.ts';
+import { isCustomerId } from '../../inbox/inbox.ts';
 import type { RegressionReport } from '../../pipeline/regress-mapping.ts';
 import { opsClient } from '../ops-client.ts';
 import { CliError } from '../cli-error.ts';
@@ -35,6 +36,24 @@ export function configErrorLines(errors: readonly IntakeErrorValue[]): string[] 
   for (const [file, n] of perFile) if (n > MAX_ERRORS_PER_FILE) lines.push(`${file}: … and ${n - MAX_ERRORS_PER_FILE} more errors (fix the first ones first)`);
   return lines;
 }
+
+/**
+ * A customer named on the command line, checked before any path is built from it: "../evil" would write or read
+ * outside the mappings folder. With `mustExist`, one without a customer.yaml is a typo, refused (exit 2) rather
+ * than tested as "0 samples" and passed.
+ */
+function customerArgument(customer: string, f: MappingFolders, mustExist: boolean): string {
+  if (!isCustomerId(customer)) {
+    throw new CliError('INVALID_CUSTOMER', `INVALID_CUSTOMER: ${JSON.stringify(customer)} is not a customer id (lower-case letters, digits, "_" and "-", starting with a letter or digit)`);
+  }
+  if (mustExist && !listCustomers(f.mappingsDir).includes(customer)) {
+    throw new CliError('UNKNOWN_CUSTOMER', `UNKNOWN_CUSTOMER: no customer "${customer}" in ${f.mappingsDir}/ (customers: ${listCustomers(f.mappingsDir).join(', ') || 'none'})`);
+  }
+  return customer;
+}
+
+/** What a preview refuses to open because the call names something that is not there: a bad call, exit 2. */
+const NOT_THERE_CODES: ReadonlySet<string> = new Set(['FILE_NOT_FOUND', 'NO_MAPPING']);
 
 function withFolders(command: Command): Command {
   return command
@@ -67,8 +86,9 @@ export function registerMappingCommands(program: Command): void {
   withFolders(mapping.command('validate [customer]'))
     .description('every mapping of a customer (or of all customers) parses and type-checks; exit code 1 on any error')
     .action(async (customer: string | undefined, options: FolderOptions) => {
-      const { mappingsDir } = folders(options);
-      const results = await validateCustomers({ mappingsDir, ...(customer ? { customers: [customer] } : {}) });
+      const f = folders(options);
+      const { mappingsDir } = f;
+      const results = await validateCustomers({ mappingsDir, ...(customer ? { customers: [customerArgument(customer, f, true)] } : {}) });
       if (results.length === 0) console.log(`no customers in ${mappingsDir}/`);
       let errors = 0;
       for (const r of results) {
@@ -92,18 +112,19 @@ export function registerMappingCommands(program: Command): void {
     .action(async (file: string, options: FolderOptions & { customer?: string; mapping?: string; format: string; limit?: string; progress?: boolean }) => {
       const f = folders(options);
       if (options.format !== 'json' && options.format !== 'table') throw new CliError('INVALID_OPTION', `--format is json or table, not ${JSON.stringify(options.format)}`);
-      const customer = options.customer ?? inferCustomer(file, f);
-      if (!customer) {
+      const named = options.customer ?? inferCustomer(file, f);
+      if (!named) {
         process.stderr.write(`intake: which customer is ${file} from? Pass --customer (one of: ${listCustomers(f.mappingsDir).join(', ') || 'none'}), or keep samples in samples/<customer>/\n`);
         process.exitCode = 2;
         return;
       }
+      const customer = customerArgument(named, f, true);
       const limit = options.limit !== undefined ? Number(options.limit) : Infinity;
       if (!(limit >= 0)) throw new CliError('INVALID_OPTION', `--limit is a number, not ${JSON.stringify(options.limit)}`);
       const opened = await openMappingRun({ mappingsDir: f.mappingsDir, customer, file: resolve(file), ...(options.mapping ? { mapping: options.mapping } : {}) });
       if (!opened.ok) {
         for (const line of configErrorLines(opened.errors)) process.stderr.write(`${line}\n`);
-        process.exitCode = 1;
+        process.exitCode = opened.errors.some((e) => NOT_THERE_CODES.has(e.code)) ? 2 : 1;
         return;
       }
       const run = opened.run;
@@ -138,7 +159,7 @@ export function registerMappingCommands(program: Command): void {
     .action(async (customer: string | undefined, options: FolderOptions & { update?: boolean }) => {
       const f = folders(options);
       const update = options.update === true || updateRequested();
-      const customers = customer ? [customer] : listCustomers(f.mappingsDir);
+      const customers = customer ? [customerArgument(customer, f, true)] : listCustomers(f.mappingsDir);
       const results: SampleResult[] = [];
       for (const c of customers) {
         const mine = await testCustomerSamples({ mappingsDir: f.mappingsDir, samplesDir: f.samplesDir, customer: c, update });
@@ -165,7 +186,8 @@ export function registerMappingCommands(program: Command): void {
       if (options.direction !== undefined && options.direction !== 'INBOUND' && options.direction !== 'OUTBOUND') throw new CliError('INVALID_OPTION', '--direction is INBOUND or OUTBOUND');
       const result = await initMapping({
         mappingsDir: f.mappingsDir,
-        customer: options.customer,
+        // A new customer is what init is for: its name is checked, its folder need not exist yet.
+        customer: customerArgument(options.customer, f, false),
         sample,
         ...(options.name ? { name: options.name } : {}),
         ...(options.force ? { force: true } : {}),

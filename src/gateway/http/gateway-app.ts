@@ -1,14 +1,15 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Inbox } from '../../inbox/inbox.ts';
 import type { Logger } from '../../log/logger.ts';
-import { loadFileStory } from '../../ledger/file-story.ts';
+import { loadDocumentCounts, loadFileStory } from '../../ledger/file-story.ts';
 import { FileStateSchema, isFinalFileState } from '../../ledger/file-states.ts';
 import { getFile, listFiles } from '../../ledger/files-repo.ts';
 import { SpoolLimitError } from '../../inbox/spool.ts';
 import { IntakeError } from '../../errors/intake-error.ts';
 import type { Db } from '../../store/db.ts';
+import { withinDeadline } from '../../runtime/within-deadline.ts';
 import { EngineProblem } from '../../engine/problem.ts';
 import { logRequestFailure, sendFrameworkProblem, sendProblem, toEngineProblem } from '../../engine/http/problem-reply.ts';
 import { correlationIdOf, echoCorrelationId } from '../../engine/http/correlation-id.ts';
@@ -46,6 +47,26 @@ function parseQuery<T>(schema: z.ZodType<T>, query: unknown): T {
   if (parsed.success) return parsed.data;
   const errors = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
   throw new EngineProblem(400, 'INVALID_QUERY', errors.map((e) => `${e.path}: ${e.message}`).join('; ') + '.', errors);
+}
+
+/** Seconds an operator (or a script) is asked to wait before asking again while the store does not answer. */
+const STORE_RETRY_AFTER_SECONDS = 30;
+/** How long the store gets to answer `SELECT 1` once a request failed: an operator waits for that 500 or 503. */
+const STORE_CHECK_TIMEOUT_MS = 2_000;
+
+async function storeAnswers(db: Db): Promise<boolean> {
+  try {
+    await withinDeadline(db.query('SELECT 1'), STORE_CHECK_TIMEOUT_MS);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function replyWithProblem(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const problem = toEngineProblem(error, request);
+  logRequestFailure(request, error, problem);
+  return sendProblem(reply, problem);
 }
 
 const isTrue = (flag: string | undefined): boolean => flag === '1' || flag === 'true';
@@ -111,11 +132,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   // immediate 100 Continue (a serverFactory would cover both, but drops fastify's timeouts and that second binding).
   continueWhenBodyIsRead(app.server);
   echoCorrelationId(app);
-  app.setErrorHandler((error, request, reply) => {
-    const problem = toEngineProblem(error, request);
-    logRequestFailure(request, error, problem);
-    return sendProblem(reply, problem);
-  });
+  app.setErrorHandler(replyWithProblem);
   app.setNotFoundHandler((request, reply) => sendProblem(reply, new EngineProblem(404, 'NOT_FOUND', `No route ${request.method} ${request.url}.`)));
   // Uploads stream straight into the inbox (which spools and fsyncs them); nothing is buffered here.
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
@@ -131,6 +148,15 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   });
 
   app.register(async (ops) => {
+    // Every operations route reads the ledger: while the store is down, that is what the operator must hear (a 503
+    // with Retry-After, as the HTTP channel answers NOT_RECEIVED), not an INTERNAL_ERROR. A failure with the store
+    // answering stays a 500: that is a fault of ours to report.
+    ops.setErrorHandler(async (error, request, reply) => {
+      if (error instanceof EngineProblem || (await storeAnswers(options.db))) return replyWithProblem(error, request, reply);
+      request.log.error({ err: error }, 'operations request failed: the store does not answer');
+      reply.header('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
+      return sendProblem(reply, new EngineProblem(503, 'STORE_UNAVAILABLE', 'The store (the ledger database) does not answer. Ask again later (see Retry-After); the gateway log says why.'));
+    });
     ops.addHook('onRequest', async (request) => {
       const header = request.headers.authorization;
       const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
@@ -144,16 +170,22 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
         limit: query.limit,
       });
       return {
-        files: files.map((f) => ({
-          id: f.id,
-          customer: f.customer,
-          channel: f.channel,
-          name: f.original_name,
-          state: f.state,
-          documents: f.document_count,
-          receivedAt: f.received_at.toISOString(),
-          finishedAt: f.finished_at?.toISOString() ?? null,
-        })),
+        // The limit applied (capped), so a client asking for more can say the list is cut.
+        limit: query.limit,
+        files: await Promise.all(
+          files.map(async (f) => ({
+            id: f.id,
+            customer: f.customer,
+            channel: f.channel,
+            name: f.original_name,
+            state: f.state,
+            documents: f.document_count,
+            // Only for files on their way: how far a long one is. A final file's counts are in its story.
+            ...(isFinalFileState(f.state) ? {} : { counts: await loadDocumentCounts(options.db, f.id) }),
+            receivedAt: f.received_at.toISOString(),
+            finishedAt: f.finished_at?.toISOString() ?? null,
+          })),
+        ),
       };
     });
     ops.get('/ops/files/:id', async (request) => {

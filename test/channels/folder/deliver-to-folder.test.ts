@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { folderDeliverer } from '../../../src/channels/folder/deliver-to-folder.ts';
+import type { IntakeErrorValue } from '../../../src/errors/intake-error.ts';
 import type { FileRow } from '../../../src/ledger/files-repo.ts';
 
 describe('results delivered to a drop folder the customer fills', () => {
@@ -18,7 +19,7 @@ describe('results delivered to a drop folder the customer fills', () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  const deliver = (state: string, consumedPath = '', error?: { message: string }) => {
+  const deliver = (state: string, consumedPath = '', error?: IntakeErrorValue) => {
     const dir = join(root, 'results', 'F1');
     mkdirSync(dir, { recursive: true });
     const names = ['orders.csv.result.csv', 'orders.csv.result.json'];
@@ -43,11 +44,18 @@ describe('results delivered to a drop folder the customer fills', () => {
     writeFileSync(victim, 'precious\n');
     const reason = join(customerDir, 'failed', 'mx9lbgzp-orders.csv.error.txt');
     symlinkSync(victim, reason);
-    await deliver('REJECTED', consumedPath, { message: 'no mapping for customer acme' });
+    await deliver('REJECTED', consumedPath, { code: 'NO_MAPPING', message: 'no mapping for customer acme', place: {} });
     expect(readFileSync(victim, 'utf8')).toBe('precious\n');
     expect(lstatSync(reason).isFile()).toBe(true);
     expect(readFileSync(reason, 'utf8')).toBe('no mapping for customer acme\n');
     expect(readdirSync(join(customerDir, 'failed')).sort()).toEqual(['mx9lbgzp-orders.csv', 'mx9lbgzp-orders.csv.error.txt']);
+  });
+
+  it('the .error.txt of a file refused as a whole says where in the file, as its result CSV does', async () => {
+    const consumedPath = join(customerDir, 'processed', 'mx9lbgzp-orders.csv');
+    writeFileSync(consumedPath, 'Order,Name\n1,"Acme\n');
+    await deliver('REJECTED', consumedPath, { code: 'CSV_UNCLOSED_QUOTE', message: 'the quoted value that starts here is never closed', place: { file: 'orders.csv', line: 2, column: 'Name' } });
+    expect(readFileSync(join(customerDir, 'failed', 'mx9lbgzp-orders.csv.error.txt'), 'utf8')).toBe('orders.csv line 2, column "Name": the quoted value that starts here is never closed\n');
   });
 
   it.each([
@@ -86,7 +94,7 @@ describe('results delivered to a drop folder the customer fills', () => {
       rmSync(join(customerDir, sub), { recursive: true });
       symlinkSync(join('..', 'northwind', sub), join(customerDir, sub));
     }
-    await expect(deliver('REJECTED', consumedPath, { message: 'no mapping' })).rejects.toThrow(`${join(customerDir, 'failed')} is not a folder`);
+    await expect(deliver('REJECTED', consumedPath, { code: 'NO_MAPPING', message: 'no mapping', place: {} })).rejects.toThrow(`${join(customerDir, 'failed')} is not a folder`);
     expect(readdirSync(join(northwind, 'outbound'))).toEqual([]);
     expect(readdirSync(join(northwind, 'failed'))).toEqual([]);
     expect(readdirSync(join(customerDir, 'processed'))).toEqual(['mx9lbgzp-orders.csv']);
