@@ -19,21 +19,22 @@ const ANSWERABLE: Ack997Input = {
   transactionSets: [{ id: '940', controlNumber: '0001', status: 'A' }],
 };
 
+// One ledger and results folder for the file: every test uses its own file ids.
+let t: TestDatabase;
+let resultsDir: string;
+beforeAll(async () => {
+  t = await createTestDb('postgres');
+  await migrateLedger(t.db);
+  resultsDir = mkdtempSync(join(tmpdir(), 'intake-finalize-'));
+});
+afterAll(async () => {
+  await t?.drop();
+  rmSync(resultsDir, { recursive: true, force: true });
+});
+
 describe('the finalize stage: result files of an X12 file', () => {
-  let t: TestDatabase;
-  let resultsDir: string;
   const logLines: Record<string, unknown>[] = [];
   const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) } });
-
-  beforeAll(async () => {
-    t = await createTestDb('postgres');
-    await migrateLedger(t.db);
-    resultsDir = mkdtempSync(join(tmpdir(), 'intake-finalize-'));
-  });
-  afterAll(async () => {
-    await t?.drop();
-    rmSync(resultsDir, { recursive: true, force: true });
-  });
 
   /** A file read and mapped, its documents all done (none here), with what its envelopes left for finalize. */
   async function mappedFile(id: string, acknowledgements: unknown[]): Promise<void> {
@@ -104,17 +105,6 @@ describe('the finalize stage: result files of an X12 file', () => {
 });
 
 describe('the finalize stage: whose fault a refused file is', () => {
-  let t: TestDatabase;
-  let resultsDir: string;
-  beforeAll(async () => {
-    t = await createTestDb('postgres');
-    await migrateLedger(t.db);
-    resultsDir = mkdtempSync(join(tmpdir(), 'intake-finalize-'));
-  });
-  afterAll(async () => {
-    await t?.drop();
-    rmSync(resultsDir, { recursive: true, force: true });
-  });
 
   /** A file refused while it was parsed, with the error the parse stage recorded. */
   async function refused(id: string, code: string): Promise<string | undefined> {
