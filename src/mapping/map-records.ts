@@ -8,6 +8,7 @@ import { KEY_SEPARATOR, RecordGrouper, showKey, type RecordGroup } from './group
 import { suggestName } from './suggest-name.ts';
 import { TransformError, type Value } from './transforms/transform-definition.ts';
 import { validateDocument } from './validate-document.ts';
+import { orderKeyOf } from '../documents/order-key.ts';
 
 /** First and last line (or segment) of a run of consecutive records. */
 export type Span = [first: number, last: number];
@@ -192,14 +193,6 @@ function rejectFileOnMissingColumns(compiled: CompiledMapping, record: SourceRec
   );
 }
 
-/**
- * The identity of the order a document touches, as the engine finds it (business, facility, direction, order
- * number): the key src/pipeline/order-key.ts gives the gateway's queue, which the mapping may not import.
- */
-function orderIdentity(document: Document): string {
-  return JSON.stringify([document.business, document.facility, document.direction, document.orderNumber]);
-}
-
 /** An order with a document held to the end of the file, or with several: its groups as shown, and what became of it. */
 interface OrderSeen {
   groups: string[];
@@ -230,7 +223,7 @@ class OrderLedger {
 
   /** Notes a document; `held` when it is not yielded before the end of the file. Throws when it cannot be refused alone. */
   add(output: Extract<MappingOutput, { kind: 'document' }>, key: string, held: boolean): void {
-    const id = orderIdentity(output.document);
+    const id = orderKeyOf(output.document);
     const shown = `${this.compiled.grouping.label} ${showKey(key)} (${describeSources(output.sources)})`;
     const known = this.orders.get(id);
     if (known === undefined) {
@@ -253,7 +246,7 @@ class OrderLedger {
   /** A held output as it goes out: a document of a refused order becomes a rejected document. */
   settle(output: MappingOutput): MappingOutput {
     if (output.kind !== 'document') return output;
-    const seen = this.orders.get(orderIdentity(output.document));
+    const seen = this.orders.get(orderKeyOf(output.document));
     if (typeof seen !== 'object' || !seen.refused) return output;
     const { document, ...common } = output;
     return { ...common, kind: 'rejected-document', errors: [this.splitError(output, seen, 'no document of this order is applied')], partial: document };

@@ -6,7 +6,7 @@ import { refuseSetsOfVoidedDocuments, type FileAcknowledgement, type VoidedDocum
 import type { SourceRange } from '../results/file-outcome.ts';
 import type { Db } from '../store/db.ts';
 import type { ParseJob, SubmitJob } from './jobs.ts';
-import { orderKeyOf } from './order-key.ts';
+import { orderKeyOf } from '../documents/order-key.ts';
 import { finalizeWhenDone } from './submit-stage.ts';
 import { storableJson } from '../ledger/storable-json.ts';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activateHeads, finishDocument, insertDocuments, type NewDocumentRow } from '../../src/ledger/documents-repo.ts';
 import { recordReceivedFile, setFileState, type FileRow } from '../../src/ledger/files-repo.ts';
 import { migrateLedger } from '../../src/ledger/migrations.ts';
-import { orderKeyOf } from '../../src/pipeline/order-key.ts';
+import { orderKeyOf } from '../../src/documents/order-key.ts';
 import { afterDocumentFinished } from '../../src/pipeline/submit-stage.ts';
 import { STORE_KINDS, createTestDb, type TestDatabase } from '../support/stores.ts';
 

@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/log/logger.ts';
 import { refuseFile, runParseJob, type FileMapper, type MappedOutput } from '../../src/pipeline/parse-stage.ts';
 import { recoverPipeline } from '../../src/pipeline/recover-pipeline.ts';
 import { afterDocumentFinished } from '../../src/pipeline/submit-stage.ts';
-import { orderKeyOf } from '../../src/pipeline/order-key.ts';
+import { orderKeyOf } from '../../src/documents/order-key.ts';
 import { STORE_KINDS, createTestDb, type TestDatabase } from '../support/stores.ts';
 import { waitFor } from '../support/wait-for.ts';
 
