@@ -2,7 +2,7 @@ import { constants as fsConstants, existsSync, lstatSync, mkdirSync, readdirSync
 import { link, lstat, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DEFAULT_HOLD_NAME_PATTERN } from '../../channels/sftp-server/sftp-server-options.ts';
-import type { Inbox } from '../../inbox/inbox.ts';
+import { isCustomerId, type Inbox } from '../../inbox/inbox.ts';
 import { SpoolLimitError } from '../../inbox/spool.ts';
 import { MAX_FILE_NAME_BYTES, fitFileName } from '../../file-names/sanitize-file-name.ts';
 import type { Logger } from '../../log/logger.ts';
@@ -213,7 +213,7 @@ export class DropFolder {
   private async consume(entry: InboundEntry): Promise<void> {
     const { customer, customerDir, name, path, sighting } = entry;
     const { logger } = this.settings;
-    if (!/^[a-z0-9][a-z0-9_-]*$/.test(customer)) {
+    if (!isCustomerId(customer)) {
       logger.warn({ customer, file: name }, 'drop folder name is not a customer id: file moved to failed/');
       await this.moveToFailed(entry, entry.listed, `"${customer}" is not a valid customer folder name`);
       return;
