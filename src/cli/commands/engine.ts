@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { prepareDataDir } from '../../config/data-dir.ts';
 import { loadEnv } from '../../config/env.ts';
-import { startEngineServer } from '../../engine/engine-server.ts';
 import { createLogger } from '../../log/logger.ts';
 import { runUntilSignal } from '../../runtime/run-until-signal.ts';
 
@@ -13,6 +12,7 @@ export function registerEngineCommand(program: Command): void {
       const env = loadEnv();
       const logger = createLogger({ level: env.LOG_LEVEL, name: 'engine' });
       prepareDataDir(env.DATA_DIR, logger);
+      const { startEngineServer } = await import('../../engine/engine-server.ts');
       const engine = await startEngineServer(env, logger);
       logger.info({ url: engine.url, docs: `${engine.url}/v1/docs/` }, 'engine listening');
       await runUntilSignal(logger, [() => engine.close()]);

@@ -2,12 +2,10 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { IntakeErrorValue } from '../../errors/intake-error.ts';
 import { formatConfigError } from '../../mapping/parse-yaml-config.ts';
-import { describeSampleResult, testCustomerSamples, updateRequested, type SampleResult } from '../../mapping-tools/golden-samples.ts';
-import { initMapping } from '../../mapping-tools/init-mapping.ts';
+import type { SampleResult } from '../../mapping-tools/golden-samples.ts';
 import { defaultFolders, inferCustomer, listCustomers, type MappingFolders } from '../../mapping-tools/mapping-folders.ts';
 import { emptyTally, renderEntry, tally } from '../../mapping-tools/render-preview.ts';
-import { openMappingRun, runEntries, type RunStats } from '../../mapping-tools/run-mapping.ts';
-import { validateCustomers } from '../../mapping-tools/validate-mappings.ts';
+import type { RunStats } from '../../mapping-tools/run-mapping.ts';
 import { loadEnv } from '../../config/env.ts';
 import { isCustomerId } from '../../inbox/inbox.ts';
 import type { RegressionReport } from '../../pipeline/regress-mapping.ts';
@@ -80,6 +78,17 @@ function startProgress(stats: RunStats, force: boolean): () => void {
   };
 }
 
+/**
+ * The mapping tools load the format readers and the mapping compiler (about a second): loaded by the commands that
+ * use them, so `intake --help` and `intake files …` do not pay for them.
+ */
+const tools = {
+  goldenSamples: () => import('../../mapping-tools/golden-samples.ts'),
+  initMapping: () => import('../../mapping-tools/init-mapping.ts'),
+  runMapping: () => import('../../mapping-tools/run-mapping.ts'),
+  validateMappings: () => import('../../mapping-tools/validate-mappings.ts'),
+};
+
 export function registerMappingCommands(program: Command): void {
   const mapping = program.command('mapping').description("customers' mappings: validate, preview a file, golden tests, draft a new one");
 
@@ -88,6 +97,7 @@ export function registerMappingCommands(program: Command): void {
     .action(async (customer: string | undefined, options: FolderOptions) => {
       const f = folders(options);
       const { mappingsDir } = f;
+      const { validateCustomers } = await tools.validateMappings();
       const results = await validateCustomers({ mappingsDir, ...(customer ? { customers: [customerArgument(customer, f, true)] } : {}) });
       if (results.length === 0) console.log(`no customers in ${mappingsDir}/`);
       let errors = 0;
@@ -121,6 +131,7 @@ export function registerMappingCommands(program: Command): void {
       const customer = customerArgument(named, f, true);
       const limit = options.limit !== undefined ? Number(options.limit) : Infinity;
       if (!(limit >= 0)) throw new CliError('INVALID_OPTION', `--limit is a number, not ${JSON.stringify(options.limit)}`);
+      const { openMappingRun, runEntries } = await tools.runMapping();
       const opened = await openMappingRun({ mappingsDir: f.mappingsDir, customer, file: resolve(file), ...(options.mapping ? { mapping: options.mapping } : {}) });
       if (!opened.ok) {
         for (const line of configErrorLines(opened.errors)) process.stderr.write(`${line}\n`);
@@ -158,6 +169,7 @@ export function registerMappingCommands(program: Command): void {
     .option('--update', 'rewrite the golden files from the current mappings (also UPDATE_GOLDEN=1); review the diff')
     .action(async (customer: string | undefined, options: FolderOptions & { update?: boolean }) => {
       const f = folders(options);
+      const { describeSampleResult, testCustomerSamples, updateRequested } = await tools.goldenSamples();
       const update = options.update === true || updateRequested();
       const customers = customer ? [customerArgument(customer, f, true)] : listCustomers(f.mappingsDir);
       const results: SampleResult[] = [];
@@ -184,6 +196,7 @@ export function registerMappingCommands(program: Command): void {
     .action(async (sample: string, options: FolderOptions & { customer: string; name?: string; force?: boolean; business?: string; facility?: string; direction?: string }) => {
       const f = folders(options);
       if (options.direction !== undefined && options.direction !== 'INBOUND' && options.direction !== 'OUTBOUND') throw new CliError('INVALID_OPTION', '--direction is INBOUND or OUTBOUND');
+      const { initMapping } = await tools.initMapping();
       const result = await initMapping({
         mappingsDir: f.mappingsDir,
         // A new customer is what init is for: its name is checked, its folder need not exist yet.

@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
 import { prepareDataDir } from '../../config/data-dir.ts';
 import { loadEnv } from '../../config/env.ts';
-import { openProcessDb, startEngineServer } from '../../engine/engine-server.ts';
-import { ensureEmbeddedGatewayClient } from '../../gateway/embedded-engine-client.ts';
-import { startGateway, gatewayPaths } from '../../gateway/start-gateway.ts';
 import { createLogger, redactUrlCredentials } from '../../log/logger.ts';
-import { ensureRedis } from '../../runtime/ensure-redis.ts';
 import { runUntilSignal } from '../../runtime/run-until-signal.ts';
 
 export function registerStartCommand(program: Command): void {
@@ -18,6 +14,14 @@ export function registerStartCommand(program: Command): void {
       const env = { ...loaded, ENGINE_DEMO: loaded.ENGINE_DEMO ?? true };
       const logger = createLogger({ level: env.LOG_LEVEL });
       prepareDataDir(env.DATA_DIR, logger);
+      // Loaded when the command runs: the product takes seconds to load, which `intake --help`, `intake files …`
+      // and `intake mapping …` would otherwise pay on every call (the engine and worker commands do the same).
+      const [{ openProcessDb, startEngineServer }, { ensureEmbeddedGatewayClient }, { startGateway, gatewayPaths }, { ensureRedis }] = await Promise.all([
+        import('../../engine/engine-server.ts'),
+        import('../../gateway/embedded-engine-client.ts'),
+        import('../../gateway/start-gateway.ts'),
+        import('../../runtime/ensure-redis.ts'),
+      ]);
       const redis = await ensureRedis(env.REDIS_URL, env.DATA_DIR, logger);
       const closers: (() => Promise<void>)[] = [() => redis.close()];
       try {

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { prepareDataDir } from '../../config/data-dir.ts';
 import { ConfigError, loadEnv } from '../../config/env.ts';
-import { openProcessDb } from '../../engine/engine-server.ts';
-import { startGateway } from '../../gateway/start-gateway.ts';
 import { createLogger } from '../../log/logger.ts';
 import { runUntilSignal } from '../../runtime/run-until-signal.ts';
 
@@ -19,6 +17,7 @@ export function registerWorkerCommand(program: Command): void {
       }
       const logger = createLogger({ level: env.LOG_LEVEL, name: 'worker' });
       prepareDataDir(env.DATA_DIR, logger);
+      const [{ openProcessDb }, { startGateway }] = await Promise.all([import('../../engine/engine-server.ts'), import('../../gateway/start-gateway.ts')]);
       const db = await openProcessDb(env);
       const gateway = await startGateway(
         env,

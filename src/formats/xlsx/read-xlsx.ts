@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
 import { IntakeError, type Place } from '../../errors/intake-error.ts';
 import { setField, type SourceRecord } from '../record.ts';
 import { cellText } from './cell-text.ts';
@@ -41,7 +40,10 @@ export async function* readXlsx(input: AsyncIterable<Uint8Array> | Uint8Array, o
 
   const source = Readable.from(chunks);
   const inflation = limitInflation(source);
-  const reader = openWorkbook(source, () =>
+  // Loaded on the first workbook: exceljs takes a third of a second to load, which every other format and every
+  // `intake` command would otherwise pay.
+  const { default: ExcelJS } = await import('exceljs');
+  const reader = openWorkbook(ExcelJS, source, () =>
     fail(
       'XLSX_TOO_MANY_STRINGS',
       `the workbook's table of texts (xl/sharedStrings.xml) needs more than ${MAX_SHARED_STRINGS_BYTES / 1024 / 1024} MiB of memory: split the workbook, or send the sheet as CSV`,
@@ -124,7 +126,7 @@ interface StreamingSheet {
   iterator: AsyncIterable<Uint8Array>;
 }
 
-function openWorkbook(source: Readable, stringsTooLarge: () => never): StreamingWorkbook {
+function openWorkbook(ExcelJS: typeof import('exceljs'), source: Readable, stringsTooLarge: () => never): StreamingWorkbook {
   endZipWithItsEntries();
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(source, {
     sharedStrings: 'cache',
