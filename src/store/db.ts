@@ -86,7 +86,10 @@ export interface Db extends Queryable {
   close(): Promise<void>;
 }
 
-export type StoreLocation = { kind: 'pglite'; dataDir?: string } | { kind: 'postgres'; url: string; poolSize?: number };
+export type StoreLocation =
+  /** `loadDataDir`: a dump (PGlite's dumpDataDir) to start from instead of a new, empty cluster. */
+  | { kind: 'pglite'; dataDir?: string; loadDataDir?: Blob }
+  | { kind: 'postgres'; url: string; poolSize?: number };
 
 const INT8 = 20;
 const NUMERIC = 1700;
@@ -104,13 +107,13 @@ export class StoreUnavailableError extends Error {
 }
 
 export async function openDb(location: StoreLocation): Promise<Db> {
-  return location.kind === 'pglite' ? openPglite(location.dataDir) : openPostgres(location.url, location.poolSize ?? 10);
+  return location.kind === 'pglite' ? openPglite(location.dataDir, location.loadDataDir) : openPostgres(location.url, location.poolSize ?? 10);
 }
 
-async function openPglite(dataDir: string | undefined): Promise<Db> {
+async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undefined): Promise<Db> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const parsers = { [pgliteTypes.INT8]: Number, [pgliteTypes.NUMERIC]: Number };
-  const db = await PGlite.create(dataDir ? { dataDir, parsers } : { parsers });
+  const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...(loadDataDir ? { loadDataDir } : {}), parsers });
   return {
     kind: 'pglite',
     query: async <T>(sql: string | PreparedStatement, params?: unknown[]) => ({ rows: (await db.query<T>(sqlText(sql), params)).rows }),
