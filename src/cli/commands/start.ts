@@ -1,6 +1,8 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { prepareDataDir } from '../../config/data-dir.ts';
 import { loadEnv } from '../../config/env.ts';
+import { listCustomers } from '../../gateway/customers.ts';
 import { createLogger, redactUrlCredentials } from '../../log/logger.ts';
 import { runUntilSignal } from '../../runtime/run-until-signal.ts';
 
@@ -14,6 +16,9 @@ export function registerStartCommand(program: Command): void {
       const env = { ...loaded, ENGINE_DEMO: loaded.ENGINE_DEMO ?? true };
       const logger = createLogger({ level: env.LOG_LEVEL });
       prepareDataDir(env.DATA_DIR, logger);
+      // A setting that needs no service is checked before any is opened: a mistyped MAPPINGS_DIR was reported only
+      // after Redis, the store and the engine had started (15 s here).
+      listCustomers(resolve(env.MAPPINGS_DIR));
       // Loaded when the command runs: the product takes seconds to load, which `intake --help`, `intake files …`
       // and `intake mapping …` would otherwise pay on every call (the engine and worker commands do the same).
       const [{ openProcessDb, startEngineServer }, { ensureEmbeddedGatewayClient }, { startGateway, gatewayPaths }, { ensureRedis }] = await Promise.all([

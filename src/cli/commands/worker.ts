@@ -1,6 +1,8 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { prepareDataDir } from '../../config/data-dir.ts';
 import { ConfigError, loadEnv } from '../../config/env.ts';
+import { listCustomers } from '../../gateway/customers.ts';
 import { createLogger } from '../../log/logger.ts';
 import { runUntilSignal } from '../../runtime/run-until-signal.ts';
 
@@ -17,6 +19,9 @@ export function registerWorkerCommand(program: Command): void {
       }
       const logger = createLogger({ level: env.LOG_LEVEL, name: 'worker' });
       prepareDataDir(env.DATA_DIR, logger);
+      // A setting that needs no service is checked before any is opened: a mistyped MAPPINGS_DIR was reported only
+      // after Redis, the store and the engine had started (15 s here).
+      listCustomers(resolve(env.MAPPINGS_DIR));
       const [{ openProcessDb }, { startGateway }] = await Promise.all([import('../../engine/engine-server.ts'), import('../../gateway/start-gateway.ts')]);
       const db = await openProcessDb(env);
       const gateway = await startGateway(
