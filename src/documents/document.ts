@@ -36,7 +36,8 @@ const dateText = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 const instant = z.iso.datetime({ offset: true }).refine(
   (value) => {
     const year = new Date(value).getUTCFullYear();
-    return year >= 1 && year <= 9999;
+    // Not a date at all: the ISO check has said so; a second message about years would be noise.
+    return Number.isNaN(year) || (year >= 1 && year <= 9999);
   },
   { message: 'must fall between the years 1 and 9999 in UTC' },
 );
@@ -117,7 +118,8 @@ export const DocumentSchema = z.strictObject({
   shipmentNumber: z.string().trim().max(1000).refine(isStorable, STORABLE).optional(),
   expectedArrivalAt: z.union([instant, z.literal('')]).optional(),
   trailerNumber: text.optional(),
-  dockSlug: text.optional(),
+  // Trimmed like the business and facility slugs: " dock-1 " names dock-1.
+  dockSlug: z.string().trim().max(1000).refine(isStorable, STORABLE).optional(),
   driverName: text.optional(),
   driverLicenseNumber: text.optional(),
   driverLicensePlate: text.optional(),

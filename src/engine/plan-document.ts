@@ -82,9 +82,9 @@ export function planDocument(doc: Document, target: DocumentTarget, now: Date): 
 }
 
 /**
- * A new shipment is scheduled now and expected now unless the document says when (guide, section 14, "Default
- * shipment timing"). On an existing shipment an omitted expectedArrivalAt leaves it as it is: the default is for
- * a shipment being created, not a reason to move an arrival time a previous document set.
+ * Guide, section 14, "Default shipment timing": a document without expectedArrivalAt sets the shipment's
+ * expected arrival to the time the request is processed, on an existing shipment too (the rule names every
+ * request; only the scheduled time is for new shipments alone). A blank one counts as omitted.
  */
 function planShipment(doc: Document, target: DocumentTarget, shipmentNumber: string, now: Date): DocumentPlan['shipment'] {
   const existing = target.shipment;
@@ -97,7 +97,7 @@ function planShipment(doc: Document, target: DocumentTarget, shipmentNumber: str
     ...withoutBlankValues({
       trailerNumber: doc.trailerNumber,
       carrier: doc.carrier,
-      expectedArrivalAt: doc.expectedArrivalAt ? new Date(doc.expectedArrivalAt).toISOString() : undefined,
+      expectedArrivalAt: doc.expectedArrivalAt ? new Date(doc.expectedArrivalAt).toISOString() : nowText,
     }),
     ...(doc.dockSlug && target.dockId ? { dockId: target.dockId, dockSlug: doc.dockSlug } : {}),
     // Driver fields live in the shipment's additional fields (guide, section 11); named fields win over the map.

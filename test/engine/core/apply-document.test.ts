@@ -221,6 +221,8 @@ describe.each(CASES)('applyDocument on $name', ({ kind, expecting }) => {
     expect(outcome.body.shipment.dockId).toMatch(/^\d+$/);
     expect((await apply({ dockSlug: '' })).body.shipment.dockSlug).toBe('door-2');
     expect(await failure({ dockSlug: 'door-9' })).toMatchObject({ status: 422, code: 'UNKNOWN_DOCK' });
+    // Trimmed like the business and facility slugs.
+    expect((await apply({ dockSlug: ' door-2 ' })).body.shipment.dockSlug).toBe('door-2');
     // The docks belong to kargo/sf, not kargo/la.
     expect(await failure({ facility: 'la', dockSlug: 'door-1' })).toMatchObject({ status: 422, code: 'UNKNOWN_DOCK' });
   });
@@ -245,12 +247,19 @@ describe.each(CASES)('applyDocument on $name', ({ kind, expecting }) => {
       ]);
     });
 
-    it('expectedArrivalAt is stored in UTC; omitted later, it stays as it was', async () => {
-      await apply({ expectedArrivalAt: '2026-03-02T08:30:00-05:00' }, { now });
-      const later = await apply({}, { now: new Date('2026-03-01T13:00:00.000Z') });
-      expect(later.body.shipment).toMatchObject({ expectedArrivalAt: '2026-03-02T13:30:00.000Z', scheduledAt: now.toISOString() });
+    it('expectedArrivalAt is stored in UTC; a later document without one sets it to when that document is processed (guide 14), the scheduled time stays', async () => {
+      const first = await apply({ expectedArrivalAt: '2026-03-02T08:30:00-05:00' }, { now });
+      expect(first.body.shipment.expectedArrivalAt).toBe('2026-03-02T13:30:00.000Z');
+      const laterTime = new Date('2026-03-01T13:00:00.000Z');
+      const later = await apply({}, { now: laterTime });
+      expect(later.body.shipment).toMatchObject({ expectedArrivalAt: laterTime.toISOString(), scheduledAt: now.toISOString() });
+      expect(later.body.updated.map((u) => u.type)).toContain('SHIPMENT');
+      const blankTime = new Date('2026-03-01T14:00:00.000Z');
+      const blank = await apply({ expectedArrivalAt: '' }, { now: blankTime });
+      expect(blank.body.shipment.expectedArrivalAt).toBe(blankTime.toISOString());
       const moved = await apply({ expectedArrivalAt: '2026-03-03T00:00:00Z' });
       expect(moved.body.shipment.expectedArrivalAt).toBe('2026-03-03T00:00:00.000Z');
+      expect((await getShipment(t.db, moved.body.shipment.id))?.view.expectedArrivalAt).toBe('2026-03-03T00:00:00.000Z');
     });
   });
 

@@ -90,6 +90,10 @@ describe('validateDocument', () => {
     },
   );
 
+  it('an expectedArrivalAt that is not a date-time at all gets one error, not a second one about its year', () => {
+    expect(problemOf({ ...base, expectedArrivalAt: 'tomorrow' }).errors).toEqual([{ path: 'expectedArrivalAt', message: expect.stringMatching(/ISO datetime/i) }]);
+  });
+
   it('the first and last instants of that range are accepted', () => {
     expect(validateDocument({ ...base, expectedArrivalAt: '0001-01-01T00:00:00Z' }).expectedArrivalAt).toBe('0001-01-01T00:00:00Z');
     expect(validateDocument({ ...base, expectedArrivalAt: '9999-12-31T23:59:59+01:00' }).expectedArrivalAt).toBe('9999-12-31T23:59:59+01:00');
