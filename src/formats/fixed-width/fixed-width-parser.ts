@@ -49,6 +49,15 @@ interface CurrentHeader {
 interface PositionedLine {
   length: number;
   slice(from: number, to: number): string;
+  /** With byte positions: the character whose bytes a slice bound at 0-based `offset` would cut apart. */
+  splitAt?(offset: number): SplitCharacter | undefined;
+}
+
+/** A multi-byte character and its first and last byte positions (1-based, inclusive). */
+interface SplitCharacter {
+  character: string;
+  first: number;
+  last: number;
 }
 
 const LEVELS = 10;
@@ -107,7 +116,6 @@ export class FixedWidthParser {
       const byte = binary[0].charCodeAt(0).toString(16).padStart(2, '0');
       this.fail('FW_BINARY_CONTENT', `control byte 0x${byte} at column ${binary.index + 1}: this is not a text file (a spreadsheet, PDF or archive sent by mistake?)`, {
         line: lineNumber,
-        column: binary.index + 1,
       });
     }
     const invalid = text.indexOf('\uFFFD');
@@ -115,7 +123,7 @@ export class FixedWidthParser {
       this.fail(
         'FW_INVALID_ENCODING',
         `bytes at column ${invalid + 1} are not valid ${this.options.encoding}; if the file comes from a Windows system, declare encoding "windows-1252"`,
-        { line: lineNumber, column: invalid + 1 },
+        { line: lineNumber },
       );
     }
     if (lineNumber <= this.options.skipLines || BLANK.test(text)) return [];
@@ -236,8 +244,10 @@ export class FixedWidthParser {
 
   private position(text: string): PositionedLine {
     if (this.options.positions === 'bytes' && NON_ASCII.test(text)) {
-      const bytes = iconv.encode(text, this.options.encoding);
-      return { length: bytes.length, slice: (from, to) => iconv.decode(bytes.subarray(from, to), this.options.encoding) };
+      const { encoding } = this.options;
+      const bytes = iconv.encode(text, encoding);
+      const inside = insideCharacters(text, encoding);
+      return { length: bytes.length, slice: (from, to) => iconv.decode(bytes.subarray(from, to), encoding), splitAt: (offset) => inside.get(offset) };
     }
     if (MULTI_CODE_UNIT.test(text)) {
       // Count code points, not UTF-16 units, so an emoji or a rare CJK character is one position.
@@ -261,32 +271,45 @@ export class FixedWidthParser {
     return this.fail(
       'FW_UNKNOWN_RECORD_TYPE',
       `record type ${JSON.stringify(area.trimEnd())} (positions ${tag.start}-${tag.start + tag.length - 1}) is not in the layout; known: ${known}`,
-      { line: lineNumber, column: tag.start },
+      { line: lineNumber },
     );
   }
 
   private extract(record: CompiledRecord, line: PositionedLine, lineNumber: number): Record<string, string> {
     const fields: Record<string, string> = {};
     for (const field of record.fields) {
+      // The place names the field only: a position shown as a column would read as a column name (`column "15"`).
+      const place = { line: lineNumber, field: field.name };
+      const positions = `positions ${field.start}-${field.to}`;
       if (line.length < field.to && !field.optional && this.options.shortLines === 'error') {
+        this.fail('FW_SHORT_LINE', `the ${record.layout.name} record is ${line.length} ${this.unit} long, but field "${field.name}" needs ${positions}`, place);
+      }
+      const split = line.splitAt?.(field.from) ?? line.splitAt?.(Math.min(field.to, line.length));
+      if (split) {
         this.fail(
-          'FW_SHORT_LINE',
-          `the ${record.layout.name} record is ${line.length} ${this.unit} long, but field "${field.name}" needs positions ${field.start}-${field.to}`,
-          { line: lineNumber, column: field.start, field: field.name },
+          'FW_SPLIT_CHARACTER',
+          `${positions} split the multi-byte character ${JSON.stringify(split.character)} (bytes ${split.first}-${split.last}) of field "${field.name}"; check the layout's byte positions or use positions: characters`,
+          place,
         );
       }
-      const value = trimValue(line.slice(field.from, field.to), field.trim);
+      const present = line.slice(field.from, field.to);
+      // Padding restores blanks a writer stripped after the last character of a line. A right-aligned field (a
+      // number, or `trim: left`) ends with its last character, so one the line ends inside lost characters, not blanks.
+      if (line.length > field.from && line.length < field.to && (field.decimals !== undefined || field.trim === 'left') && present.trim() !== '') {
+        this.fail(
+          'FW_SHORT_LINE',
+          `the ${record.layout.name} record is ${line.length} ${this.unit} long and ends inside field "${field.name}" (${positions}), which holds only ${JSON.stringify(present.trim())}: the line was cut; send it in full`,
+          place,
+        );
+      }
+      const value = trimValue(present, field.trim);
       if (field.decimals === undefined) {
         fields[field.name] = value;
         continue;
       }
       const decimal = impliedDecimal(value, field.decimals);
       if (decimal === undefined) {
-        this.fail('FW_INVALID_NUMBER', `field "${field.name}" has ${field.decimals} implied decimals but holds ${JSON.stringify(value)}, not digits`, {
-          line: lineNumber,
-          column: field.start,
-          field: field.name,
-        });
+        this.fail('FW_INVALID_NUMBER', `field "${field.name}" (${positions}) has ${field.decimals} implied decimals but holds ${JSON.stringify(value)}, not digits`, place);
       }
       fields[field.name] = decimal;
     }
@@ -310,9 +333,10 @@ export class FixedWidthParser {
       count.counts === 'details' ? this.detailCounts[level] : count.counts === 'lines' ? (this.lineCounts[level] ?? 0) + 1 : this.innerCounts[level];
     const raw = fields[count.field] ?? '';
     const field = record.fields.find((candidate) => candidate.name === count.field);
-    const place = { line: lineNumber, column: field?.start ?? 1, field: count.field };
+    const place = { line: lineNumber, field: count.field };
     const digits = raw.replace(/^[+]/, '');
-    if (!/^\d+$/.test(digits)) this.fail('FW_INVALID_NUMBER', `trailer count "${count.field}" holds ${JSON.stringify(raw)}, not a number`, place);
+    const at = field ? ` (positions ${field.start}-${field.to})` : '';
+    if (!/^\d+$/.test(digits)) this.fail('FW_INVALID_NUMBER', `trailer count "${count.field}"${at} holds ${JSON.stringify(raw)}, not a number`, place);
     const declared = Number.parseInt(digits, 10);
     if (declared !== actual) {
       const what = { details: 'detail records', lines: 'lines', 'lines-between': 'lines between header and trailer' }[count.counts];
@@ -415,6 +439,23 @@ export function impliedDecimal(value: string, decimals: number): string | undefi
   const fraction = digits.slice(-decimals);
   const zero = /^0*$/.test(integer + fraction);
   return `${negative && !zero ? '-' : ''}${integer}.${fraction}`;
+}
+
+/**
+ * The 0-based byte offsets that fall inside a multi-byte character of `text` encoded in `encoding`: a slice
+ * bound there would decode both halves to U+FFFD.
+ */
+function insideCharacters(text: string, encoding: string): Map<number, SplitCharacter> {
+  const inside = new Map<number, SplitCharacter>();
+  const sizes = new Map<string, number>();
+  let offset = 0;
+  for (const character of text) {
+    const size = sizes.get(character) ?? iconv.encode(character, encoding).length;
+    sizes.set(character, size);
+    for (let at = offset + 1; at < offset + size; at++) inside.set(at, { character, first: offset + 1, last: offset + size });
+    offset += size;
+  }
+  return inside;
 }
 
 /** Every field of `fields` on line `lineNumber`. */

@@ -74,7 +74,7 @@ describe('header/detail/trailer flattening', () => {
   it('a trailer whose count differs from its details is FW_TRAILER_COUNT_MISMATCH at the trailer line', async () => {
     const error = await intakeErrorOf(parseFixedWidth(ordersFile.replace('T0002', 'T0003'), orders, 'orders.txt'));
     expect(error.code).toBe('FW_TRAILER_COUNT_MISMATCH');
-    expect(error.value.place).toEqual({ file: 'orders.txt', line: 4, column: 2, field: 'lines' });
+    expect(error.value.place).toEqual({ file: 'orders.txt', line: 4, field: 'lines' });
     expect(error.message).toContain('says 3 detail records, but there are 2');
   });
 
@@ -253,6 +253,21 @@ describe('lines and bytes', () => {
     expect(record?.fields).toEqual({ name: 'Zoë', flag: 'X' });
   });
 
+  it('byte positions that cut a multi-byte character are FW_SPLIT_CHARACTER naming the field, not U+FFFD in its value', async () => {
+    const bytes = Buffer.from('A001M\xc3\xbcller\xe2\x82\xac  000012500\n', 'latin1'); // "Müller" is bytes 5-11, "€" bytes 12-14
+    const layout = (nameEnd: number): FixedWidthOptionsInput => ({
+      positions: 'bytes',
+      records: [{ name: 'ROW', fields: [{ name: 'code', start: 1, length: 4 }, { name: 'name', start: 5, end: nameEnd }, { name: 'amount', start: nameEnd + 1, end: 25 }] }],
+    });
+    const error = await intakeErrorOf(parseFixedWidth(bytes, layout(12), 'b.txt'));
+    expect(error.code).toBe('FW_SPLIT_CHARACTER');
+    expect(error.value.place).toEqual({ file: 'b.txt', line: 1, field: 'name' });
+    expect(error.message).toContain('positions 5-12 split the multi-byte character "€" (bytes 12-14)');
+    expect(error.message).toContain('positions: characters');
+    const [record] = await parseFixedWidth(bytes, layout(14), 'b.txt');
+    expect(record?.fields).toEqual({ code: 'A001', name: 'Müller€', amount: '000012500' });
+  });
+
   it('trims both sides by default; a field can keep its padding', async () => {
     const layout: FixedWidthOptionsInput = {
       records: [{ name: 'ROW', fields: [{ name: 'a', start: 1, length: 5 }, { name: 'b', start: 6, length: 5, trim: 'none' }, { name: 'c', start: 11, length: 5, trim: 'right' }] }],
@@ -287,7 +302,8 @@ describe('implied decimals', () => {
   it('a field with implied decimals holding letters is FW_INVALID_NUMBER at the field', async () => {
     const error = await intakeErrorOf(parseFixedWidth('HORD00001ACME CORP \nDSKU00100012ABC0150', orders, 'o.txt'));
     expect(error.code).toBe('FW_INVALID_NUMBER');
-    expect(error.value.place).toEqual({ file: 'o.txt', line: 2, column: 13, field: 'price' });
+    expect(error.value.place).toEqual({ file: 'o.txt', line: 2, field: 'price' });
+    expect(error.message).toContain('positions 13-19');
   });
 });
 
@@ -296,7 +312,7 @@ describe('refusals', () => {
     const text = 'HORD00001ACME CORP \nXgarbage\nDSKU001000120000150\nT0001';
     const error = await intakeErrorOf(parseFixedWidth(text, orders, 'o.txt'));
     expect(error.code).toBe('FW_UNKNOWN_RECORD_TYPE');
-    expect(error.value.place).toEqual({ file: 'o.txt', line: 2, column: 1 });
+    expect(error.value.place).toEqual({ file: 'o.txt', line: 2 });
     expect(error.message).toContain('"X"');
     const records = await parseFixedWidth(text, { ...orders, unknownRecords: 'skip' }, 'o.txt');
     expect(records).toHaveLength(1);
@@ -306,9 +322,31 @@ describe('refusals', () => {
     const text = 'HORD00001ACME\nDSKU00100012\nT0001';
     const error = await intakeErrorOf(parseFixedWidth(text, orders, 'o.txt'));
     expect(error.code).toBe('FW_SHORT_LINE');
-    expect(error.value.place).toEqual({ file: 'o.txt', line: 1, column: 10, field: 'customer' });
+    expect(error.value.place).toEqual({ file: 'o.txt', line: 1, field: 'customer' });
     const records = await parseFixedWidth(text, { ...orders, shortLines: 'pad' }, 'o.txt');
     expect(records[0]?.fields).toMatchObject({ 'H.customer': 'ACME', quantity: '00012', price: '' });
+  });
+
+  it('shortLines: pad refuses a right-aligned field the line end cuts (it lost characters, not blanks) as FW_SHORT_LINE', async () => {
+    const layout = (qty: { decimals?: number; trim?: 'left'; optional?: boolean }): FixedWidthOptionsInput => ({
+      shortLines: 'pad',
+      records: [{ name: 'ROW', fields: [{ name: 'code', start: 1, length: 4 }, { name: 'name', start: 5, length: 10 }, { name: 'qty', start: 15, length: 9, ...qty }] }],
+    });
+    const cut = 'A003Zoë       00001'; // qty 000012500 cut after 5 of its 9 digits
+    for (const qty of [{ decimals: 3 }, { trim: 'left' as const }, { decimals: 3, optional: true }]) {
+      const error = await intakeErrorOf(parseFixedWidth(cut, layout(qty), 'p.txt'));
+      expect(error.code).toBe('FW_SHORT_LINE');
+      expect(error.value.place).toEqual({ file: 'p.txt', line: 1, field: 'qty' });
+      expect(error.message).toContain('is 19 characters long and ends inside field "qty" (positions 15-23)');
+    }
+    const [wholly, blank] = await parseFixedWidth('A003Zoë\nA004Zoë          ', layout({ decimals: 3 }), 'p.txt');
+    expect(wholly?.fields).toEqual({ code: 'A003', name: 'Zoë', qty: '' });
+    expect(blank?.fields).toEqual({ code: 'A004', name: 'Zoë', qty: '' });
+  });
+
+  it('a fixed-width error reads as line and field, its positions in the message, never a position shown as a column name', async () => {
+    const error = await intakeErrorOf(parseFixedWidth('HORD00001ACME\nT0000', orders, 'o.txt'));
+    expect(error.message).toBe('o.txt line 1, field customer: the H record is 13 characters long, but field "customer" needs positions 10-19');
   });
 
   it('an optional field may be missing from a short line without relaxing the others', async () => {
@@ -326,7 +364,8 @@ describe('refusals', () => {
     const zip = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00]);
     const error = await intakeErrorOf(parseFixedWidth(zip, orders, 'x.txt'));
     expect(error.code).toBe('FW_BINARY_CONTENT');
-    expect(error.value.place).toEqual({ file: 'x.txt', line: 1, column: 3 });
+    expect(error.value.place).toEqual({ file: 'x.txt', line: 1 });
+    expect(error.message).toContain('control byte 0x03 at column 3');
   });
 
   it('an invalid layout is FW_INVALID_OPTIONS naming every problem', async () => {
@@ -348,7 +387,7 @@ describe('refusals', () => {
   });
 
   it('every code raised is in the registry', () => {
-    for (const code of ['FW_EMPTY_FILE', 'FW_BINARY_CONTENT', 'FW_SHORT_LINE', 'FW_UNKNOWN_RECORD_TYPE', 'FW_DETAIL_WITHOUT_HEADER', 'FW_TRAILER_COUNT_MISMATCH']) {
+    for (const code of ['FW_EMPTY_FILE', 'FW_BINARY_CONTENT', 'FW_SHORT_LINE', 'FW_SPLIT_CHARACTER', 'FW_UNKNOWN_RECORD_TYPE', 'FW_DETAIL_WITHOUT_HEADER', 'FW_TRAILER_COUNT_MISMATCH']) {
       expect(FIXED_WIDTH_ERROR_CODES).toHaveProperty(code);
     }
   });
