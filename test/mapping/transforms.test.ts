@@ -54,6 +54,31 @@ describe('number', () => {
     expect(run('number', { decimalComma: true }, '7,25')).toBe(7.25);
     expect(run('number', { decimalComma: true }, "1'234")).toBe(1234);
   });
+  it('keeps every grouping that starts with a non-zero group, in both modes', () => {
+    expect(run('number', undefined, '1,250')).toBe(1250);
+    expect(run('number', undefined, '-12,345.5')).toBe(-12345.5);
+    expect(run('number', undefined, '100 000')).toBe(100000);
+    expect(run('number', { decimalComma: true }, '1.250')).toBe(1250);
+    expect(run('number', { decimalComma: true }, '12.345,5')).toBe(12345.5);
+    expect(run('number', undefined, '0.250')).toBe(0.25);
+    expect(run('number', { decimalComma: true }, '0,250')).toBe(0.25);
+  });
+  it('refuses a "grouping" whose first group is 0 (a decimal in the other mark), with the hint, not 1000 times the value', () => {
+    for (const text of ['0,250', '0,001', '00,250', '-0,5', '012,345', '0 250']) {
+      const e = failure('number', undefined, text);
+      expect(e.code, text).toBe('MAPPING_NOT_A_NUMBER');
+    }
+    expect(failure('number', undefined, '0,001').message).toBe(
+      'expected a number, got "0,001" (if comma is the decimal mark, set number: { decimalComma: true })',
+    );
+    expect(failure('integer', undefined, '0,250').code).toBe('MAPPING_NOT_A_NUMBER');
+    for (const text of ['0.250', '0.001', '00.250', '0.250,5']) {
+      expect(failure('number', { decimalComma: true }, text).code, text).toBe('MAPPING_NOT_A_NUMBER');
+    }
+    expect(failure('number', { decimalComma: true }, '0.250').message).toBe(
+      'expected a number, got "0.250" (if dot is the decimal mark, remove decimalComma: true)',
+    );
+  });
   it('refuses words with MAPPING_NOT_A_NUMBER and the value', () => {
     const e = failure('number', undefined, 'ten');
     expect(e.code).toBe('MAPPING_NOT_A_NUMBER');

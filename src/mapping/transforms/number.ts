@@ -11,10 +11,11 @@ export const NumberOptionsSchema = z.strictObject({
 export type NumberOptions = z.infer<typeof NumberOptionsSchema>;
 
 // Thousands groups must be groups of three: "1,5" is refused rather than read as 15, because a file with
-// decimal commas mapped without `decimalComma` must fail loudly, not multiply quantities by ten.
+// decimal commas mapped without `decimalComma` must fail loudly, not multiply quantities by ten. For the same
+// reason the first group never starts with 0: "0,250" is a quarter written with a decimal comma, not 250.
 const PLAIN = /^[+-]?(\d+\.?\d*|\.\d+)$/;
-const GROUPED_POINT = /^[+-]?\d{1,3}([, '\u00a0]\d{3})+(\.\d*)?$/;
-const GROUPED_COMMA = /^[+-]?\d{1,3}([. '\u00a0]\d{3})+(,\d*)?$/;
+const GROUPED_POINT = /^[+-]?[1-9]\d{0,2}([, '\u00a0]\d{3})+(\.\d*)?$/;
+const GROUPED_COMMA = /^[+-]?[1-9]\d{0,2}([. '\u00a0]\d{3})+(,\d*)?$/;
 const PLAIN_COMMA = /^[+-]?(\d+,?\d*|,\d+)$/;
 
 /** Reads a decimal number from text; undefined when it is not one. Shared by `number` and `integer`. */
@@ -32,10 +33,13 @@ export function readNumber(text: string, decimalComma: boolean): number | undefi
 }
 
 export function notANumber(text: string, decimalComma: boolean): TransformError {
-  const hint =
-    !decimalComma && /^\s*[+-]?\d+,\d{1,2}\s*$/.test(text)
-      ? ' (if comma is the decimal mark, set number: { decimalComma: true })'
-      : '';
+  // A value the other decimal mark reads is most likely a mapping set for the wrong one.
+  const otherMark = readNumber(text, !decimalComma) !== undefined;
+  const hint = !otherMark
+    ? ''
+    : decimalComma
+      ? ' (if dot is the decimal mark, remove decimalComma: true)'
+      : ' (if comma is the decimal mark, set number: { decimalComma: true })';
   return new TransformError('MAPPING_NOT_A_NUMBER', `expected a number, got ${JSON.stringify(text)}${hint}`);
 }
 
