@@ -9,8 +9,9 @@
  *   alone. Excel stores wall-clock time with no zone, so no zone is added; seconds are rounded, because a
  *   float day fraction rarely lands on an exact second. A number is a date when its format is a date format;
  *   a `t="d"` cell holds its ISO 8601 text, read the same way;
- * - booleans `true`/`false`; strings (rich text included) as their text; formulas as their cached result;
- *   error cells and error results as the error text (`#N/A`), so a mapping that needs a number says what it got.
+ * - booleans `true`/`false`; strings (rich text included) as their text; formulas as their cached result (the
+ *   reader refuses a formula stored without one: its value is unknown, not empty); error cells and error
+ *   results as the error text (`#N/A`), so a mapping that needs a number says what it got.
  * The display format is not applied: a cell formatted as `0.0%` holding 0.15 reads `0.15`.
  */
 

@@ -67,7 +67,7 @@ export async function* readXlsx(input: AsyncIterable<Uint8Array> | Uint8Array, o
         target ??= chooseSheet(sheets, settings, fail);
         if (sheet.name !== target) continue;
         found = true;
-        yield* rowsOf(readStoredRows(sheet.iterator), reader, settings, file, fail);
+        yield* rowsOf(readStoredRows(sheet.iterator), sheet.name, reader, settings, file, fail);
         // The sheet we want is read; the rest of the zip is not worth inflating.
         break;
       } finally {
@@ -171,12 +171,19 @@ function chooseSheet(sheets: Array<{ name: string; state?: string }>, settings: 
   return (visible ?? sheets[0])?.name ?? fail('XLSX_NOT_A_WORKBOOK', 'the workbook has no sheets');
 }
 
-async function* rowsOf(rows: AsyncIterable<StoredRow>, workbook: StreamingWorkbook, settings: XlsxOptions, file: string, fail: Fail): AsyncIterable<SourceRecord> {
+async function* rowsOf(
+  rows: AsyncIterable<StoredRow>,
+  sheet: string,
+  workbook: StreamingWorkbook,
+  settings: XlsxOptions,
+  file: string,
+  fail: Fail,
+): AsyncIterable<SourceRecord> {
   let columns: string[] | undefined = settings.headerLine === 0 ? [] : undefined;
   let lastRow = settings.headerLine;
   for await (const row of rows) {
     if (row.number < settings.headerLine) continue;
-    const texts = rowTexts(row, workbook, fail);
+    const texts = rowTexts(row, sheet, workbook, fail);
     if (row.number === settings.headerLine) {
       columns = headerNames(texts, row.number, fail);
       continue;
@@ -194,10 +201,19 @@ async function* rowsOf(rows: AsyncIterable<StoredRow>, workbook: StreamingWorkbo
 }
 
 /** Cell texts by 0-based column index. */
-function rowTexts(row: StoredRow, workbook: StreamingWorkbook, fail: Fail): string[] {
+function rowTexts(row: StoredRow, sheet: string, workbook: StreamingWorkbook, fail: Fail): string[] {
   const date1904 = Boolean(workbook.properties?.model?.date1904);
   const texts: string[] = [];
   for (const cell of row.cells) {
+    // A formula stored without a result (exceljs and other libraries write them so) has a value nobody computed
+    // yet: reading it as empty would pass on a blank where the sheet shows a number. An empty result is `<v></v>`.
+    if (cell.formula && cell.value === undefined) {
+      fail(
+        'XLSX_FORMULA_NOT_CALCULATED',
+        `cell ${cell.ref} of sheet ${JSON.stringify(sheet)} holds a formula with no value; the workbook was saved without calculated values: open it in Excel (or LibreOffice) and save it again`,
+        { line: row.number },
+      );
+    }
     if (cell.type === 's' && cell.value !== undefined) {
       const text = workbook.sharedStrings?.[Number(cell.value)];
       if (text === undefined) {

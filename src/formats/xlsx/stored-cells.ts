@@ -26,8 +26,13 @@ export interface StoredCell {
   type: string;
   /** Index into the workbook's cell formats (`s` attribute), 0 when absent. */
   style: number;
-  /** The `<v>` text, or the text of the `<is>` runs; undefined when the cell holds no value (a styled blank). */
+  /**
+   * The `<v>` text, or the text of the `<is>` runs; undefined when the cell holds no value (a styled blank, or a
+   * formula never calculated).
+   */
   value: string | undefined;
+  /** The cell holds a formula (`<f>`): its value is the result the writer calculated and stored, if it did. */
+  formula: boolean;
 }
 
 export interface StoredRow {
@@ -127,8 +132,9 @@ export async function* readStoredRows(chunks: Chunks): AsyncIterable<StoredRow> 
         const what = row.cells.length >= MAX_COLUMNS ? `more than ${MAX_COLUMNS} cells` : `a cell ${attributes.r ?? columnLetter(column) + row.number} beyond column XFD`;
         throw new XlsxLimitError(`row ${row.number} has ${what}, the last column Excel has`, row.number);
       }
-      cell = { column, ref: attributes.r ?? `${columnLetter(column)}${row.number}`, type: attributes.t ?? 'n', style: Number.parseInt(attributes.s ?? '0', 10), value: undefined };
-    } else if (tag === 'v' && cell) value = '';
+      cell = { column, ref: attributes.r ?? `${columnLetter(column)}${row.number}`, type: attributes.t ?? 'n', style: Number.parseInt(attributes.s ?? '0', 10), value: undefined, formula: false };
+    } else if (tag === 'f' && cell) cell.formula = true;
+    else if (tag === 'v' && cell) value = '';
     else if (tag === 'is' && cell) inline = new RichString(`cell ${cell.ref}`, row?.number);
   });
   parser.on('closetag', (node) => {

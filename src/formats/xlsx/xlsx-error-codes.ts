@@ -11,6 +11,8 @@ export const XLSX_ERROR_CODES = {
   XLSX_SHEET_NOT_FOUND: 'The sheet named in the mapping is not in the workbook.',
   XLSX_MISSING_HEADER: 'The header row named in the mapping is empty or missing.',
   XLSX_DUPLICATE_COLUMN: 'Two columns of the header row have the same name.',
+  XLSX_FORMULA_NOT_CALCULATED:
+    'A cell read holds a formula without its calculated value (a workbook written by a program, never opened in a spreadsheet): its value is unknown, not empty. Opening it in Excel or LibreOffice and saving it again stores the values.',
 } as const;
 
 export type XlsxErrorCode = keyof typeof XLSX_ERROR_CODES;

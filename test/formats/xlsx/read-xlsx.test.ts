@@ -244,6 +244,28 @@ describe('refusals', () => {
     await vi.waitFor(() => expect({ files: spooled(), descriptors: descriptors() }).toEqual(before), { timeout: 5_000 });
   });
 
+  it('a formula without a calculated value (written by a script, never opened in Excel) is XLSX_FORMULA_NOT_CALCULATED naming the sheet and cell', async () => {
+    const book = await workbook((wb) => {
+      const sheet = wb.addWorksheet('Orders');
+      sheet.addRow(['Order', 'Qty', 'Double']);
+      sheet.addRow(['ORD-1', 2, { formula: 'B2*2' } as ExcelJS.CellFormulaValue]);
+    });
+    const error = await intakeErrorOf(parseXlsx(book, {}, 'scripted.xlsx'));
+    expect(error.code).toBe('XLSX_FORMULA_NOT_CALCULATED');
+    expect(error.value.place).toEqual({ file: 'scripted.xlsx', line: 2 });
+    expect(error.message).toContain('cell C2 of sheet "Orders"');
+    expect(error.message).toContain('the workbook was saved without calculated values: open it in Excel (or LibreOffice) and save it again');
+  });
+
+  it('a formula whose calculated value is an empty text reads as empty', async () => {
+    const book = await workbook((wb) => {
+      const sheet = wb.addWorksheet('Orders');
+      sheet.addRow(['Order', 'Note']);
+      sheet.addRow(['ORD-1', { formula: 'IF(1,"","x")', result: '' }]);
+    });
+    expect((await parseXlsx(book, {}, 'blank.xlsx'))[0]?.fields).toEqual({ Order: 'ORD-1', Note: '' });
+  });
+
   it('invalid options are XLSX_INVALID_OPTIONS', async () => {
     const error = await intakeErrorOf(parseXlsx(await orders(), { headerLine: -1 }, 'orders.xlsx'));
     expect(error.code).toBe('XLSX_INVALID_OPTIONS');

@@ -130,6 +130,24 @@ describe('cells as the file stores them', () => {
     expect(error.value.place).toEqual({ file: 'book.xlsx', line: 2 });
     expect(error.message).toContain('cell A2');
   });
+
+  it('a formula with no <v> (a shared one included) is XLSX_FORMULA_NOT_CALCULATED; an empty <v> is an empty result', async () => {
+    for (const cell of ['<c r="A2"><f>1+1</f></c>', '<c r="A2"><f t="shared" si="0"/></c>', '<x:c r="A2"><x:f>1+1</x:f></x:c>']) {
+      const error = await intakeErrorOf(parseXlsx(oneCell(cell), {}, 'book.xlsx'));
+      expect(error.code, cell).toBe('XLSX_FORMULA_NOT_CALCULATED');
+      expect(error.message).toContain('cell A2 of sheet "Data"');
+    }
+    // Kept with skipEmptyRows: false, since a row whose one value is empty is otherwise skipped.
+    for (const cell of ['<c r="A2" t="str"><f>""</f><v></v></c>', '<c r="A2" t="str"><f>""</f><v/></c>']) {
+      expect((await parseXlsx(oneCell(cell), { skipEmptyRows: false }, 'book.xlsx'))[0]?.fields.Value, cell).toBe('');
+    }
+    expect(await valueOf(oneCell('<c r="A2"><f>1+1</f><v>2</v></c>'))).toBe('2');
+  });
+
+  it('a formula without a value above the header row is not read, so it is not refused', async () => {
+    const book = xlsxOf({ sheetData: '<row r="1"><c r="A1"><f>TODAY()</f></c></row><row r="2"><c r="A2" t="s"><v>0</v></c></row><row r="3"><c r="A3"><v>5</v></c></row>', sharedStrings: '<si><t>Value</t></si>' });
+    expect((await parseXlsx(book, { headerLine: 2 }, 'book.xlsx'))[0]?.fields).toEqual({ Value: '5' });
+  });
 });
 
 describe('the shared-strings table', () => {
