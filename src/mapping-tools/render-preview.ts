@@ -24,6 +24,10 @@ function cell(value: unknown, width: number): string {
   return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
 }
 
+function documentList(indexes: number[]): string {
+  return indexes.map((index) => `#${index}`).join(', ');
+}
+
 /** One entry as lines of a terminal table: the document's header fields, its items, or its errors inline. */
 export function renderEntry(entry: RunEntry): string[] {
   switch (entry.kind) {
@@ -54,12 +58,15 @@ export function renderEntry(entry: RunEntry): string[] {
     case 'skipped-row':
       return [`⚠ skipped row  ${describeSources(entry.sources)}`, ...entry.errors.map((e) => `      ${describeError(e)}`)];
     case 'file-rejected':
-      return [`✗ FILE REJECTED: ${describeError(entry.error)}`];
+      return [
+        `✗ FILE REJECTED: ${describeError(entry.error)}`,
+        ...(entry.voidedDocuments ? [`      documents ${documentList(entry.voidedDocuments)} above are never submitted: the gateway refuses the whole file`] : []),
+      ];
     case 'x12-rejected':
       return [
         `✗ X12 ${entry.level}${entry.transactionSet ? ` ${entry.transactionSet}` : ''}${entry.transaction ? ` #${entry.transaction}` : ''} rejected`,
         ...entry.errors.map((e) => `      ${describeError(e)}`),
-        ...(entry.voidedDocuments ? [`      documents ${entry.voidedDocuments.map((index) => `#${index}`).join(', ')} above were made from it: the gateway voids them (never submitted)`] : []),
+        ...(entry.voidedDocuments ? [`      documents ${documentList(entry.voidedDocuments)} above were made from it: the gateway voids them (never submitted)`] : []),
       ];
   }
 }
@@ -71,12 +78,26 @@ export interface EntryTally {
   skipped: number;
   fileRejected: boolean;
   x12Rejected: number;
-  /** Documents counted above that a refused X12 unit voids. */
-  voided: number;
+  /**
+   * Documents counted above that a refused X12 unit voids, each once: a group and its interchange refused (a file
+   * cut before GE and IEA) both name the same documents. A file refused whole voids them all, as FILE REJECTED says.
+   */
+  readonly voided: number;
+  voidedDocuments: Set<number>;
 }
 
 export function emptyTally(): EntryTally {
-  return { documents: 0, rejected: 0, skipped: 0, fileRejected: false, x12Rejected: 0, voided: 0 };
+  return {
+    documents: 0,
+    rejected: 0,
+    skipped: 0,
+    fileRejected: false,
+    x12Rejected: 0,
+    voidedDocuments: new Set(),
+    get voided() {
+      return this.voidedDocuments.size;
+    },
+  };
 }
 
 export function tally(t: EntryTally, entry: RunEntry): void {
@@ -86,6 +107,6 @@ export function tally(t: EntryTally, entry: RunEntry): void {
   else if (entry.kind === 'file-rejected') t.fileRejected = true;
   else {
     t.x12Rejected++;
-    t.voided += entry.voidedDocuments?.length ?? 0;
+    for (const index of entry.voidedDocuments ?? []) t.voidedDocuments.add(index);
   }
 }

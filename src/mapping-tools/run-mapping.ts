@@ -91,7 +91,12 @@ export type RunEntry =
   | { kind: 'document'; index: number; document: unknown; sources: unknown; test?: boolean }
   | { kind: 'rejected-document'; index: number; errors: IntakeErrorValue[]; sources: unknown; partial?: unknown; test?: boolean }
   | { kind: 'skipped-row'; errors: IntakeErrorValue[]; sources: unknown }
-  | { kind: 'file-rejected'; error: IntakeErrorValue }
+  | {
+      kind: 'file-rejected';
+      error: IntakeErrorValue;
+      /** Documents already shown: the gateway refuses the file as a whole, so it submits none of them. */
+      voidedDocuments?: number[];
+    }
   | {
       kind: 'x12-rejected';
       level: string;
@@ -136,15 +141,20 @@ export function toRunEntry(output: MappingOutput): RunEntry {
 
 /**
  * Iterates a run as entries: each output, then (at the end) X12 envelope rejections, or the file-level refusal
- * if one was thrown (a reader's error, or the mapping's rejectFile / grouping limits). Stops early at `limit`.
+ * if one was thrown (a reader's error, or the mapping's rejectFile / grouping limits) or reported by the X12 reader
+ * (not X12 at all, text after the IEA): the gateway then refuses the whole file (parse stage) and submits none of
+ * the documents shown. Stops early at `limit`.
  */
 export async function* runEntries(run: MappingRun, limit = Infinity): AsyncGenerator<RunEntry> {
   let given = 0;
+  const shown: number[] = [];
   const segmentRanges = new Map<number, SourceRange>();
+  const fileRejected = (error: IntakeErrorValue): RunEntry => ({ kind: 'file-rejected', error: stripPlace(error), ...(shown.length > 0 ? { voidedDocuments: [...shown] } : {}) });
   try {
     if (limit <= 0) return;
     for await (const output of run.outputs) {
       if (output.kind === 'document') {
+        shown.push(output.index);
         const range = sourceRanges(output.sources);
         if (range?.unit === 'segment') segmentRanges.set(output.index, range);
       }
@@ -154,9 +164,13 @@ export async function* runEntries(run: MappingRun, limit = Infinity): AsyncGener
     }
   } catch (e) {
     if (!(e instanceof IntakeError)) throw e;
-    yield { kind: 'file-rejected', error: stripPlace(e.value) };
+    yield fileRejected(e.value);
   }
   for (const rejection of run.stream.rejections) {
+    if (rejection.ack.level === 'file') {
+      yield fileRejected(rejection.errors[0]!);
+      continue;
+    }
     // What a unit refused later in the file had released is voided by the parse stage, by this same overlap.
     const released = run.stream.voided.find((span) => span.errors === rejection.errors);
     const voidedDocuments = released

@@ -109,6 +109,34 @@ describe('intake mapping preview', () => {
     expect(code).toBe(1);
   });
 
+  it('text after the IEA refuses the whole file as the gateway does: no document shown is said to be kept', async () => {
+    const sample = join(samples, 'bluefin', 'ASN_250303_01.edi');
+    writeFileSync(sample, `${readFileSync(sample, 'latin1')}\nEND OF FILE\n`, 'latin1');
+    const { out, code } = await runMappingCli(['preview', sample, ...folders()]);
+    expect(out).toMatch(/✗ FILE REJECTED: .*"END OF FILE".*\[X12_DATA_AFTER_IEA\]/);
+    expect(out).toMatch(/documents #0, #1 above are never submitted: the gateway refuses the whole file/);
+    expect(out).not.toContain('✗ X12 file rejected');
+    expect(out).toContain('2 documents, 0 rejected, 0 skipped rows, FILE REJECTED from 4 records');
+    expect(code).toBe(1);
+  });
+
+  it('whitespace, NULs and Ctrl-Z after the IEA are not data: the file previews clean', async () => {
+    const sample = join(samples, 'bluefin', 'ASN_250303_01.edi');
+    writeFileSync(sample, `${readFileSync(sample, 'latin1')}\r\n  \t\0\0\x1a`, 'latin1');
+    const { out, code } = await runMappingCli(['preview', sample, ...folders()]);
+    expect(out).toContain('2 documents, 0 rejected, 0 skipped rows from 4 records\n');
+    expect(code).toBe(0);
+  });
+
+  it('a file cut before its GE and IEA counts each voided document once, though group and interchange both void it', async () => {
+    const sample = join(samples, 'bluefin', 'ASN_250303_01.edi');
+    writeFileSync(sample, readFileSync(sample, 'latin1').replace(/GE\*[\s\S]*$/, ''), 'latin1');
+    const { out, code } = await runMappingCli(['preview', sample, ...folders()]);
+    expect(out).toMatch(/✗ X12 group rejected[\s\S]*✗ X12 interchange rejected/);
+    expect(out).toContain('2 documents, 0 rejected, 0 skipped rows, 2 X12 envelopes rejected (voiding 2 of the documents) from 4 records');
+    expect(code).toBe(1);
+  });
+
   it('prints JSON and stops at --limit', async () => {
     const { out, err } = await runMappingCli(['preview', join(samples, 'harbor', 'Manifest_2025-03-12.xlsx'), '--format', 'json', '--limit', '1', ...folders()]);
     const entries = JSON.parse(out) as { kind: string; document: { orderNumber: string } }[];

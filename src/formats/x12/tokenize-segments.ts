@@ -267,6 +267,14 @@ export class SegmentTokenizer {
   private failNoIsa(): never {
     const file = this.options.file;
     const b = this.firstBytes;
+    const place = { file, line: this.line, segment: this.segmentCount + 1 };
+    const rest = this.pending.slice(this.pos, this.pos + 200);
+    // Segment ids are case-sensitive: "isa" is no ISA. Said outright, because a lowercased file (a translator
+    // setting, an editor) is otherwise well-formed, and "does not start with an ISA" would read as plainly wrong.
+    const head = rest.slice(0, 3);
+    const lowercase = head !== 'ISA' && head.toUpperCase() === 'ISA'
+      ? `starts with a lowercase ${JSON.stringify(head)}; X12 segment ids are upper case (ISA, GS, ST…): send the file with its segment ids in capitals`
+      : undefined;
     if (this.interchanges === 0) {
       // 'ISA' in EBCDIC (CP037); worth its own message because the bytes look like garbage otherwise.
       if (b[0] === 0xc9 && b[1] === 0xe2 && b[2] === 0xc1) {
@@ -276,12 +284,15 @@ export class SegmentTokenizer {
       if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff) || (b[0] === 0x49 && b[1] === 0 && b[2] === 0x53) || (b[0] === 0 && b[1] === 0x49 && b[2] === 0)) {
         throw IntakeError.of('X12_NOT_EDI', 'the file is UTF-16 encoded ("Unicode"); X12 must be sent as ASCII or UTF-8: save it again in that encoding', { file, segment: 1 });
       }
-      throw IntakeError.of('X12_NOT_EDI', 'the file does not start with an ISA segment', { file, segment: 1 });
+      throw IntakeError.of('X12_NOT_EDI', lowercase ? `the file ${lowercase}` : 'the file does not start with an ISA segment', place);
     }
+    const shown = rest.split(/[\r\n]/)[0]!;
     throw IntakeError.of(
       'X12_DATA_AFTER_IEA',
-      `segment ${this.segmentCount + 1} follows an IEA but is not an ISA`,
-      { file, segment: this.segmentCount + 1 },
+      lowercase
+        ? `the interchange after the IEA ${lowercase}`
+        : `${JSON.stringify(shown.length > 40 ? `${shown.slice(0, 40)}…` : shown)} follows the IEA but is not an ISA: only another interchange may follow an IEA; remove the trailing text and send the file again`,
+      place,
     );
   }
 

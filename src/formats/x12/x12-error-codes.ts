@@ -4,12 +4,12 @@
  */
 export const X12_ERROR_CODES = {
   X12_EMPTY_FILE: 'The file is empty (0 bytes or only whitespace).',
-  X12_NOT_EDI: 'The file does not start with an ISA segment.',
+  X12_NOT_EDI: 'The file does not start with an ISA segment (a lowercase "isa" is named as such: X12 segment ids are upper case), or is UTF-16 encoded.',
   X12_EBCDIC: 'The file is EBCDIC-encoded; only ASCII/UTF-8 X12 is accepted.',
   X12_ISA_INVALID: 'The ISA segment is malformed (not 16 elements, an empty fixed-length element, an interchange id or qualifier longer than its fixed width, or cut short).',
   X12_BAD_DELIMITERS: 'The delimiters read from the ISA are unusable (letters, digits, spaces, a line break as element separator, or not distinct); punctuation and control characters are delimiters.',
   X12_SEGMENT_TOO_LONG: 'A segment is longer than maxSegmentLength: the segment terminator is probably wrong.',
-  X12_DATA_AFTER_IEA: 'Something other than an ISA follows an IEA.',
+  X12_DATA_AFTER_IEA: 'Something other than an ISA follows an IEA (trailing text such as "END OF FILE", quoted in the message, or a lowercase "isa"); the file is refused as a whole. Whitespace, NULs and Ctrl-Z after the last IEA are ignored.',
   X12_TRUNCATED: 'The file ends inside an interchange, group or transaction set (a trailer is missing).',
   X12_SEGMENT_OUTSIDE_ENVELOPE: 'A segment appears where its envelope does not allow it (e.g. ST outside GS).',
   X12_IEA_MISSING: 'A new ISA starts before the IEA of the previous interchange.',

@@ -132,6 +132,25 @@ describe('validate-envelope', () => {
     expect(rej!.error.message).toBe('the file does not start with an ISA segment');
   });
 
+  it('a fully lowercase file is refused, saying it starts with a lowercase "isa" and that segment ids are upper case', () => {
+    const [rej] = rejections(events(interchange([set940()]).toLowerCase()));
+    expect(rej!.error).toMatchObject({ code: 'X12_NOT_EDI', place: { segment: 1, line: 1 } });
+    expect(rej!.error.message).toMatch(/starts with a lowercase "isa".*X12 segment ids are upper case/);
+  });
+
+  it('text after the last IEA is refused at file level, naming its line and what it is; whitespace, NULs and Ctrl-Z are not', () => {
+    const valid = interchange([set940()]);
+    const [rej] = rejections(events(`${valid}\nEND OF FILE\n`));
+    expect(rej).toMatchObject({ error: { code: 'X12_DATA_AFTER_IEA', place: { segment: 10, line: 11 } }, ack: { level: 'file' } });
+    expect(rej!.error.message).toContain('"END OF FILE"');
+    expect(rejections(events(`${valid}\r\n \t\0\0\x1a`))).toEqual([]);
+  });
+
+  it('a lowercase "isa" after an IEA is named as such, not as mere trailing data', () => {
+    const [rej] = rejections(events(interchange([set940()]) + interchange([set940()]).toLowerCase()));
+    expect(rej!.error).toMatchObject({ code: 'X12_DATA_AFTER_IEA', message: expect.stringMatching(/lowercase "isa".*upper case/) });
+  });
+
   it('a UTF-16 file (with or without its byte order mark, either byte order) is told to be sent as ASCII or UTF-8', () => {
     const isa = interchange([set940()]).toString();
     const le = Buffer.from(isa, 'utf16le');
