@@ -59,12 +59,16 @@ export function isUtf8Sample(sample: Uint8Array): boolean {
  * garbled (`Café` as `CafÃ©`), so no encoding reads it right.
  */
 export function isMixedUtf8Sample(sample: Uint8Array): boolean {
-  const end = sample.length - incompleteUtf8Tail(sample);
-  if (isUtf8(sample.subarray(0, end))) return false;
-  for (let i = 0; i < end; i++) {
-    if (sample[i]! >= 0x80 && utf8SequenceLength(sample, i, end) > 1) return true;
+  const whole = sample.subarray(0, sample.length - incompleteUtf8Tail(sample));
+  return !isUtf8(whole) && firstMultiByteUtf8(whole) !== -1;
+}
+
+/** Offset of the first well-formed multi-byte UTF-8 sequence in `bytes` (one cut off by the end does not count), or -1. */
+function firstMultiByteUtf8(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i]! >= 0xc2 && utf8SequenceLength(bytes, i, bytes.length) > 1) return i;
   }
-  return false;
+  return -1;
 }
 
 /**
@@ -77,6 +81,34 @@ export function isMixedUtf8Sample(sample: Uint8Array): boolean {
  */
 export function detectEncoding(sample: Uint8Array): DetectedEncoding {
   return bomEncoding(sample) ?? guessUtf16WithoutBom(sample) ?? (isUtf8Sample(sample) || isMixedUtf8Sample(sample) ? 'utf-8' : 'windows-1252');
+}
+
+/**
+ * The encoding to read a file in, from its first bytes and the mapping's `declared` one, and the single-byte encoding
+ * to switch to if UTF-8 was chosen but later bytes are not UTF-8 (see Utf8Transcoder).
+ *
+ * A BOM decides, whatever the mapping says: it is written by the tool that encoded the file, and read in a
+ * single-byte encoding it would glue `ï»¿` to the first field. A declared single-byte encoding applies only when the
+ * bytes are not valid UTF-8: multi-byte UTF-8 sequences practically never occur in real Windows-1252 or Latin-1
+ * text (they read as `Ã¤`), whereas a file re-saved as UTF-8 somewhere along the way would have every accent
+ * garbled (and, in a fixed-width file, every later field shifted) without a word.
+ *
+ * A sample that mixes UTF-8 with other bytes (isMixedUtf8Sample) is read as UTF-8 with no fallback, so the
+ * transcoder refuses it at its first foreign byte, as it does when that byte comes after the sample: no single
+ * encoding reads such a file right, whichever part of it comes first.
+ */
+export function chooseEncoding(sample: Uint8Array, declared: 'auto' | TextEncoding): { encoding: TextEncoding; fallback?: SingleByteEncoding } {
+  const fallback = declared === 'auto' ? 'windows-1252' : declared === 'windows-1252' || declared === 'iso-8859-1' ? declared : undefined;
+  const mixed = fallback !== undefined && isMixedUtf8Sample(sample);
+  const encoding = bomEncoding(sample) ?? (declared === 'auto' ? detectEncoding(sample) : fallback && (mixed || isUtf8Sample(sample)) ? 'utf-8' : declared);
+  return encoding === 'utf-8' && fallback && !mixed ? { encoding, fallback } : { encoding };
+}
+
+/** Our single-byte encoding that `name` (any name iconv-lite knows: `cp1252`, `Latin1`, ...) stands for, if any. */
+export function singleByteEncodingNamed(name: string): SingleByteEncoding | undefined {
+  // iconv-lite resolves every alias to one cached codec: identity is the only name-independent test it offers.
+  const codec = iconv.getCodec(name);
+  return (['windows-1252', 'iso-8859-1'] as const).find((encoding) => iconv.getCodec(encoding) === codec);
 }
 
 function guessUtf16WithoutBom(sample: Uint8Array): 'utf-16le' | 'utf-16be' | undefined {
@@ -202,10 +234,35 @@ export interface Utf8Chunk {
   /** UTF-8 bytes of everything before the first undecodable input (all of the chunk when it decoded). */
   bytes: Buffer;
   /** Set when the chunk holds input the encoding cannot decode; `bytes` then ends just before it. */
-  bad?: {
-    /** The offending input bytes in hex (`"E9 20"`), when the encoding lets us point at them. */
-    hex?: string;
-  };
+  bad?: BadInput;
+}
+
+/** Input a Utf8Transcoder refused. */
+export interface BadInput {
+  /** The offending input bytes in hex (`"E9 20"`), when the encoding lets us point at them. */
+  hex?: string;
+  /**
+   * Set when the input is a well-formed UTF-8 character (this one) in a file read in a single-byte encoding: the
+   * file mixes the two, so whichever encoding it is read in, one part of it comes out garbled.
+   */
+  utf8?: string;
+}
+
+/**
+ * What to tell the customer about input a Utf8Transcoder refused (the reader adds the place): `encoding` is the one
+ * the file was being read in, `declared` the mapping's.
+ */
+export function badInputMessage(bad: BadInput, encoding: TextEncoding, declared: 'auto' | TextEncoding): string {
+  const mixed = ' (the file mixes UTF-8 with another encoding; save it as UTF-8)';
+  if (bad.utf8 !== undefined) return `bytes ${bad.hex} are UTF-8 (${JSON.stringify(bad.utf8)}) in a file read as ${encoding}${mixed}`;
+  const what = bad.hex ? `bytes ${bad.hex} are not` : 'this line is not';
+  const hint =
+    encoding === 'utf-8' && declared !== 'utf-8'
+      ? mixed
+      : declared === encoding
+        ? ` (the mapping declares encoding ${encoding}; is that the file's encoding?)`
+        : '';
+  return `${what} valid ${encoding}${hint}`;
 }
 
 /**
@@ -215,6 +272,11 @@ export interface Utf8Chunk {
  * `fallback` (a single-byte encoding) is for UTF-8 that was guessed: the guess sees only the first bytes, and a
  * file that is ASCII for 60 KB and has its first `é` (0xE9) on line 5,000 is a Windows-1252 file; as long as
  * every byte so far was ASCII (identical in all of them), switching is lossless.
+ *
+ * A single-byte encoding refuses well-formed multi-byte UTF-8 (`bad.utf8`): such sequences practically never occur
+ * in real Windows-1252 or Latin-1 text (they read as `Ã©`), so one there means a file that mixes UTF-8 with a
+ * single-byte encoding, the case chooseEncoding refuses when both show in the sample: without this, such a file
+ * would be refused or garbled depending on whether its UTF-8 part starts before or after the sample's end.
  */
 export class Utf8Transcoder {
   private current: TextEncoding;
@@ -278,11 +340,8 @@ export class Utf8Transcoder {
       case 'utf-8':
         return this.decodeUtf8(buf, final);
       case 'iso-8859-1':
-        return { bytes: Buffer.from(buf.toString('latin1'), 'utf8') };
-      case 'windows-1252': {
-        const text = this.win1252!.write(buf) + (final ? (this.win1252!.end() ?? '') : '');
-        return fromText(text, (index) => hex(buf, index, 1));
-      }
+      case 'windows-1252':
+        return this.decodeSingleByte(buf, final);
       default: {
         const text = this.utf16!.decode(buf, { stream: !final });
         return fromText(text, () => undefined);
@@ -308,6 +367,73 @@ export class Utf8Transcoder {
       return this.decode(buf, final);
     }
     return { bytes: body.subarray(0, bad), bad: { hex: hex(body, bad, 2) } };
+  }
+
+  private decodeSingleByte(buf: Buffer, final: boolean): Utf8Chunk {
+    // A UTF-8 character cut by the chunk's end waits for the next chunk, so it is found however the file is chunked.
+    const tail = final ? 0 : incompleteUtf8Tail(buf);
+    if (tail > 0) this.carry = Buffer.from(buf.subarray(buf.length - tail));
+    const whole = buf.subarray(0, buf.length - tail);
+    const utf8At = isAscii(whole) ? -1 : firstMultiByteUtf8(whole);
+    const body = utf8At === -1 ? whole : whole.subarray(0, utf8At);
+    let chunk: Utf8Chunk;
+    if (this.current === 'iso-8859-1') chunk = { bytes: Buffer.from(body.toString('latin1'), 'utf8') };
+    else chunk = fromText(this.win1252!.write(body) + (final ? (this.win1252!.end() ?? '') : ''), (index) => hex(body, index, 1));
+    if (chunk.bad || utf8At === -1) return chunk;
+    const end = utf8At + utf8SequenceLength(whole, utf8At, whole.length);
+    return { bytes: chunk.bytes, bad: { hex: hex(whole, utf8At, end - utf8At), utf8: whole.toString('utf8', utf8At, end) } };
+  }
+}
+
+/**
+ * Raw bytes the encoding is guessed from, exactly: never more, however large the chunks the stream delivers, so a
+ * preview (one big chunk) and the pipeline (small ones) read a file alike.
+ */
+const ENCODING_SAMPLE_BYTES = 64 * 1024;
+
+/**
+ * A Utf8Transcoder for a file whose encoding is to be chosen from its first ENCODING_SAMPLE_BYTES (chooseEncoding):
+ * it holds them until they are in (or the file ends), then transcodes the held bytes and everything after.
+ */
+export class SampledUtf8Transcoder {
+  private held: Buffer[] | undefined = [];
+  private heldBytes = 0;
+  private transcoder: Utf8Transcoder | undefined;
+
+  /** `onChosen` sees the sample and the encoding chosen before any byte is transcoded; it may throw to refuse the file. */
+  constructor(
+    private readonly declared: 'auto' | TextEncoding,
+    private readonly onChosen?: (sample: Buffer, encoding: TextEncoding) => void,
+  ) {}
+
+  /** The encoding in effect; undefined while the sample is still being held. */
+  get encoding(): TextEncoding | undefined {
+    return this.transcoder?.encoding;
+  }
+
+  write(chunk: Uint8Array): Utf8Chunk {
+    if (this.transcoder) return this.transcoder.write(chunk);
+    this.held!.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    this.heldBytes += chunk.length;
+    return this.heldBytes >= ENCODING_SAMPLE_BYTES ? this.start() : { bytes: Buffer.alloc(0) };
+  }
+
+  end(): Utf8Chunk {
+    if (this.transcoder) return this.transcoder.end();
+    const first = this.start();
+    if (first.bad) return first;
+    const last = this.transcoder!.end();
+    return { ...last, bytes: Buffer.concat([first.bytes, last.bytes]) };
+  }
+
+  private start(): Utf8Chunk {
+    const held = Buffer.concat(this.held!);
+    this.held = undefined;
+    const sample = held.subarray(0, ENCODING_SAMPLE_BYTES);
+    const { encoding, fallback } = chooseEncoding(sample, this.declared);
+    this.onChosen?.(sample, encoding);
+    this.transcoder = new Utf8Transcoder(encoding, fallback);
+    return this.transcoder.write(held);
   }
 }
 

@@ -11,6 +11,8 @@ export const CSV_ERROR_CODES = {
   CSV_INVALID_CLOSING_QUOTE: 'A closing quote is followed by something other than a delimiter or the end of the line.',
   CSV_INVALID_OPENING_QUOTE: 'A quote inside an unquoted field (quote the whole field and double the quote).',
   CSV_RECORD_TOO_LARGE: 'A record is larger than maxRecordBytes (often an unclosed quote swallowing the file).',
+  CSV_DELIMITER_CONFLICT:
+    "The file's first line `sep=X` (Excel's delimiter line) names a delimiter other than the one the mapping declares, or one the reader does not support.",
   CSV_RAGGED_ROW: 'A row has a different number of columns than the header (or than the first row without header).',
   CSV_DUPLICATE_HEADER: 'Two header columns have the same name (duplicateHeaders: suffix renames them).',
   CSV_UNKNOWN_COLUMN: 'A skipWhen rule names a column the header does not have.',

@@ -58,11 +58,19 @@ const CsvOptionsObject = z.strictObject({
    * re-saved as UTF-8 is read as UTF-8 (instead of `Empfänger` turning into `EmpfÃ¤nger`), and a file whose
    * first non-ASCII byte is not UTF-8 switches to the declared encoding. Otherwise bytes the encoding cannot
    * decode are `CSV_BAD_ENCODING`.
+   *
+   * A file that mixes UTF-8 with a single-byte encoding is `CSV_BAD_ENCODING` wherever its two parts are: read
+   * as UTF-8, at its first byte that is not UTF-8; read as Windows-1252 or ISO-8859-1, at its first multi-byte
+   * UTF-8 character.
    */
   encoding: EncodingSchema.default('auto').describe('auto | utf-8 | utf-16le | utf-16be | windows-1252 | iso-8859-1'),
   /**
    * Field delimiter. Default `auto`: sniffed from the first 64 KB (after `skipLines`), counting only
    * delimiters outside quotes; one of `,` `;` tab `|` (or `comma`, `semicolon`, `tab`, `pipe`).
+   *
+   * A file whose first line is exactly `sep=X` (Excel writes and reads it) is read with X as the delimiter, and
+   * that line is not data (whether or not `skipLines` covers it; line numbers stay the file's). A declared
+   * delimiter other than X, or an X that is not one of the four, is `CSV_DELIMITER_CONFLICT`.
    */
   delimiter: DelimiterSchema.default('auto').describe('auto | , | ; | tab | |'),
   /**

@@ -1,20 +1,16 @@
 import { Parser, type Info } from 'csv-parse';
 import { IntakeError, type Place } from '../../errors/intake-error.ts';
 import { setField, type SourceRecord } from '../record.ts';
-import { Utf8Transcoder, bomEncoding, detectEncoding, isMixedUtf8Sample, isUtf8Sample, type SingleByteEncoding, type TextEncoding, type Utf8Chunk } from '../text-encoding.ts';
+import { SampledUtf8Transcoder, badInputMessage, type Utf8Chunk } from '../text-encoding.ts';
 import type { CsvErrorCode } from './csv-error-codes.ts';
-import type { CsvDelimiter, ResolvedCsvOptions } from './csv-options.ts';
+import { CSV_DELIMITERS, type CsvDelimiter, type ResolvedCsvOptions } from './csv-options.ts';
 import { findQuoteFault } from './find-quote-fault.ts';
 import { whyNotText } from './reject-binary.ts';
-import { sniffDelimiter } from './sniff-delimiter.ts';
+import { SEP_LINE_MAX_BYTES, readSepLine, sniffDelimiter } from './sniff-delimiter.ts';
 import { LineTracker } from './track-lines.ts';
 
-/**
- * Raw bytes the encoding is guessed from, exactly: never more, however large the chunks the stream delivers, so
- * a preview (one big chunk) and the pipeline (small ones) read a file alike. Also the delimiter sniffer's sample
- * size.
- */
-const SAMPLE_BYTES = 64 * 1024;
+/** Decoded bytes (after `skipLines`) the delimiter is sniffed from. */
+const SNIFF_BYTES = 64 * 1024;
 const LF = 10;
 const CR = 13;
 const SUB = 0x1a;
@@ -65,14 +61,15 @@ function createCsvParseCore(delimiter: CsvDelimiter, options: ResolvedCsvOptions
  * csv-error-codes.ts) after the records before them were handed over; after an error the reader is dead.
  *
  * Stages, in order: hold the first 64 KB to guess the encoding and refuse binary; transcode to UTF-8; drop the
- * `skipLines` preamble unparsed; hold 64 KB again to sniff the delimiter; then csv-parse, with our own line
- * numbers, header, skip rules and column checks on each row.
+ * `skipLines` preamble unparsed; hold 64 KB again to sniff the delimiter (unless Excel's `sep=X` first line names
+ * it; that line is dropped too); then csv-parse, with our own line numbers, header, skip rules and column checks on
+ * each row.
  */
 export class CsvReader {
-  private rawSample: Buffer[] | undefined = [];
-  private rawSampleBytes = 0;
   private totalBytes = 0;
-  private transcoder: Utf8Transcoder | undefined;
+  private readonly transcoder: SampledUtf8Transcoder;
+  /** The first decoded bytes of the file, as many as a `sep=X` line can take. */
+  private head = Buffer.alloc(0);
 
   private preambleLeft: number;
   private preambleCr = false;
@@ -84,6 +81,8 @@ export class CsvReader {
   private core: CsvParseCore | undefined;
 
   private readonly tracker = new LineTracker();
+  /** Physical lines before the first byte given to csv-parse: the `skipLines` preamble, or a dropped `sep=X` line. */
+  private linesBefore: number;
   /** UTF-8 bytes given to csv-parse, and the offset where the row being parsed starts. */
   private fed = 0;
   private rowStart = 0;
@@ -103,6 +102,11 @@ export class CsvReader {
     private readonly onRecord: (record: SourceRecord) => void,
   ) {
     this.preambleLeft = options.skipLines;
+    this.linesBefore = options.skipLines;
+    this.transcoder = new SampledUtf8Transcoder(options.encoding, (sample, encoding) => {
+      const notText = whyNotText(sample, encoding);
+      if (notText) throw this.error('CSV_BINARY_CONTENT', notText, {});
+    });
     if (options.delimiter !== 'auto') this.delimiter = options.delimiter;
     // Without a header, rule columns can only be `colN`; check them now rather than at the first row.
     if (!options.header) this.rules = options.skipWhen.map((rule) => ({ index: this.columnIndex(rule.column, undefined), pattern: rule.pattern }));
@@ -112,19 +116,15 @@ export class CsvReader {
   push(chunk: Uint8Array): void {
     this.guard(() => {
       this.totalBytes += chunk.length;
-      if (this.transcoder) return this.decoded(this.transcoder.write(chunk));
-      this.rawSample!.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      this.rawSampleBytes += chunk.length;
-      if (this.rawSampleBytes >= SAMPLE_BYTES) this.startDecoding();
+      this.decoded(this.transcoder.write(chunk));
     });
   }
 
   /** Ends the file: flushes the last record, and throws CSV_EMPTY_FILE when there was no row at all. */
   end(): void {
     this.guard(() => {
-      if (!this.transcoder) this.startDecoding();
-      this.decoded(this.transcoder!.end(), true);
-      this.startParsing();
+      this.decoded(this.transcoder.end(), true);
+      this.startParsing(true);
       if (this.core) this.check(this.core.parse(undefined, true, this.onRow, noop));
       if (!this.sawRow) throw this.error('CSV_EMPTY_FILE', this.emptyReason(), {});
     });
@@ -141,39 +141,20 @@ export class CsvReader {
     }
   }
 
-  private startDecoding(): void {
-    const held = Buffer.concat(this.rawSample!);
-    this.rawSample = undefined;
-    const sample = held.subarray(0, SAMPLE_BYTES);
-    const { encoding, fallback } = chooseEncoding(sample, this.options.encoding);
-    const notText = whyNotText(sample, encoding);
-    if (notText) throw this.error('CSV_BINARY_CONTENT', notText, {});
-    this.transcoder = new Utf8Transcoder(encoding, fallback);
-    this.decoded(this.transcoder.write(held));
-  }
-
   private decoded(chunk: Utf8Chunk, final = false): void {
     let bytes = this.withoutEndOfFileMark(chunk.bytes, final);
+    if (this.head.length < SEP_LINE_MAX_BYTES) this.head = Buffer.concat([this.head, bytes.subarray(0, SEP_LINE_MAX_BYTES - this.head.length)]);
     if (this.preambleLeft > 0 || this.preambleCr) bytes = this.skipPreamble(bytes);
     if (this.core) this.feed(bytes);
     else if (bytes.length > 0) {
       this.sniffSample!.push(bytes);
       this.sniffSampleBytes += bytes.length;
     }
-    if (!this.core && (final || chunk.bad || this.sniffSampleBytes >= SAMPLE_BYTES)) this.startParsing();
+    if (!this.core && (final || chunk.bad || this.sniffSampleBytes >= SNIFF_BYTES)) this.startParsing(final);
     if (chunk.bad) {
       const inPreamble = this.preambleLeft > 0 || !this.core;
-      const line = inPreamble ? this.options.skipLines - this.preambleLeft + 1 : this.tracker.lineAt(this.fed) + this.options.skipLines;
-      const what = chunk.bad.hex ? `bytes ${chunk.bad.hex} are not` : 'this line is not';
-      const encoding = this.transcoder!.encoding;
-      const declared = this.options.encoding;
-      const hint =
-        encoding === 'utf-8' && declared !== 'utf-8'
-          ? ' (the file mixes UTF-8 with another encoding; save it as UTF-8)'
-          : declared === encoding
-            ? ` (the mapping declares encoding ${encoding}; is that the file's encoding?)`
-            : '';
-      throw this.error('CSV_BAD_ENCODING', `${what} valid ${encoding}${hint}`, { line });
+      const line = inPreamble ? this.options.skipLines - this.preambleLeft + 1 : this.tracker.lineAt(this.fed) + this.linesBefore;
+      throw this.error('CSV_BAD_ENCODING', badInputMessage(chunk.bad, this.transcoder.encoding!, this.options.encoding), { line });
     }
   }
 
@@ -214,10 +195,20 @@ export class CsvReader {
     return bytes.subarray(i);
   }
 
-  private startParsing(): void {
+  /** `final`: the file has ended, so what was decoded is all of it. */
+  private startParsing(final: boolean): void {
     if (this.core || this.sniffSample === undefined) return;
-    const sample = Buffer.concat(this.sniffSample);
+    let sample = Buffer.concat(this.sniffSample);
     this.sniffSample = undefined;
+    const sep = readSepLine(this.head, final);
+    if (sep) {
+      this.delimiter = this.sepDelimiter(sep.delimiter);
+      // Within `skipLines`, the preamble dropped it already.
+      if (this.options.skipLines === 0) {
+        sample = sample.subarray(sep.bytes);
+        this.linesBefore = 1;
+      }
+    }
     if (sample.length === 0 && !this.delimiter) {
       // Nothing to sniff yet can only mean nothing at all: parse nothing, and let `end` call it empty.
       this.sniffSample = [];
@@ -226,6 +217,28 @@ export class CsvReader {
     this.delimiter ??= sniffDelimiter(sample.toString('utf8'));
     this.core = createCsvParseCore(this.delimiter, this.options);
     this.feed(sample);
+  }
+
+  /**
+   * The delimiter of Excel's `sep=X` first line (Excel writes it, and reads the file with X whatever the locale
+   * says), which must be one we parse, and the mapping's if it names one.
+   */
+  private sepDelimiter(sep: string): CsvDelimiter {
+    const line = JSON.stringify(`sep=${sep}`);
+    const named = CSV_DELIMITERS.find((delimiter) => delimiter === sep);
+    if (named === undefined) {
+      const supported = CSV_DELIMITERS.map((delimiter) => JSON.stringify(delimiter)).join(' ');
+      throw this.error('CSV_DELIMITER_CONFLICT', `the first line ${line} names delimiter ${JSON.stringify(sep)}, which is not supported (${supported}): save the file with one of these`, { line: 1 });
+    }
+    const declared = this.options.delimiter;
+    if (declared !== 'auto' && declared !== named) {
+      throw this.error(
+        'CSV_DELIMITER_CONFLICT',
+        `the first line ${line} says the delimiter is ${JSON.stringify(named)}, but the mapping declares ${JSON.stringify(declared)}: correct the mapping, or remove that line from the file`,
+        { line: 1 },
+      );
+    }
+    return named;
   }
 
   private feed(bytes: Buffer): void {
@@ -241,7 +254,7 @@ export class CsvReader {
     this.rowStart = end;
     // Asked even for a blank row, which is dropped: the tracker releases the bytes before the offset asked about,
     // and a file of millions of blank lines (or `,,,,`) would otherwise be held whole.
-    const skip = this.options.skipLines;
+    const skip = this.linesBefore;
     const line = this.tracker.lineAt(start) + skip;
     if (isBlank(row)) return;
     const lineEnd = end - 1 > start ? this.tracker.lineAt(end - 1) + skip : line;
@@ -323,7 +336,7 @@ export class CsvReader {
   /** csv-parse's errors, re-placed: its line numbers are off after quoted CRLFs and point at where it gave up. */
   private translate(failure: Error): IntakeError {
     const csvCode = (failure as { code?: string }).code;
-    const skip = this.options.skipLines;
+    const skip = this.linesBefore;
     const start = this.rowStart;
     const rowLine = this.tracker.lineAt(start) + skip;
     const delimiter = this.delimiter!.charCodeAt(0);
@@ -369,6 +382,7 @@ export class CsvReader {
     if (this.totalBytes === 0) return 'the file is empty (0 bytes)';
     const skipped = this.options.skipLines;
     if (skipped > 0) return `the file has no rows after the ${skipped} line(s) skipped before the ${this.options.header ? 'header' : 'data'}`;
+    if (this.linesBefore > 0) return 'the file has no rows after its sep= line';
     return 'the file has no rows, only blank lines';
   }
 
@@ -384,27 +398,6 @@ function withSuffix(name: string, taken: (candidate: string) => boolean): string
   let n = 2;
   while (taken(`${name}_${n}`)) n++;
   return `${name}_${n}`;
-}
-
-/**
- * The encoding to read a file in, from its first bytes and the mapping's `encoding`, and the single-byte encoding
- * to switch to if UTF-8 was chosen but later bytes are not UTF-8 (see Utf8Transcoder).
- *
- * A BOM decides, whatever the mapping says: it is written by the tool that encoded the file, and read in a
- * single-byte encoding it would glue `ï»¿` to the first header name. A declared single-byte encoding applies only
- * when the bytes are not valid UTF-8: multi-byte UTF-8 sequences practically never occur in real Windows-1252 or
- * Latin-1 text (they read as `Ã¤`), whereas a file re-saved as UTF-8 somewhere along the way would have its
- * headers renamed and every accent garbled without a word.
- *
- * A sample that mixes UTF-8 with other bytes (isMixedUtf8Sample) is read as UTF-8 with no fallback, so the
- * transcoder refuses it at its first foreign byte, with the same CSV_BAD_ENCODING as when that byte comes after
- * the sample: no single encoding reads such a file right, whichever part of it comes first.
- */
-function chooseEncoding(sample: Buffer, declared: ResolvedCsvOptions['encoding']): { encoding: TextEncoding; fallback?: SingleByteEncoding } {
-  const fallback = declared === 'auto' ? 'windows-1252' : declared === 'windows-1252' || declared === 'iso-8859-1' ? declared : undefined;
-  const mixed = fallback !== undefined && isMixedUtf8Sample(sample);
-  const encoding = bomEncoding(sample) ?? (declared === 'auto' ? detectEncoding(sample) : fallback && (mixed || isUtf8Sample(sample)) ? 'utf-8' : declared);
-  return encoding === 'utf-8' && fallback && !mixed ? { encoding, fallback } : { encoding };
 }
 
 /** Blank lines, and lines of only delimiters and spaces (spreadsheet exports end with `,,,,`), carry no data. */

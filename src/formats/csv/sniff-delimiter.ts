@@ -59,6 +59,20 @@ function countOutsideQuotes(sample: string): number[][] {
   return rows;
 }
 
+/** Bytes a `sep=X` line can take with its line break: `sep=`, X (a character, up to 4 bytes), CR LF. */
+export const SEP_LINE_MAX_BYTES = 10;
+
+/**
+ * Excel's delimiter line: a file whose first line is exactly `sep=X` (X one character) is read by Excel with X
+ * as the delimiter, and that line is not data. Returns X and the line's length in bytes with its line break, or
+ * undefined. `head` is the file's first decoded bytes (SEP_LINE_MAX_BYTES of them, unless the file is shorter);
+ * `wholeFile` says the file ends there, so a line break is not needed.
+ */
+export function readSepLine(head: Buffer, wholeFile: boolean): { delimiter: string; bytes: number } | undefined {
+  const match = (wholeFile ? /^sep=([^\r\n])(?:\r\n|\n|\r|$)/u : /^sep=([^\r\n])(?:\r\n|\n|\r)/u).exec(head.toString('utf8'));
+  return match ? { delimiter: match[1]!, bytes: Buffer.byteLength(match[0]) } : undefined;
+}
+
 function modeOf(values: number[]): number {
   const freq = new Map<number, number>();
   let mode = 0;

@@ -117,6 +117,11 @@ export const FixedWidthOptionsSchema = z
     /**
      * Character encoding of the file (any name iconv-lite knows: `utf-8`, `windows-1252`, `latin1`, ...).
      * Default `utf-8`; a UTF-8 byte-order mark is removed.
+     *
+     * A declared `windows-1252` or `iso-8859-1` (by any of their names) follows the CSV reader's rule: a BOM
+     * decides, and a file whose bytes are UTF-8 is read as UTF-8 (read as Windows-1252, each multi-byte character
+     * would take two or three positions and shift every later field). A file that mixes UTF-8 with the declared
+     * encoding is FW_INVALID_ENCODING at the line where the mix shows.
      */
     encoding: z
       .string()

@@ -240,6 +240,31 @@ describe('files that mix UTF-8 with Windows-1252', () => {
     expect(readCsvSync(late, {}, 'f.csv').at(-1)?.fields).toEqual({ sku: 'B1', name: 'Café' });
   });
 
+  it('refuses a file whose first 64 KB are ASCII, then a Windows-1252 line, then a UTF-8 line, at the UTF-8 line, however it is chunked', async () => {
+    const rows = Array.from({ length: 8000 }, (_, i) => `A${i},plain\n`).join('');
+    const bytes = Buffer.concat([Buffer.from(`sku,name\n${rows}`), iconv.encode('B1,Müller\n', 'win1252'), Buffer.from('B2,Café\n')]);
+    const utf8At = bytes.indexOf(Buffer.from('é'));
+    expect(bytes.indexOf(0xfc)).toBeGreaterThan(SAMPLE);
+    // The last split puts a chunk boundary inside the UTF-8 `é`.
+    for (const chunks of [[bytes], Array.from({ length: Math.ceil(bytes.length / 1000) }, (_, i) => bytes.subarray(i * 1000, (i + 1) * 1000)), [bytes.subarray(0, utf8At + 1), bytes.subarray(utf8At + 1)]]) {
+      const { records, error } = await attempt(chunks);
+      expect(records.at(-1)).toEqual({ sku: 'B1', name: 'Müller' });
+      expect([error?.code, error?.value.place]).toEqual(['CSV_BAD_ENCODING', { file: 'f.csv', line: 8003 }]);
+      expect(error?.message).toMatch(/bytes C3 A9 are UTF-8 \("é"\) in a file read as windows-1252 \(the file mixes UTF-8 with another encoding; save it as UTF-8\)/);
+    }
+    expect(failure(() => readCsvSync(bytes, {}, 'f.csv')).value.place.line).toBe(8003);
+  });
+
+  it('refuses a file read as Windows-1252 from its first 64 KB, or declared so, that holds a UTF-8 character after them', () => {
+    const rows = Array.from({ length: 8000 }, (_, i) => `A${i},plain\n`).join('');
+    const bytes = Buffer.concat([iconv.encode('sku,name\nB1,Müller\n', 'win1252'), Buffer.from(`${rows}B2,Café\n`)]);
+    expect(bytes.indexOf(Buffer.from('é'))).toBeGreaterThan(SAMPLE);
+    for (const encoding of ['auto', 'windows-1252', 'iso-8859-1']) {
+      const error = failure(() => readCsvSync(bytes, { encoding }, 'f.csv'));
+      expect([error.code, error.value.place.line, error.message]).toEqual(['CSV_BAD_ENCODING', 8003, expect.stringMatching(/C3 A9.*mixes UTF-8/)]);
+    }
+  });
+
   it('reads UTF-8 with and without a BOM, in one chunk or byte by byte', async () => {
     const text = 'sku,name\nA1,Café Müller\nA2,日本語 €\n';
     const expected = [{ sku: 'A1', name: 'Café Müller' }, { sku: 'A2', name: '日本語 €' }];
