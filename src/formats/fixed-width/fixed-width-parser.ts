@@ -108,8 +108,12 @@ export class FixedWidthParser {
     }
   }
 
-  /** Feeds one physical line (without its line break); returns the records it completes (zero or one). */
-  line(raw: string, lineNumber: number): SourceRecord[] {
+  /**
+   * Feeds one physical line (without its line break); returns the records it completes (zero or one). `encoding`:
+   * the one the line was read in, when the reader chose another than the declared one (a file declared
+   * Windows-1252 whose bytes are UTF-8): byte positions count the file's bytes.
+   */
+  line(raw: string, lineNumber: number, encoding: string = this.options.encoding): SourceRecord[] {
     const text = raw.replace(TRAILING_SUB, '');
     const binary = BINARY.exec(text);
     if (binary) {
@@ -129,7 +133,7 @@ export class FixedWidthParser {
     if (lineNumber <= this.options.skipLines || BLANK.test(text)) return [];
     this.dataLines += 1;
 
-    const line = this.position(text);
+    const line = this.position(text, encoding);
     const record = this.recordOf(line, lineNumber);
     const role = record?.layout.role ?? 'ignore';
     if (role === 'continuation' && record) {
@@ -242,9 +246,8 @@ export class FixedWidthParser {
     return { layout, fields, prefix: layout.prefix ?? `${layout.name}.` };
   }
 
-  private position(text: string): PositionedLine {
+  private position(text: string, encoding: string): PositionedLine {
     if (this.options.positions === 'bytes' && NON_ASCII.test(text)) {
-      const { encoding } = this.options;
       const bytes = iconv.encode(text, encoding);
       const inside = insideCharacters(text, encoding);
       return { length: bytes.length, slice: (from, to) => iconv.decode(bytes.subarray(from, to), encoding), splitAt: (offset) => inside.get(offset) };

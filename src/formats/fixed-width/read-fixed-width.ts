@@ -13,6 +13,8 @@ export { FixedWidthOptionsSchema } from './fixed-width-options.ts';
 interface DecodedText {
   text: string;
   bad?: string;
+  /** The encoding the text was read in, when it may differ from the declared one. */
+  encoding?: string;
 }
 
 interface TextDecoding {
@@ -41,7 +43,7 @@ export async function* readFixedWidth(
     });
   });
   function* records(decoded: DecodedText): Generator<SourceRecord> {
-    for (const line of splitter.push(decoded.text)) yield* parser.line(line, ++lineNumber);
+    for (const line of splitter.push(decoded.text)) yield* parser.line(line, ++lineNumber, decoded.encoding);
     // The text stops just before the bad input: it is on the line not complete yet.
     if (decoded.bad !== undefined) throw IntakeError.of('FW_INVALID_ENCODING', decoded.bad, { file, line: lineNumber + 1 });
   }
@@ -51,8 +53,9 @@ export async function* readFixedWidth(
     yield* records(decoding.write(chunk));
   }
   if (bytes === 0) throw IntakeError.of('FW_EMPTY_FILE', 'the file is empty (0 bytes)', { file });
-  yield* records(decoding.end());
-  for (const line of splitter.end()) yield* parser.line(line, ++lineNumber);
+  const last = decoding.end();
+  yield* records(last);
+  for (const line of splitter.end()) yield* parser.line(line, ++lineNumber, last.encoding);
   yield* parser.end();
 }
 
@@ -72,8 +75,11 @@ function iconvDecoding(encoding: string): TextDecoding {
  */
 function singleByteOrUtf8(declared: SingleByteEncoding): TextDecoding {
   const transcoder = new SampledUtf8Transcoder(declared);
+  // Only ASCII lines come before a switch of encoding (Utf8Transcoder), so the one in effect after a chunk is the
+  // one every non-ASCII line of it was read in.
   const decoded = ({ bytes, bad }: Utf8Chunk): DecodedText => ({
     text: bytes.toString('utf8'),
+    ...(transcoder.encoding ? { encoding: transcoder.encoding } : {}),
     ...(bad ? { bad: badInputMessage(bad, transcoder.encoding!, declared) } : {}),
   });
   return { write: (chunk) => decoded(transcoder.write(chunk)), end: () => decoded(transcoder.end()) };

@@ -47,6 +47,14 @@ function chunked(bytes: Buffer, size: number): Buffer[] {
 const MIXED = /the file mixes UTF-8 with another encoding; save it as UTF-8/;
 
 describe('fixed-width encoding', () => {
+  it('with positions: bytes, a UTF-8 file under a declared windows-1252 counts the bytes it was written in (ü is two)', async () => {
+    // A byte-counting specification of a UTF-8 file: "Müller" takes 7 of the name's 10 bytes, 3 blanks follow.
+    const line = Buffer.concat([Buffer.from('A001'), Buffer.from('Müller   ', 'utf8'), Buffer.from('000012500\n')]);
+    const options = { ...layout('windows-1252'), positions: 'bytes' as const };
+    const [record] = await parseFixedWidth(line, options, 'f.txt');
+    expect(record?.fields).toMatchObject({ name: 'Müller', qty: '12.500' });
+  });
+
   it('a UTF-8 file under a declared windows-1252 is read as UTF-8, so the fields after a non-ASCII character keep their positions', async () => {
     const bytes = Buffer.from('A001Müller    000012500\n');
     for (const encoding of ['windows-1252', 'cp1252', 'latin1', 'ISO-8859-1']) {
