@@ -14,7 +14,7 @@ export const SFTP_POLL_ERRORS = {
   SFTP_POLL_RESULT_NAME_SKIPPED: 'a name ending like our result files (.result.csv, .result.json, .997.x12): never taken, so a result is never answered with another',
   SFTP_POLL_FILE_CHANGED: 'a file changed while it was downloaded; it is taken again once stable',
   SFTP_POLL_DOWNLOAD_FAILED: 'a file could not be read from the server or stored by us (gone, no permission, our disk); it is tried again once stable',
-  SFTP_POLL_FILE_REFUSED: 'the inbox refused the file itself (larger than MAX_FILE_BYTES); left on the server, not retried until it changes',
+  SFTP_POLL_FILE_REFUSED: 'the inbox refused the file itself (larger than MAX_FILE_BYTES); left on the server, not retried until it changes; <name>.error.txt in outboundDir says why',
   SFTP_POLL_CLEANUP_FAILED: 'a taken file could not be moved or deleted on the server; it is remembered and retried, never re-ingested',
   SFTP_POLL_UPLOAD_FAILED: 'a result file could not be uploaded to the outbound directory',
   SFTP_POLL_CLOSED: 'the poller was closed during the call',

@@ -1,4 +1,6 @@
-import { posix } from 'node:path';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
 import type { Inbox } from '../../inbox/inbox.ts';
 import { SpoolLimitError } from '../../inbox/spool.ts';
 import { sanitizeFileName } from '../../file-names/sanitize-file-name.ts';
@@ -295,6 +297,7 @@ export class SftpPoller {
         // Only the size is a verdict on the file itself: the same bytes would be refused again.
         await rememberRemoteFile(this.settings.db, key, { state: 'REFUSED', error: error.message });
         fileLog.error({ code: 'SFTP_POLL_FILE_REFUSED', err: error, sizeBytes: entry.sizeBytes }, `remote file refused: ${error.message}; left on the server, not retried until it changes`);
+        await this.reportRefusal(session, entry.name, error.message);
         return false;
       }
       // Gone since the listing, not readable yet, our disk full: none of it says anything about the file, which
@@ -307,6 +310,27 @@ export class SftpPoller {
     fileLog.info({ fileId: receipt.fileId, sizeBytes: receipt.sizeBytes, sha256: receipt.sha256, state: receipt.state }, 'remote file taken');
     await this.cleanUp(session, key, entry, receipt.fileId, names);
     return true;
+  }
+
+  /**
+   * A file refused before it reached the ledger gets no result file, so the customer is told in outboundDir as the
+   * drop folder tells in failed/: `<name>.error.txt` with the reason. Not delivered is logged, never thrown: the
+   * refusal itself is remembered and logged already.
+   */
+  private async reportRefusal(session: RemoteSession, name: string, reason: string): Promise<void> {
+    const remotePath = posix.join(this.config.outboundDir, `${name}.error.txt`);
+    const dir = await mkdtemp(join(tmpdir(), 'intake-poll-refusal-'));
+    try {
+      const local = join(dir, 'error.txt');
+      await writeFile(local, `${name}: not processed: ${reason}\n`);
+      await session.upload(local, remotePath);
+      this.log.info({ remotePath }, 'refusal reported in outboundDir');
+    } catch (error) {
+      if (breaksConnection(error) || session.broken) throw error;
+      this.log.warn({ err: error, remotePath }, 'the refusal could not be written to outboundDir');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   /**

@@ -293,6 +293,8 @@ describe.each(STORE_KINDS)('sftp-poll on %s: taking complete files from a real O
     expect((await listRemoteFiles(f.t.db, 'toobig'))[0]).toMatchObject({ state: 'REFUSED', last_error: expect.stringContaining('10 bytes') });
     expect(f.logs.find((l) => l.customer === 'toobig' && l.code === 'SFTP_POLL_FILE_REFUSED')).toMatchObject({ level: 50 });
     expect(existsSync(join(inbound, 'huge.csv'))).toBe(true);
+    // The customer is told where results go: the file never reached the ledger, so no result file would say it.
+    expect(readFileSync(join(f.dir, 'remote', 'toobig', 'outbound', 'huge.csv.error.txt'), 'utf8')).toMatch(/^huge\.csv: not processed: .*10 bytes/);
   });
 
   it('an inbound directory that does not exist fails the pass with SFTP_POLL_LIST_FAILED naming it; once it exists, files are taken', async () => {
