@@ -1,6 +1,6 @@
 /**
- * Why a message was quarantined: every code the mailbox channel records in `gateway.mailbox_messages.reason_code`.
- * `reply`: whether a known sender is told (an unknown sender never is: replying to forged senders is backscatter;
+ * Every code the mailbox channel records in `gateway.mailbox_messages.reason_code`: why a message was quarantined,
+ * or why part of a processed one was not taken. `reply`: whether a known sender is told (an unknown sender never is: replying to forged senders is backscatter;
  * an automatic message never is: two robots answering each other loop). `customerMessage`: the reply's sentence.
  */
 export const MAILBOX_ERRORS = {
@@ -15,11 +15,14 @@ export const MAILBOX_ERRORS = {
   MAILBOX_TOO_DEEP: { reply: true, customerMessage: 'the message nests multiparts or attached messages deeper than we accept' },
   MAILBOX_BAD_MIME: { reply: true, customerMessage: 'the message could not be read (malformed MIME)' },
   MAILBOX_PROCESSING_FAILED: { reply: true, customerMessage: 'the message could not be handed over after several attempts' },
+  // Not a quarantine: the message's other files were taken (outcome PROCESSED). The detail names each file left out
+  // and why, so the sender can send it again; without it, that file would be gone without a word.
+  MAILBOX_ATTACHMENTS_NOT_TAKEN: { reply: true, customerMessage: 'some attachments were not processed' },
 } as const satisfies Record<string, { reply: boolean; customerMessage: string }>;
 
 export type MailboxErrorCode = keyof typeof MAILBOX_ERRORS;
 
-/** A quarantine decision: a registered code and the detail an operator (and a known sender) reads. */
+/** A registered code and the detail an operator (and a known sender) reads: why a message, or part of it, was not taken. */
 export interface QuarantineReason {
   code: MailboxErrorCode;
   message: string;

@@ -100,13 +100,14 @@ export async function setReplyState(db: Queryable, mailbox: string, messageKey: 
 }
 
 /**
- * The latest "what was wrong" reply sent to `sender` within the last `withinMs`, if any. `handled_at` stands in
- * for the time it was sent: the reply follows the record within one pass.
+ * The latest "what was wrong" reply sent to `sender` within the last `withinMs`, if any: about a quarantined
+ * message, or about attachments a processed one left out (results go by the inbox and are never recorded here).
+ * `handled_at` stands in for the time it was sent: the reply follows the record within one pass.
  */
-export async function recentQuarantineReply(db: Queryable, sender: string, withinMs: number): Promise<{ subject: string; handledAt: Date } | undefined> {
+export async function recentProblemReply(db: Queryable, sender: string, withinMs: number): Promise<{ subject: string; handledAt: Date } | undefined> {
   const { rows } = await db.query<{ subject: string; handled_at: Date | string }>(
     `SELECT subject, handled_at FROM gateway.mailbox_messages
-     WHERE outcome = 'QUARANTINED' AND handled_at > now() - $2::double precision * interval '1 millisecond' AND sender = $1 AND reply_state = 'SENT'
+     WHERE handled_at > now() - $2::double precision * interval '1 millisecond' AND sender = $1 AND reply_state = 'SENT'
      ORDER BY handled_at DESC LIMIT 1`,
     [sender, withinMs],
   );

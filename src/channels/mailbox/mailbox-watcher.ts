@@ -4,7 +4,7 @@ import type { Inbox } from '../../inbox/inbox.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Db } from '../../store/db.ts';
 import { MAILBOX_ERRORS, quarantineReason } from './mailbox-errors.ts';
-import { findMessage, findReceivedPart, markMoved, readCursor, recentQuarantineReply, recordMessage, setReplyState, writeCursor, type MailboxCursor, type MailboxMessageRecord } from './mailbox-ledger.ts';
+import { findMessage, findReceivedPart, markMoved, readCursor, recentProblemReply, recordMessage, setReplyState, writeCursor, type MailboxCursor, type MailboxMessageRecord } from './mailbox-ledger.ts';
 import { MailboxSettingsSchema, type MailboxSettings, type MailboxSettingsInput } from './mailbox-settings.ts';
 import { AUTOMATIC_SIGNAL_HEADERS, automaticSignals, headerLookup, readMessage, type MessageDecision, type MessageFacts } from './read-message.ts';
 import type { EmailReplyTo, ReplyMailer } from './reply-mailer.ts';
@@ -15,7 +15,7 @@ export interface MailboxWatcherOptions {
   db: Db;
   inbox: Pick<Inbox, 'receive'>;
   customers: MailboxCustomers;
-  /** Sends "what was wrong" replies to known senders. Without it such replies are recorded as FAILED, never sent. */
+  /** Sends "what was wrong" replies (a quarantine, attachments left out) to known senders. Without it they are recorded as FAILED, never sent. */
   replies?: ReplyMailer;
   logger: Logger;
   /** How long `close()` lets the message in hand finish before the connection is cut. Default 10 s. */
@@ -250,7 +250,7 @@ export class MailboxWatcher {
         }
         record = await this.act(decision, { key, uid, uidValidity, size }, log);
       }
-      if (record.replyState === 'PENDING') await this.replyAboutQuarantine(record, log);
+      if (record.replyState === 'PENDING') await this.replyAboutProblem(record, log);
       const target = record.outcome === 'PROCESSED' ? folders.processed : folders.quarantine;
       if (!client.usable) throw new ConnectionLost('connection closed before the move');
       const moved = await client.messageMove(String(uid), target, { uid: true });
@@ -258,7 +258,7 @@ export class MailboxWatcher {
       await markMoved(db, this.mailboxName, key);
       this.attempts.delete(uid);
       log.info(
-        { messageKey: key, sender: record.sender, customer: record.customer, outcome: record.outcome, reasonCode: record.reasonCode, fileIds: record.fileIds, folder: target },
+        { messageKey: key, sender: record.sender, customer: record.customer, outcome: record.outcome, reasonCode: record.reasonCode, reason: record.reason, fileIds: record.fileIds, folder: target },
         record.outcome === 'PROCESSED' ? 'message processed' : 'message quarantined',
       );
       return true;
@@ -289,10 +289,7 @@ export class MailboxWatcher {
       sizeBytes: message.size,
       customer: decision.customer,
     };
-    if (decision.kind === 'quarantine') {
-      const replyDue = MAILBOX_ERRORS[decision.reason.code].reply && decision.customer !== undefined && !facts.automatic;
-      return recordMessage(db, { ...base, outcome: 'QUARANTINED', reasonCode: decision.reason.code, reason: decision.reason.message, fileIds: [], replyState: replyDue ? 'PENDING' : 'NONE' });
-    }
+    if (decision.kind === 'quarantine') return recordMessage(db, { ...base, ...messageOutcome(decision), fileIds: [] });
     const fileIds: string[] = [];
     for (const file of decision.files) {
       const digest = sha256(file.content);
@@ -316,24 +313,23 @@ export class MailboxWatcher {
       log.info({ fileId: receipt.fileId, customer: decision.customer, file: file.name, state: receipt.state }, 'attachment handed to the inbox');
       fileIds.push(receipt.fileId);
     }
-    if (decision.ignored.length > 0) log.info({ ignored: decision.ignored }, 'attachments not taken');
-    return recordMessage(db, { ...base, outcome: 'PROCESSED', reasonCode: undefined, reason: undefined, fileIds, replyState: 'NONE' });
+    return recordMessage(db, { ...base, ...messageOutcome(decision), fileIds });
   }
 
   /** A reply failure is recorded, never retried forever: it must not hold the mailbox up. */
-  private async replyAboutQuarantine(record: MailboxMessageRecord, log: Logger): Promise<void> {
+  private async replyAboutProblem(record: MailboxMessageRecord, log: Logger): Promise<void> {
     const { db, replies } = this.options;
     if (!replies) {
       await setReplyState(db, record.mailbox, record.messageKey, 'FAILED', 'no SMTP settings: replies are off');
-      log.warn({ sender: record.sender }, 'quarantine reply not sent: no SMTP settings');
+      log.warn({ sender: record.sender, reasonCode: record.reasonCode }, 'what-was-wrong reply not sent: no SMTP settings');
       return;
     }
-    const earlier = await recentQuarantineReply(db, record.sender, this.settings.quarantineReplyIntervalMs);
+    const earlier = await recentProblemReply(db, record.sender, this.settings.quarantineReplyIntervalMs);
     if (earlier) {
       // NONE with the why in reply_error: reply_state has no SKIPPED (its CHECK lives in the ledger migrations).
       const note = `not sent: this sender was already told about "${earlier.subject}" at ${earlier.handledAt.toISOString()}; at most one reply per sender in ${Math.ceil(this.settings.quarantineReplyIntervalMs / 60_000)} min (quarantineReplyIntervalMs)`;
       await setReplyState(db, record.mailbox, record.messageKey, 'NONE', note);
-      log.info({ sender: record.sender, reasonCode: record.reasonCode }, 'quarantine reply not sent: the sender had one recently');
+      log.info({ sender: record.sender, reasonCode: record.reasonCode }, 'what-was-wrong reply not sent: the sender had one recently');
       return;
     }
     try {
@@ -342,14 +338,14 @@ export class MailboxWatcher {
         subject: record.subject,
         ...(record.messageId ? { inReplyTo: record.messageId } : {}),
         references: [],
-        text: quarantineText(record),
-        messageIdLocalPart: `quarantine-${record.messageKey.replace(/^[a-z]+:/, '').slice(0, 32)}`,
+        text: replyText(record),
+        messageIdLocalPart: `${record.outcome === 'PROCESSED' ? 'not-taken' : 'quarantine'}-${record.messageKey.replace(/^[a-z]+:/, '').slice(0, 32)}`,
       });
       await setReplyState(db, record.mailbox, record.messageKey, 'SENT');
-      log.info({ sender: record.sender, reasonCode: record.reasonCode }, 'quarantine reply sent');
+      log.info({ sender: record.sender, reasonCode: record.reasonCode }, 'what-was-wrong reply sent');
     } catch (error) {
       await setReplyState(db, record.mailbox, record.messageKey, 'FAILED', (error as Error).message);
-      log.warn({ err: error, sender: record.sender }, 'quarantine reply failed');
+      log.warn({ err: error, sender: record.sender, reasonCode: record.reasonCode }, 'what-was-wrong reply failed');
     }
   }
 }
@@ -372,8 +368,24 @@ function envelopeFacts(meta: FetchMessageObject): MessageFacts {
   };
 }
 
-export function quarantineText(record: Pick<MailboxMessageRecord, 'subject' | 'reason'>): string {
+/**
+ * What the ledger records for a decision. A known, human sender is owed a reply whenever something it sent was
+ * not taken, the whole message or some of its attachments: untold, those files would be gone without a word.
+ */
+export function messageOutcome(decision: MessageDecision): Pick<MailboxMessageRecord, 'outcome' | 'reasonCode' | 'reason' | 'replyState'> {
+  const { reason } = decision;
+  const replyDue = reason !== undefined && MAILBOX_ERRORS[reason.code].reply && decision.customer !== undefined && !decision.facts.automatic;
+  return { outcome: decision.kind === 'take' ? 'PROCESSED' : 'QUARANTINED', reasonCode: reason?.code, reason: reason?.message, replyState: replyDue ? 'PENDING' : 'NONE' };
+}
+
+export function replyText(record: Pick<MailboxMessageRecord, 'subject' | 'reason' | 'outcome'>): string {
   const subject = record.subject ? `"${record.subject}"` : '(no subject)';
+  if (record.outcome === 'PROCESSED') {
+    return (
+      `Your message ${subject} was received, but ${record.reason}.\n\n` +
+      `The other files of this message were taken; the result of each follows in its own reply. Please send the files named above again, corrected, as attachments of a new message.\n`
+    );
+  }
   return (
     `Your message ${subject} was not processed: ${record.reason ?? 'it could not be read'}.\n\n` +
     `Nothing from this message was taken. Please send your files again as attachments of a new message.\n`

@@ -14,6 +14,8 @@ export interface ParsedAttachment {
   contentDisposition: string | undefined;
   /** In `multipart/related` with a Content-ID: an image of the HTML body, usually. */
   related: boolean;
+  /** Set when the HTML body can show the part inline (`cid:`), wherever it sits. */
+  contentId: string | undefined;
   content: Buffer;
 }
 
@@ -58,6 +60,7 @@ export async function parseMessage(raw: Buffer, options: MailParserOptions): Pro
           contentType: data.contentType,
           contentDisposition: data.contentDisposition,
           related: data.related === true,
+          contentId: data.contentId,
           content: Buffer.concat(chunks),
         });
         data.release?.();

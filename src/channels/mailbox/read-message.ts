@@ -29,9 +29,16 @@ export interface SenderTrust {
   authservId?: string;
 }
 
+/** An attachment the customer sent that was not taken, and why (what the sender is told). */
+export interface IgnoredPart {
+  name: string;
+  why: string;
+}
+
+/** `reason` of a `take`: why some attachments were left out (`MAILBOX_ATTACHMENTS_NOT_TAKEN`), when any were. */
 export type MessageDecision =
-  | { kind: 'take'; facts: MessageFacts; customer: string; files: TakenFile[]; ignored: string[] }
-  | { kind: 'quarantine'; facts: MessageFacts; customer: string | undefined; reason: QuarantineReason; ignored: string[] };
+  | { kind: 'take'; facts: MessageFacts; customer: string; files: TakenFile[]; ignored: IgnoredPart[]; reason: QuarantineReason | undefined }
+  | { kind: 'quarantine'; facts: MessageFacts; customer: string | undefined; reason: QuarantineReason; ignored: IgnoredPart[] };
 
 /** Only attachments and the plain text are read: nothing is rendered. */
 const PARSE_OPTIONS = { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, maxHtmlLengthToParse: 1024 * 1024 };
@@ -68,7 +75,7 @@ export async function readMessage(raw: Buffer, limits: MailboxLimits, customers:
   if (bounce) return { kind: 'quarantine', facts, customer, reason: quarantineReason('MAILBOX_AUTOMATIC_MESSAGE'), ignored: [] };
 
   const files: TakenFile[] = [];
-  const ignored: string[] = [];
+  const ignored: IgnoredPart[] = [];
   // `part` numbers every leaf in reading order, so a message without forwarded messages keeps its parts' numbers.
   let part = 0;
   for await (const { attachment, refused } of attachmentsWithin(parsed.attachments, limits, 0)) {
@@ -77,20 +84,35 @@ export async function readMessage(raw: Buffer, limits: MailboxLimits, customers:
     // Inline parts referenced from the HTML (signature logos) are decoration, never a customer's file; a part its
     // sender marked as an attachment is a file wherever it sits (some clients put every part in multipart/related).
     if (attachment.related && attachment.contentDisposition !== 'attachment') continue;
-    if (refused) ignored.push(`${name} (a forwarded message we could not read: ${refused}; attach the file itself)`);
-    else if (attachment.content.length === 0) ignored.push(`${name} (empty)`);
-    else if (customers.acceptsAttachment(customer, name)) files.push({ part: index, name, content: attachment.content });
-    else ignored.push(name);
+    if (refused) ignored.push({ name, why: `a forwarded message we could not read: ${refused}; attach the file itself` });
+    else if (attachment.content.length > 0 && customers.acceptsAttachment(customer, name)) files.push({ part: index, name, content: attachment.content });
+    else if (!addedByMailClient(attachment)) ignored.push({ name, why: attachment.content.length === 0 ? 'empty' : 'not a file type we take' });
   }
   const bodyName = customers.bodyFileName?.(customer);
   if (bodyName && parsed.text && parsed.text.trim() !== '') {
     files.push({ part: BODY_PART, name: attachmentFileName(bodyName, 'body.txt'), content: Buffer.from(parsed.text, 'utf8') });
   }
   if (files.length === 0) {
-    const detail = ignored.length > 0 ? `ignored ${ignored.map((n) => `"${n}"`).join(', ')}` : 'the message has no attachments';
+    const detail = ignored.length > 0 ? `ignored ${listIgnored(ignored)}` : 'the message has no attachments';
     return { kind: 'quarantine', facts, customer, reason: quarantineReason('MAILBOX_NO_USABLE_ATTACHMENT', detail), ignored };
   }
-  return { kind: 'take', facts, customer, files, ignored };
+  return { kind: 'take', facts, customer, files, ignored, reason: ignored.length > 0 ? quarantineReason('MAILBOX_ATTACHMENTS_NOT_TAKEN', listIgnored(ignored)) : undefined };
+}
+
+function listIgnored(ignored: IgnoredPart[]): string {
+  return ignored.map(({ name, why }) => `"${name}" (${why})`).join(', ');
+}
+
+/** Signatures and calendar invitations: mail clients attach them on their own; no customer sends us one as a file. */
+const MAIL_CLIENT_TYPES = /^(application\/(x-)?pkcs7-signature|application\/pgp-signature|text\/calendar|application\/ics)$/i;
+
+/**
+ * A part the sender's mail client added (a signature, an invitation, an image shown in the HTML body): not taken
+ * unless the customer's globs name it, and then never worth telling the sender about: they did not attach it.
+ */
+function addedByMailClient(attachment: ParsedAttachment): boolean {
+  if (MAIL_CLIENT_TYPES.test(attachment.contentType)) return true;
+  return /^image\//i.test(attachment.contentType) && attachment.contentDisposition !== 'attachment' && attachment.contentId !== undefined;
 }
 
 /** An attached message: "Forward as attachment" in Outlook, Thunderbird and Apple Mail, or a mail system's relay. */

@@ -130,7 +130,14 @@ describe('readMessage', () => {
   it('ignores inline images and lists the attachments it did not take', async () => {
     const raw = Buffer.from(buildMessage({ from: 'clerk@acme.test', subject: 's', attachments: [{ filename: 'a.csv', content: 'a' }, { filename: 'b.txt', content: 'b' }, { filename: 'empty.csv', content: '' }] }));
     const decision = await readMessage(raw, limits, customers);
-    expect(decision).toMatchObject({ kind: 'take', customer: 'acme', ignored: ['b.txt', 'empty.csv (empty)'] });
+    expect(decision).toMatchObject({
+      kind: 'take',
+      customer: 'acme',
+      ignored: [
+        { name: 'b.txt', why: 'not a file type we take' },
+        { name: 'empty.csv', why: 'empty' },
+      ],
+    });
     expect(decision.kind === 'take' && decision.files.map((f) => [f.part, f.name])).toEqual([[0, 'a.csv']]);
   });
 });
@@ -243,7 +250,7 @@ describe('readMessage: a mail forwarded as an attachment', () => {
     // The top-level scan cannot see inside base64: the forwarded bomb is scanned on its own before it is parsed.
     const bomb = await readMessage(forwarding([encoded(manyPartsMessage('someone@other.test', 500))]), limits, customers);
     expect(bomb).toMatchObject({ kind: 'quarantine', customer: 'acme', reason: { code: 'MAILBOX_NO_USABLE_ATTACHMENT' } });
-    expect(bomb.ignored).toEqual([expect.stringMatching(/^inner\.eml \(a forwarded message we could not read: the message has more MIME parts than we accept.*; attach the file itself\)$/)]);
+    expect(bomb.ignored).toEqual([{ name: 'inner.eml', why: expect.stringMatching(/^a forwarded message we could not read: the message has more MIME parts than we accept.*; attach the file itself$/) }]);
   });
 });
 

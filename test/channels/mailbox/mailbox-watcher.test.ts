@@ -49,7 +49,7 @@ describe.skipIf(!DOVECOT_BINARY)('mailbox watcher against a real Dovecot', () =>
   let mailer: ReplyMailer;
 
   beforeAll(async () => {
-    [dovecot, sink] = await Promise.all([startDovecot({ users: 11 }), startSmtpSink()]);
+    [dovecot, sink] = await Promise.all([startDovecot({ users: 12 }), startSmtpSink()]);
     mailer = new ReplyMailer({ host: '127.0.0.1', port: sink.port, tls: 'none', from: 'Intake <intake@gateway.test>' });
   });
   afterAll(async () => {
@@ -79,7 +79,7 @@ describe.skipIf(!DOVECOT_BINARY)('mailbox watcher against a real Dovecot', () =>
     try {
       w.start();
       await appendMessages(dovecot, 0, [
-        buildMessage({ from: 'orders@acme.test', subject: 'Manifest 42', messageId: '<manifest-42@acme.test>', attachments: [{ filename: 'orders.csv', content: 'order,qty\nA1,3\n' }, { filename: 'logo.png', content: 'png', contentType: 'image/png' }] }),
+        buildMessage({ from: 'orders@acme.test', subject: 'Manifest 42', messageId: '<manifest-42@acme.test>', attachments: [{ filename: 'orders.csv', content: 'order,qty\nA1,3\n' }, { filename: 'logo.png', content: 'png', contentType: 'image/png', contentId: '<logo@acme.test>' }] }),
       ]);
       await waitFor('the message in Processed', async () => (await folderSubjects(dovecot, 0, 'Processed')).includes('Manifest 42'));
       expect(await folderSubjects(dovecot, 0, 'INBOX')).toEqual([]);
@@ -165,6 +165,39 @@ describe.skipIf(!DOVECOT_BINARY)('mailbox watcher against a real Dovecot', () =>
       const [wrong] = repliesAbout('Wrong kind of file');
       expect(wrong!.to).toEqual(['ops@acme-partner.test']);
       expect(wrong!.parsed.text).toContain('ignored "orders.pdf"');
+    } finally {
+      await w.close();
+      await box.drop();
+    }
+  });
+
+  it('takes the files of a message that also carries an empty one, and tells the sender in one reply that the empty file was not processed', async () => {
+    const box = await createTestInbox();
+    const w = watcher(11, box.t.db, box.inbox);
+    try {
+      w.start();
+      await appendMessages(dovecot, 11, [
+        buildMessage({
+          from: 'orders@acme.test',
+          subject: 'Lieferungen KW 3',
+          messageId: '<kw3@acme.test>',
+          attachments: [
+            { filename: 'Lieferungen_%C3%BC%201.csv', encoded: true, content: 'id,qty\nL1,3\n' },
+            { filename: 'Lieferungen_2.csv', content: 'id,qty\nL2,4\n' },
+            { filename: 'empty.csv', content: '' },
+          ],
+        }),
+      ]);
+      await waitFor('the message in Processed', async () => (await folderSubjects(dovecot, 11, 'Processed')).includes('Lieferungen KW 3'));
+      expect((await emailFiles(box.t.db)).map((f) => f.original_name)).toEqual(['Lieferungen_ü 1.csv', 'Lieferungen_2.csv']);
+      // The reply is sent before the move: it is already here.
+      expect(await messageRecords(box.t.db)).toMatchObject([{ outcome: 'PROCESSED', reason_code: 'MAILBOX_ATTACHMENTS_NOT_TAKEN', reason: 'some attachments were not processed: "empty.csv" (empty)', reply_state: 'SENT' }]);
+      const replies = repliesAbout('Lieferungen KW 3');
+      expect(replies).toHaveLength(1);
+      expect(replies[0]!.to).toEqual(['orders@acme.test']);
+      expect(replies[0]!.parsed.inReplyTo).toBe('<kw3@acme.test>');
+      expect(replies[0]!.parsed.headers.get('auto-submitted')).toBe('auto-replied');
+      expect(replies[0]!.parsed.text).toContain('not processed: "empty.csv" (empty)');
     } finally {
       await w.close();
       await box.drop();

@@ -6,6 +6,8 @@ export interface FixtureAttachment {
   encoded?: boolean;
   content: string | Buffer;
   contentType?: string;
+  /** An image the HTML body shows (a signature logo): sent inline with this Content-ID, as mail clients do. */
+  contentId?: string;
 }
 
 /** A raw RFC 5322 message, written out by hand so tests control every byte (odd names, broken structure). */
@@ -32,7 +34,9 @@ export function buildMessage(options: { from: string; subject: string; messageId
       `--${boundary}`,
       `Content-Type: ${a.contentType ?? 'text/csv'}`,
       'Content-Transfer-Encoding: base64',
-      a.filename === undefined ? 'Content-Disposition: attachment' : a.encoded ? `Content-Disposition: attachment; filename*=utf-8''${a.filename}` : `Content-Disposition: attachment; filename="${a.filename}"`,
+      ...(a.contentId
+        ? [`Content-ID: ${a.contentId}`, `Content-Disposition: inline; filename="${a.filename ?? 'image.png'}"`]
+        : [a.filename === undefined ? 'Content-Disposition: attachment' : a.encoded ? `Content-Disposition: attachment; filename*=utf-8''${a.filename}` : `Content-Disposition: attachment; filename="${a.filename}"`]),
       '',
       Buffer.from(a.content).toString('base64').replace(/.{76}/g, '$&\r\n'),
     ]),
