@@ -21,20 +21,10 @@ import { TestRedisServer } from '../support/redis-server.ts';
 import { startProduct, type RunningProduct } from '../support/running-product.ts';
 import { createPostgresDatabase } from '../support/stores.ts';
 import { waitFor } from '../support/wait-for.ts';
+import { runCli } from '../support/run-cli.ts';
 
 const CLI = join(import.meta.dirname, '../../src/cli/main.ts');
 
-/** `intake …` as an operator runs it: its own process, so exit codes and stderr are the real ones. */
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += String(chunk)));
-    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** One line an operator can act on: no stack trace, no Node internals. */
 function expectOneLine(stderr: string): void {

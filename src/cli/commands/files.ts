@@ -19,6 +19,14 @@ function progress(counts: DocumentCounts): string {
   return `${counts.documents - counts.pending}/${counts.documents} done${outcomes.length > 0 ? ` (${outcomes.join(', ')})` : ''}`;
 }
 
+/**
+ * `intake --help`'s exit codes for a file: 1 when it ended not clean (PARTIAL, REJECTED, FAILED, DUPLICATE), else 0
+ * (COMPLETED, or still on its way: nothing went wrong yet).
+ */
+function exitCodeOf(state: string): number {
+  return isFinalFileState(state) && state !== 'COMPLETED' ? 1 : 0;
+}
+
 function printStory(story: FileStory): void {
   const f = story.file;
   console.log(`${f.id}  ${f.customer}  ${f.name}  ${f.state}${f.testMode ? '  (test data: validated, not submitted)' : ''}`);
@@ -63,6 +71,7 @@ export function registerFilesCommands(program: Command): void {
   const files = program.command('files').description("the ledger: every file's story (talks to the running gateway)");
   files
     .command('list')
+    .description('the latest files, newest first: state, documents, channel, name (a file on its way: how far it is)')
     .option('--customer <customer>', 'only this customer')
     .option('--state <state>', 'only files in this state (COMPLETED, PARTIAL, REJECTED, FAILED, DUPLICATE, …)')
     .option('--limit <n>', 'how many, newest first (the gateway lists at most 1000)', '50')
@@ -82,18 +91,21 @@ export function registerFilesCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, options: { json?: boolean }) => {
       const story = await opsClient(loadEnv()).get<FileStory>(`/ops/files/${encodeURIComponent(id)}`);
+      process.exitCode = exitCodeOf(story.file.state);
       if (options.json) console.log(JSON.stringify(story, null, 2));
       else printStory(story);
     });
   files
     .command('replay <id>')
     .description('re-run a received file with the current mapping (as a new file, delivered the same way)')
-    .option('--dry-run', 'change nothing: print how the documents would differ from those sent last time')
+    .option('--dry-run', 'change nothing: print how the documents would differ from those sent last time (exit 1 when one would, or the current mapping refuses the file)')
     .option('--force', 'replay a file that has no final state yet (stuck): its documents may be sent twice')
     .action(async (id: string, options: { dryRun?: boolean; force?: boolean }) => {
       const query = new URLSearchParams({ ...(options.dryRun ? { dryRun: '1' } : {}), ...(options.force ? { force: '1' } : {}) }).toString();
       const result = await opsClient(loadEnv()).post<ReplayResult>(`/ops/files/${encodeURIComponent(id)}/replay${query ? `?${query}` : ''}`);
       if (!result.dryRun) return void console.log(`replaying ${id} as ${result.replayFileId}: \`intake files show ${result.replayFileId}\``);
+      // Differences are what `intake mapping regress` calls a regression (exit 1); so is a file the mapping now refuses.
+      process.exitCode = result.error || (result.differences?.length ?? 0) > 0 ? 1 : 0;
       if (result.error) return void console.log(`the current mapping refuses this file: ${result.error.code}: ${result.error.message}`);
       console.log(`${result.documents?.before} documents sent last time, ${result.documents?.after} now; ${result.differences?.length ?? 0} differ`);
       for (const d of result.differences ?? []) {
@@ -124,7 +136,7 @@ export function registerFilesCommands(program: Command): void {
         if (isFinalFileState(story.file.state) && story.file.finishedAt) {
           if (tty) process.stderr.write('\r\x1b[2K');
           printStory(story);
-          process.exitCode = story.file.state === 'COMPLETED' ? 0 : 1;
+          process.exitCode = exitCodeOf(story.file.state);
           return;
         }
         if (Date.now() > deadline) throw new CliError('WAIT_TIMED_OUT', `timed out after ${options.timeout} s waiting for ${receipt.fileId} (state ${story.file.state}); it goes on: \`intake files show ${receipt.fileId}\``);

@@ -147,6 +147,10 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     return reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
 
+  /** The 404 of a customer name that is none: the known ones listed, so a typo is seen at once. */
+  const unknownCustomer = (customer: string, detail = '') =>
+    new EngineProblem(404, 'UNKNOWN_CUSTOMER', `No customer "${customer.slice(0, 100)}" in the mappings${detail} (customers: ${options.customers().join(', ') || 'none'}).`);
+
   app.register(async (ops) => {
     // Every operations route reads the ledger: while the store is down, that is what the operator must hear (a 503
     // with Retry-After, as the HTTP channel answers NOT_RECEIVED), not an INTERNAL_ERROR. A failure with the store
@@ -169,6 +173,10 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
         ...(query.state ? { state: query.state } : {}),
         limit: query.limit,
       });
+      // A misspelt customer must not pass for one without files. One gone from the mappings keeps its ledger.
+      if (query.customer && files.length === 0 && !options.customers().includes(query.customer) && (await listFiles(options.db, { customer: query.customer, limit: 1 })).length === 0) {
+        throw unknownCustomer(query.customer, ', and no file from one in the ledger');
+      }
       return {
         // The limit applied (capped), so a client asking for more can say the list is cut.
         limit: query.limit,
@@ -215,7 +223,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     });
     ops.post('/ops/customers/:customer/regress', async (request) => {
       const customer = (request.params as { customer: string }).customer;
-      if (!options.customers().includes(customer)) throw new EngineProblem(404, 'UNKNOWN_CUSTOMER', `No customer "${customer}" in the mappings.`);
+      if (!options.customers().includes(customer)) throw unknownCustomer(customer);
       return options.regress(customer, parseQuery(RegressQuerySchema, request.query).last);
     });
     ops.post('/ops/customers/:customer/files', async (request, reply: FastifyReply) => {
@@ -224,7 +232,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
       const name = uploadFileName(request.headers);
       if (!name) throw new EngineProblem(400, 'MISSING_FILE_NAME', 'Send the file name in the X-File-Name header (percent-encoded UTF-8).');
       if ('error' in name) throw new EngineProblem(400, 'INVALID_FILE_NAME', name.error);
-      if (!options.customers().includes(customer)) throw new EngineProblem(404, 'UNKNOWN_CUSTOMER', `No customer "${customer}" in the mappings.`);
+      if (!options.customers().includes(customer)) throw unknownCustomer(customer);
       // fastify leaves the body undefined when Content-Length is 0; a chunked empty body is found by reading it.
       // The size limit is the inbox's own (SpoolLimitError below), so the body is not counted here.
       const body = request.body === undefined ? undefined : await openRequestBody((request.body as Readable).iterator({ destroyOnReturn: false }), Number.POSITIVE_INFINITY);
