@@ -1,5 +1,5 @@
 import type { SourceRecord } from '../formats/record.ts';
-import { compileExpr, compileRegex, type CompileContext } from './compile-value.ts';
+import { checkField, compileExpr, compileRegex, type CompileContext } from './compile-value.ts';
 import { describeConfigPath, type ConfigPath } from './locate-yaml-path.ts';
 import { didYouMean } from './suggest-name.ts';
 import { TransformError } from './transforms/transform-definition.ts';
@@ -72,6 +72,7 @@ function compileCondition(condition: Condition, path: ConfigPath, context: Compi
       context.report({ code: 'MAPPING_INVALID_CONFIG', message: 'needs a test: equals, in, matches or empty', path });
       return undefined;
     }
+    checkField(name, [...path, condition.column !== undefined ? 'column' : 'field'], undefined, context);
     // Trimmed: fixed-width and X12 values are padded, and "D " failing `equals: D` is never what anyone meant.
     const trimmed = (record: SourceRecord) => record.fields[name]?.trim() ?? '';
     // In a file with a header, a column no record has is a typo (or a changed export): testing it as empty would

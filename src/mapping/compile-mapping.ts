@@ -5,6 +5,7 @@ import type { IntakeErrorValue } from '../errors/intake-error.ts';
 import { compileWhen, POSITIONAL_COLUMN, type CompiledCondition } from './compile-condition.ts';
 import { compileValue, type CompileContext, type CompiledValue } from './compile-value.ts';
 import type { Customer } from './customer-schema.ts';
+import { declaredFields } from './declared-fields.ts';
 import { describeSchemaIssues, type ConfigProblemAt, type IssueOverride } from './describe-schema-issues.ts';
 import type { ConfigPath } from './locate-yaml-path.ts';
 import type { LookupTable } from './lookup-table.ts';
@@ -104,6 +105,10 @@ export function compileMapping(source: string, options: CompileOptions): Compile
   };
 
   const format = compileFormat(config.format, options.formatOptions, context);
+  // Only a layout its reader's schema accepted names the fields: a broken one is reported above, an unchecked one
+  // (no schema given) may be any shape.
+  const recordFields = format && options.formatOptions?.[format.type] ? declaredFields(format) : undefined;
+  if (recordFields) context.recordFields = recordFields;
   const filter = config.when === undefined ? undefined : compileWhen(config.when, ['when'], context);
 
   const columns = new Map<string, string>();
@@ -111,6 +116,7 @@ export function compileMapping(source: string, options: CompileOptions): Compile
     if (target) checkConstant(spec, target, path, context);
     const compiled = compileValue(spec, path, context);
     if (!compiled) return undefined;
+    if (target && compiled.dateOnly && takesOnlyMoments(target)) reportDateOnly(name, compiled.dateOnly, options.customer?.timeZone, context);
     if (compiled.column !== undefined) columns.set(shown, compiled.column);
     return { ...compiled, name, path: shown };
   };
@@ -273,6 +279,29 @@ function checkConstant(spec: ValueSpec, target: z.ZodType, path: ConfigPath, con
   for (const problem of describeSchemaIssues(parsed.error.issues, target, value, 'MAPPING_INVALID_CONFIG')) {
     context.report({ ...problem, message: `the constant ${JSON.stringify(value)} cannot go into the document: ${problem.message}`, path: [...at, ...problem.path] });
   }
+}
+
+/** A field that refuses a date alone but takes a date-time (expectedArrivalAt, an instant). */
+function takesOnlyMoments(target: z.ZodType): boolean {
+  return !target.safeParse('2025-04-01').success && target.safeParse('2025-04-01T00:00:00Z').success;
+}
+
+/** A date alone for a moment: every document would be rejected ("Invalid ISO datetime"), found only when files come. */
+function reportDateOnly(name: string, dateOnly: NonNullable<CompiledValue['dateOnly']>, timeZone: string | undefined, context: CompileContext): void {
+  const zone =
+    dateOnly.zone !== undefined
+      ? `${dateOnly.zone}, the step's zone`
+      : timeZone !== undefined
+        ? `customer.yaml's timeZone, ${timeZone}`
+        : "UTC, as customer.yaml sets no timeZone";
+  context.report({
+    code: 'MAPPING_DATE_ONLY',
+    message:
+      `${name} is a moment (a date and a time) and takes no date alone, but ${dateOnly.why}, so every document would be rejected: ` +
+      `add output: datetime, as in ${dateOnly.fix} (a time without a zone, and a date alone as its midnight, is read in ${zone})`,
+    path: dateOnly.path,
+    ...(dateOnly.offset !== undefined ? { offset: dateOnly.offset } : {}),
+  });
 }
 
 function constantStrategy(spec: ValueSpec | undefined): Strategy | undefined {

@@ -1,5 +1,6 @@
 import jsonata from 'jsonata';
 import type { SourceRecord } from '../formats/record.ts';
+import { undeclaredField, type DeclaredFields } from './declared-fields.ts';
 import type { ConfigProblemAt } from './describe-schema-issues.ts';
 import type { ConfigPath } from './locate-yaml-path.ts';
 import type { ValueSpec } from './mapping-schema.ts';
@@ -9,6 +10,7 @@ import {
   ConfigProblem,
   TransformError,
   type CompiledTransform,
+  type DateOutput,
   type TransformContext,
   type TransformDefinition,
   type Value,
@@ -23,6 +25,11 @@ export interface CompileContext {
    * a typo or a changed export, not an empty value.
    */
   headerColumns?: boolean;
+  /**
+   * The fields a record can have, when the mapping declares them (a fixed-width layout): a name outside them is a
+   * typo or a missing prefix, and would read as empty on every record.
+   */
+  recordFields?: DeclaredFields;
 }
 
 /** A value spec compiled once into closures; `evaluate` may return a Promise (only when a JSONata expr is involved). */
@@ -41,6 +48,8 @@ export interface CompiledValue {
   required: boolean;
   pattern?: RegExp;
   consistent: boolean;
+  /** Its last date-making transform gives some values as a date alone: why, the fix, and where that step is. */
+  dateOnly?: { why: string; fix: string; zone?: string; path: ConfigPath; offset?: number };
 }
 
 export function isEmpty(value: Value): boolean {
@@ -51,6 +60,8 @@ interface Step {
   run: CompiledTransform;
   acceptsEmpty: boolean;
   elementwise: boolean;
+  /** A date-making step: what it gives, and where it is. */
+  dates?: { output: DateOutput; path: ConfigPath; offset?: number };
 }
 
 /** Compiles a field's value spec, reporting problems to the context; undefined when it cannot be compiled. */
@@ -74,8 +85,12 @@ export function compileValue(spec: ValueSpec, path: ConfigPath, context: Compile
   }
   const which = sources[0]!;
   let source: Omit<CompiledValue, 'required' | 'pattern' | 'consistent'> | undefined;
-  if (which === 'column' || which === 'field') source = fieldSource(spec[which]!);
-  else if (which === 'const') {
+  if (which === 'column' || which === 'field') {
+    const names = spec[which]!;
+    source = fieldSource(names);
+    if (typeof names === 'string') checkField(names, [...path, which], undefined, context);
+    else names.forEach((name, i) => checkField(name, [...path, which, i], undefined, context));
+  } else if (which === 'const') {
     const value = spec.const;
     source = { evaluate: () => value, label: JSON.stringify(value), reads: [], async: false };
   } else if (which === 'template') source = templateSource(spec.template!, [...path, 'template'], 0, context);
@@ -110,9 +125,12 @@ function compileShortForm(text: string, path: ConfigPath, context: CompileContex
     context.report({ code: 'MAPPING_INVALID_CONFIG', message: 'needs a field name before "|"', path, offset: head.offset });
     return undefined;
   }
-  const source = head.text.includes('{{')
-    ? templateSource(head.text, path, head.offset, context)
-    : fieldSource(head.text);
+  let source: Omit<CompiledValue, 'required' | 'pattern' | 'consistent'> | undefined;
+  if (head.text.includes('{{')) source = templateSource(head.text, path, head.offset, context);
+  else {
+    source = fieldSource(head.text);
+    checkField(head.text, path, head.offset, context);
+  }
   let ok = source !== undefined;
   const steps: Step[] = [];
   for (const part of parts.slice(1)) {
@@ -187,7 +205,9 @@ function compileStep(
     return at(`transform "${name}" needs options, e.g. { ${name}: ... }`);
   }
   try {
-    return { run: def.compile(parsedOptions, context.transforms), acceptsEmpty: def.acceptsEmpty ?? false, elementwise: def.elementwise };
+    const step: Step = { run: def.compile(parsedOptions, context.transforms), acceptsEmpty: def.acceptsEmpty ?? false, elementwise: def.elementwise };
+    if (def.dates) step.dates = { output: def.dates(parsedOptions), path: stepPath, ...(offset !== undefined ? { offset } : {}) };
+    return step;
   } catch (e) {
     if (!(e instanceof ConfigProblem)) throw e;
     context.report({
@@ -210,6 +230,12 @@ function parseShortArgument(def: TransformDefinition<unknown>, arg: string): unk
     if (parsed.success) return parsed.data;
   }
   return undefined;
+}
+
+/** Reports a field no record can have, when the mapping declares the fields (see CompileContext.recordFields). */
+export function checkField(name: string, path: ConfigPath, offset: number | undefined, context: CompileContext): void {
+  const problem = context.recordFields && undeclaredField(name, context.recordFields);
+  if (problem) context.report({ code: 'MAPPING_UNKNOWN_FIELD', message: problem, path, ...(offset !== undefined ? { offset } : {}) });
 }
 
 function fieldSource(names: string | string[]): Omit<CompiledValue, 'required' | 'pattern' | 'consistent'> {
@@ -248,6 +274,7 @@ function templateSource(
       context.report({ code: 'MAPPING_INVALID_CONFIG', message: 'empty {{ }} in template', path, offset: offset + m.index });
       return undefined;
     }
+    checkField(name, path, offset + m.index + 2 + (m[1]!.length - m[1]!.trimStart().length), context);
     literals.push(template.slice(last, m.index));
     names.push(name);
     last = m.index + m[0].length;
@@ -326,6 +353,13 @@ function withSteps(
   steps: Step[],
 ): Omit<CompiledValue, 'required' | 'pattern' | 'consistent'> {
   if (steps.length === 0) return source;
+  const dates = steps.findLast((step) => step.dates)?.dates;
+  const dateOnly = dates?.output.dateOnly && {
+    ...dates.output.dateOnly,
+    ...(dates.output.zone !== undefined ? { zone: dates.output.zone } : {}),
+    path: dates.path,
+    ...(dates.offset !== undefined ? { offset: dates.offset } : {}),
+  };
   const chain = (input: Value): Value => {
     let v = input;
     for (const step of steps) {
@@ -337,6 +371,7 @@ function withSteps(
   const evaluate = source.evaluate;
   return {
     ...source,
+    ...(dateOnly ? { dateOnly } : {}),
     evaluate: source.async
       ? (record) => (evaluate(record) as Promise<Value>).then(chain)
       : (record) => chain(evaluate(record)),

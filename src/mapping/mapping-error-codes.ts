@@ -14,6 +14,10 @@ export const MAPPING_ERROR_CODES = {
   MAPPING_TABLE_NOT_FOUND: 'A lookup table file is missing from the customer folder.',
   MAPPING_TABLE_INVALID: 'A lookup table file is in the customer folder but is not a readable CSV.',
   MAPPING_TABLE_COLUMN: 'A lookup table has no column with the given name.',
+  MAPPING_UNKNOWN_FIELD:
+    'A value, template, condition or grouping key names a field no record of the mapping\'s fixed-width layout has (a typo, a header field without its record\'s prefix, a trailer field): it would read as empty on every record.',
+  MAPPING_DATE_ONLY:
+    'A `date` transform gives a date alone (yyyy-MM-dd) for a field that holds a moment (expectedArrivalAt): every document would be rejected; `output: datetime` gives the moment.',
   MAPPING_FIELD_NOT_SET: 'A field the document needs (orderNumber, business, ...) has no value in the mapping or customer.yaml.',
   CUSTOMER_INVALID_CONFIG: 'customer.yaml does not fit the customer schema.',
   NO_MAPPING: 'No mapping of the customer matches the file.',

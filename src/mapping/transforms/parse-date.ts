@@ -1,6 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
-import { asText, ConfigProblem, TransformError, type TransformDefinition } from './transform-definition.ts';
+import { asText, ConfigProblem, TransformError, type DateOutput, type TransformDefinition } from './transform-definition.ts';
 
 const formats = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
@@ -188,6 +188,33 @@ function misreadToken(format: string): string | undefined {
   return `${problems.join('; ')}; did you mean ${JSON.stringify(fixed.join(''))}?`;
 }
 
+type DateOptionsObject = Exclude<DateOptions, string | string[]>;
+
+function longForm(options: DateOptions | undefined): DateOptionsObject {
+  return typeof options === 'string' || Array.isArray(options) ? { format: options } : (options ?? {});
+}
+
+/**
+ * ISO 8601 input (no format) with output auto decides per value ("2025-04-01" gives a date, "2025-04-01T08:00"
+ * a date-time), so only a format without a time of day, or output: date, is known to give a date alone.
+ */
+function dateOutput(options: DateOptions | undefined): DateOutput {
+  const full = longForm(options);
+  const zone = full.zone === undefined ? {} : { zone: full.zone };
+  const output = full.output ?? 'auto';
+  if (output === 'datetime') return zone;
+  const formats = full.format === undefined ? [] : [full.format].flat();
+  const fixed = [
+    ...(formats.length > 0 ? [`format: ${JSON.stringify(formats.length === 1 ? formats[0] : formats)}`] : []),
+    ...(full.zone === undefined ? [] : [`zone: ${full.zone}`]),
+    'output: datetime',
+  ];
+  const fix = `{ date: { ${fixed.join(', ')} } }`;
+  if (output === 'date') return { ...zone, dateOnly: { why: 'output: date gives a date alone', fix } };
+  const dateOnly = formats.find((format) => !hasTimeOfDay(format));
+  return dateOnly === undefined ? zone : { ...zone, dateOnly: { why: `date format ${JSON.stringify(dateOnly)} has no time of day`, fix } };
+}
+
 export const parseDate: TransformDefinition<DateOptions> = {
   name: 'date',
   summary:
@@ -196,7 +223,7 @@ export const parseDate: TransformDefinition<DateOptions> = {
   bare: true,
   elementwise: true,
   compile(options, context) {
-    const full = typeof options === 'string' || Array.isArray(options) ? { format: options } : (options ?? {});
+    const full = longForm(options);
     const zone = full.zone ?? context.timeZone;
     if (!IANAZone.isValidZone(zone)) {
       throw new ConfigProblem(
@@ -233,4 +260,5 @@ export const parseDate: TransformDefinition<DateOptions> = {
       throw new TransformError('MAPPING_BAD_DATE', `expected a date like ${expected}, got ${JSON.stringify(text)}`);
     };
   },
+  dates: dateOutput,
 };

@@ -61,6 +61,18 @@ export interface TransformDefinition<Options = unknown> {
   /** On a list (after `split`), applies to each element. */
   elementwise: boolean;
   compile(options: Options | undefined, context: TransformContext): CompiledTransform;
+  /**
+   * A transform that makes dates: whether, with these options, some values come out as a date alone (yyyy-MM-dd),
+   * which a field holding a moment refuses. Checked when compiling, where the target field is known.
+   */
+  dates?(options: Options | undefined): DateOutput;
+}
+
+/** What a date-making transform gives: `dateOnly` says why some values are a date alone, and the options that fix it. */
+export interface DateOutput {
+  dateOnly?: { why: string; fix: string };
+  /** The step's own time zone, when it names one (else the customer's). */
+  zone?: string;
 }
 
 /** Text transforms take numbers and booleans as their text, so `upper` after a lookup never surprises. */
