@@ -93,7 +93,7 @@ export async function runFinalizeJob(deps: FinalizeStageDeps, job: { fileId: str
     const counts = await documentCounts(db, file.id);
     const state =
       file.state === 'DUPLICATE' ? 'DUPLICATE' : file.error ? (INTERNAL_ERROR_CODES.has(file.error.code) ? 'FAILED' : 'REJECTED') : finalFileState(counts);
-    const error = file.state === 'DUPLICATE' ? duplicateFileError(file.duplicate_of ?? '', file.original_name) : (file.error ?? undefined);
+    const error = file.state === 'DUPLICATE' ? await duplicateError(db, file) : (file.error ?? undefined);
     const outcome: FileOutcomeInput = {
       fileId: file.id,
       originalName: file.original_name,
@@ -108,9 +108,11 @@ export async function runFinalizeJob(deps: FinalizeStageDeps, job: { fileId: str
     // finished with nothing to deliver. A DUPLICATE was recorded as such when received: finishing it adds no second
     // DUPLICATE to its story.
     await db.transaction(async (tx) => {
+      // A DUPLICATE keeps its result's error, which says what became of the original then, for its status.
       await setFileStateIn(tx, file.id, state, {
         detail: { counts, ...(acknowledgementsNotWritten.length > 0 ? { acknowledgementsNotWritten } : {}) },
         event: file.state !== 'DUPLICATE',
+        ...(file.state === 'DUPLICATE' ? { error } : {}),
       });
       await recordPendingDelivery(tx, file);
     });
@@ -119,6 +121,19 @@ export async function runFinalizeJob(deps: FinalizeStageDeps, job: { fileId: str
     await recordPendingDelivery(db, file); // a file finished by a version that recorded its delivery separately
   }
   await deps.enqueueDeliver({ fileId: file.id, channel: file.channel });
+}
+
+async function duplicateError(db: Queryable, file: FileRow): Promise<IntakeErrorValue> {
+  const original = file.duplicate_of ? await getFile(db, file.duplicate_of) : undefined;
+  if (!original) return duplicateFileError(file.duplicate_of ?? '', file.original_name);
+  const counts = await documentCounts(db, original.id);
+  return duplicateFileError(original.id, file.original_name, {
+    state: original.state,
+    final: isFinalFileState(original.state),
+    testMode: original.test_mode,
+    documents: Object.values(counts).reduce((sum, n) => sum + n, 0),
+    accepted: counts.ACCEPTED ?? 0,
+  });
 }
 
 async function recordPendingDelivery(db: Queryable, file: FileRow): Promise<void> {

@@ -1,7 +1,7 @@
 import { describePlace, IntakeError, type IntakeErrorValue } from '../errors/intake-error.ts';
 import type { Logger } from '../log/logger.ts';
 import { activateHeads, insertDocuments, removeUnsentDocuments, type NewDocumentRow } from '../ledger/documents-repo.ts';
-import { getFile, setFileState, type FileRow } from '../ledger/files-repo.ts';
+import { getFile, setFileState, settleCopy, type FileRow } from '../ledger/files-repo.ts';
 import { refuseSetsOfVoidedDocuments, type FileAcknowledgement, type VoidedDocument } from '../results/ack-from-x12.ts';
 import type { SourceRange } from '../results/file-outcome.ts';
 import type { Db } from '../store/db.ts';
@@ -45,6 +45,12 @@ export interface ParseStageDeps {
 const BATCH = 1000;
 
 /**
+ * How long a copy waits before it looks again at the file with the same bytes it awaits (its documents are being
+ * submitted, which takes seconds to minutes, or longer while the engine is away).
+ */
+const COPY_WAIT_MS = 1000;
+
+/**
  * A received file to documents in the ledger, then its documents to the submit queue. Nothing is submitted
  * until the whole file is mapped, so a file the mapping rejects part-way never half-applies. Files of one
  * customer are parsed in arrival order (`defer` while an earlier one is still waiting), so their documents for
@@ -69,6 +75,11 @@ export async function runParseJob(
     await finalizeWhenDone(deps, file.id);
     return;
   }
+  if (file?.state === 'DUPLICATE' && file.finished_at === null) {
+    // A re-run of a parse that made its file a DUPLICATE and died before queueing its result (a no-op otherwise).
+    await deps.enqueueFinalize({ fileId: file.id });
+    return;
+  }
   if (!file || (file.state !== 'QUEUED' && file.state !== 'PARSING')) return;
   const log = deps.logger.child({ fileId: file.id, customer: file.customer, file: file.original_name });
   const { rows: earlier } = await db.query<{ id: string }>(
@@ -76,6 +87,15 @@ export async function runParseJob(
     [file.customer, file.seq],
   );
   if (earlier.length > 0) return defer(250);
+  // A copy of a file that was on its way when it arrived: the wait keeps it QUEUED, so the customer's later files
+  // still wait behind it, and the order of application holds whichever way it is decided.
+  const copy = await settleCopy(db, file);
+  if (copy === 'wait') return defer(COPY_WAIT_MS);
+  if (typeof copy === 'object') {
+    log.info({ duplicateOf: copy.duplicateOf }, 'file received earlier with the same bytes applied documents: duplicate');
+    await deps.enqueueFinalize({ fileId: file.id });
+    return;
+  }
 
   await setFileState(db, file.id, 'PARSING', {}, ['QUEUED', 'PARSING']);
   // A re-run after a crash starts over: nothing of this file was submitted yet. The orders of the documents it

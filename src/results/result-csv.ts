@@ -66,15 +66,37 @@ export function renderResultCsv(input: FileOutcomeInput, options: ResultCsvOptio
   return (options.bom ?? true) ? BOM + text : text;
 }
 
-/** Why a DUPLICATE file was not processed, and what its sender can do about it. */
-export function duplicateFileError(duplicateOf: string, fileName?: string): IntakeErrorValue {
+/** What became of the file a DUPLICATE has the same bytes as, when the DUPLICATE's result is written. */
+export interface DuplicatedFile {
+  state: string;
+  final: boolean;
+  testMode: boolean;
+  /** Its documents, and how many of them the engine accepted. */
+  documents: number;
+  accepted: number;
+}
+
+/**
+ * Why a DUPLICATE file was not processed, and what its sender can do about it. It says what became of the
+ * original from `original` (its state and what of it was applied), never more: without it, nothing.
+ */
+export function duplicateFileError(duplicateOf: string, fileName?: string, original?: DuplicatedFile): IntakeErrorValue {
   return {
     code: 'DUPLICATE_FILE',
     message:
-      `this file has the same content as file ${duplicateOf} received earlier and applied; it was not processed again. ` +
+      `this file has the same content as file ${duplicateOf}, received earlier${original ? `, ${duplicatedOutcome(original)}` : ''}; this file was not processed again. ` +
       `If this file was meant to be different, correct its content and send it again; if the same content must be applied again, ask your onboarding contact to replay file ${duplicateOf}.`,
     place: fileName === undefined ? {} : { file: fileName },
   };
+}
+
+function duplicatedOutcome(original: DuplicatedFile): string {
+  const sofar = original.final ? '' : ' so far';
+  const applied =
+    original.accepted > 0
+      ? ` with ${original.accepted} of ${original.documents} document${original.documents === 1 ? '' : 's'} applied${sofar}`
+      : `${original.testMode ? ', validated in test mode,' : ''} with nothing applied${sofar}`;
+  return `${original.final ? `which ended ${original.state}` : `which is still being processed (${original.state})`}${applied}`;
 }
 
 /**

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Inbox } from '../../src/inbox/inbox.ts';
 import { STALE_TEMP_MS } from '../../src/inbox/spool.ts';
 import { sanitizeFileName } from '../../src/file-names/sanitize-file-name.ts';
-import { fileEvents, getFile } from '../../src/ledger/files-repo.ts';
+import { fileEvents, getFile, setFileState } from '../../src/ledger/files-repo.ts';
 import { migrateLedger } from '../../src/ledger/migrations.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { recordingQueues } from '../support/recording-queues.ts';
@@ -68,6 +68,8 @@ describe.each(STORE_KINDS)('inbox on %s', (kind) => {
   it('records the same bytes from the same customer as DUPLICATE and sends it straight to its result', async () => {
     const queues = recordingQueues();
     const first = await inbox(queues).receive({ customer: 'dup', channel: 'folder', originalName: 'x.csv', content: Buffer.from('same') });
+    // Applied: a copy of a file still on its way is only decided once the original's outcome is known.
+    await setFileState(t.db, first.fileId, 'COMPLETED');
     const second = await inbox(queues).receive({ customer: 'dup', channel: 'sftp', originalName: 'y.csv', content: Buffer.from('same') });
     const other = await inbox(queues).receive({ customer: 'dup2', channel: 'sftp', originalName: 'y.csv', content: Buffer.from('same') });
     expect(second).toMatchObject({ state: 'DUPLICATE', duplicateOf: first.fileId });

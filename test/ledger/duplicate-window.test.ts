@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordReceivedFile } from '../../src/ledger/files-repo.ts';
+import { recordReceivedFile, setFileState } from '../../src/ledger/files-repo.ts';
 import { migrateLedger } from '../../src/ledger/migrations.ts';
 import { STORE_KINDS, createTestDb, type TestDatabase } from '../support/stores.ts';
 
@@ -26,6 +26,8 @@ describe.each(STORE_KINDS)('a duplicate window of half an hour, on %s', (kind) =
       );
     const original = await receive('f_half_0', 0);
     expect(original.state).toBe('QUEUED');
+    // Applied: a copy of a file still on its way is only decided once the original's outcome is known.
+    await setFileState(t.db, original.id, 'COMPLETED');
     expect(await receive('f_half_20', 20)).toMatchObject({ state: 'DUPLICATE', duplicate_of: original.id });
     expect(await receive('f_half_40', 40)).toMatchObject({ state: 'QUEUED', duplicate_of: null });
   });

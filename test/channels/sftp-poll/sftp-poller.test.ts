@@ -9,6 +9,7 @@ import { Inbox, type IncomingFile } from '../../../src/inbox/inbox.ts';
 import { getFile } from '../../../src/ledger/files-repo.ts';
 import { STORE_KINDS } from '../../support/stores.ts';
 import { createPollFixture, type PollFixture } from './poll-fixture.ts';
+import { setFileState } from '../../../src/ledger/files-repo.ts';
 
 describe.each(STORE_KINDS)('sftp-poll on %s: taking complete files from a real OpenSSH server', (kind) => {
   let f: PollFixture;
@@ -218,6 +219,9 @@ describe.each(STORE_KINDS)('sftp-poll on %s: taking complete files from a real O
     const mtime = writeAged(join(inbound, 'asn.csv'), 'po,sku\n1,A\n', 600);
     await poller.poll();
     expect((await poller.poll()).taken).toEqual([join(inbound, 'asn.csv')]);
+    // Applied: a copy of a file still on its way would only be decided once the first one's outcome is known.
+    const { rows: [first] } = await f.t.db.query<{ id: string }>(`SELECT id FROM gateway.files WHERE customer = 'resend'`);
+    await setFileState(f.t.db, first!.id, 'COMPLETED');
     writeFileSync(join(inbound, 'asn.csv'), 'po,sku\n1,A\n');
     utimesSync(join(inbound, 'asn.csv'), mtime, mtime);
     await poller.poll();
@@ -225,7 +229,7 @@ describe.each(STORE_KINDS)('sftp-poll on %s: taking complete files from a real O
     expect(readdirSync(inbound)).toEqual(['processed']);
     expect(readdirSync(processed)).toHaveLength(2);
     const { rows } = await f.t.db.query<{ state: string }>(`SELECT state FROM gateway.files WHERE customer = 'resend' ORDER BY received_at`);
-    expect(rows.map((r) => r.state)).toEqual(['QUEUED', 'DUPLICATE']);
+    expect(rows.map((r) => r.state)).toEqual(['COMPLETED', 'DUPLICATE']);
     const [row] = await listRemoteFiles(f.t.db, 'resend');
     expect(row).toMatchObject({ state: 'MOVED', processed_path: expect.stringContaining('-asn.csv') });
   });
