@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ConfigError, loadEnv, type Env } from '../config/env.ts';
+import { ConfigError, listenErrorOf, loadEnv, PORT_VARIABLES, variablesHolding, type Env } from '../config/env.ts';
 import { IntakeError } from '../errors/intake-error.ts';
 import { RedisUnavailableError } from '../runtime/ensure-redis.ts';
 import { registerEngineCommand } from './commands/engine.ts';
@@ -52,12 +52,21 @@ try {
     process.stderr.write(`intake: ${error.code}: ${error.message}\n`);
     process.exit(2);
   }
-  // A path given on the command line that is not there: the stack of a failed open says nothing more.
+  const env = environment();
   const failure = error as NodeJS.ErrnoException & { port?: number };
   if (failure.code === 'EADDRINUSE' && failure.port !== undefined) {
-    process.stderr.write(`intake: port ${failure.port} is already in use${portVariables(failure.port)}: stop what listens there, or choose another port\n`);
+    const names = env ? variablesHolding(env, PORT_VARIABLES, failure.port) : [];
+    process.stderr.write(`intake: port ${failure.port} is already in use${names.length > 0 ? ` (${names.join(', ')})` : ''}: stop what listens there, or choose another port\n`);
     process.exit(2);
   }
+  // A host or port a server could not listen on (a HOST that does not resolve, an address not this machine's):
+  // named by its setting, like a bad value.
+  const listenError = env && listenErrorOf(error, env);
+  if (listenError) {
+    process.stderr.write(`intake: ${listenError.message}\n`);
+    process.exit(2);
+  }
+  // A path given on the command line that is not there: the stack of a failed open says nothing more.
   if (failure.code === 'ENOENT' && failure.path !== undefined) {
     process.stderr.write(`intake: no such file or directory: ${failure.path}\n`);
     process.exit(2);
@@ -65,14 +74,11 @@ try {
   throw error;
 }
 
-/** The settings that chose `port` (defaults included), for the operator to change: " (GATEWAY_PORT)". */
-function portVariables(port: number): string {
-  let env: Env;
+/** The settings the failed command ran with (defaults included), to name the one to change; none if they are bad. */
+function environment(): Env | undefined {
   try {
-    env = loadEnv();
+    return loadEnv();
   } catch {
-    return '';
+    return undefined;
   }
-  const names = (['PORT', 'GATEWAY_PORT', 'SFTP_PORT'] as const).filter((name) => env[name] === port);
-  return names.length > 0 ? ` (${names.join(', ')})` : '';
 }

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { redactUrlCredentials } from '../log/logger.ts';
 
 /** Booleans from the environment: `1`, `true`, `yes` (any case) are true; `0`, `false`, `no`, empty are false. */
 const flag = z
@@ -26,7 +27,12 @@ export const EnvSchema = z.object({
    * server's cores can run only add contention (measured in docs/engine.md). Set it from the server's cores.
    */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(() => 2 * availableParallelism()),
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** ioredis reads any scheme as a Redis address (an http:// URL as a socket path): only Redis's own are taken. */
+  REDIS_URL: z
+    .string()
+    .url()
+    .refine((url) => ['redis:', 'rediss:'].includes(new URL(url).protocol), 'expected a redis:// or rediss:// URL (redis://[user:password@]host:port[/db])')
+    .default('redis://127.0.0.1:6379'),
   HOST: z.string().min(1).default('127.0.0.1'),
   /** The engine's HTTP port. */
   PORT: port.default(8080),
@@ -133,13 +139,76 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
 }
 
 /**
+ * Variables that hold a secret themselves, by the last word of their name: ENGINE_JWT_SECRET, ENGINE_CLIENT_SECRET,
+ * OPS_TOKEN, MAILBOX_PASSWORD, SMTP_PASSWORD. Only the last word: ENGINE_TOKEN_URL and ENGINE_TOKEN_TTL_SECONDS
+ * name a token's address and lifetime, whose typo the operator must see.
+ */
+const SECRET_VARIABLE = /_(SECRET|PASSWORD|PASSPHRASE|TOKEN|KEY)$/;
+
+/**
+ * A value as an error may show it: a URL with its password replaced, also a URL that does not parse (a port out
+ * of range, a space: the very reason it is shown), where everything from the first `:` after `scheme://` to the
+ * last `@` is replaced.
+ */
+function shownValue(value: string): string {
+  const redacted = redactUrlCredentials(value);
+  if (redacted !== value || URL.canParse(value)) return redacted;
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:).*@/i, '$1redacted@');
+}
+
+/**
  * The ConfigError for bad environment variables, each named with its value; the value helps find a typo, except
  * in a secret: that never reaches a log or a terminal. Also for settings read elsewhere (the mailbox's).
  */
 export function configErrorOf(problems: { variable: string; message: string }[], source: NodeJS.ProcessEnv): ConfigError {
   const lines = problems.map(({ variable, message }) => {
-    const shown = /SECRET|PASSWORD|TOKEN|KEY/.test(variable) ? '(hidden)' : JSON.stringify(source[variable] ?? '');
+    const shown = SECRET_VARIABLE.test(variable) ? '(hidden)' : JSON.stringify(shownValue(source[variable] ?? ''));
     return `${variable}=${shown}: ${message}`;
   });
   return new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+}
+
+/** The settings that choose where this process listens (SFTP_HOST unset: the SFTP server listens on HOST). */
+const HOST_VARIABLES = ['HOST', 'SFTP_HOST'] as const;
+export const PORT_VARIABLES = ['PORT', 'GATEWAY_PORT', 'SFTP_PORT'] as const;
+
+/** The settings among `names` that hold `value` (defaults included): the ones the operator changes when it fails. */
+export function variablesHolding(env: Env, names: readonly (keyof Env)[], value: unknown): (keyof Env)[] {
+  return names.filter((name) => env[name] === value);
+}
+
+/**
+ * The ConfigError for a server that cannot listen where the settings say, naming the setting: a host name that
+ * does not resolve, an address that is not this machine's, a port below 1024 without the privilege. Undefined for
+ * any other failure, and for a host or port no listen setting holds (a DNS failure for ENGINE_URL is not HOST's).
+ */
+export function listenErrorOf(error: unknown, env: Env): ConfigError | undefined {
+  const failure = error as NodeJS.ErrnoException & { hostname?: string; address?: string; port?: number };
+  const refuse = (names: readonly (keyof Env)[], message: string) =>
+    names.length === 0
+      ? undefined
+      : configErrorOf(
+          names.map((variable) => ({ variable, message })),
+          Object.fromEntries(names.map((name) => [name, String(env[name])])),
+        );
+  switch (failure.code) {
+    case 'ENOTFOUND':
+      return refuse(variablesHolding(env, HOST_VARIABLES, failure.hostname), 'no such host name: set an address of this machine (0.0.0.0 for every one) or a name that resolves to one');
+    case 'EAI_AGAIN':
+      return refuse(variablesHolding(env, HOST_VARIABLES, failure.hostname), 'the host name could not be looked up now (DNS did not answer): set an address of this machine, or try again');
+    case 'EADDRNOTAVAIL': {
+      if (failure.syscall !== 'listen') return undefined;
+      // A name resolves to the address that failed: HOST (and SFTP_HOST when set) then name it, not the address.
+      const holding = variablesHolding(env, HOST_VARIABLES, failure.address);
+      return refuse(
+        holding.length > 0 ? holding : HOST_VARIABLES.filter((name) => env[name] !== undefined),
+        `${failure.address} is not an address of this machine: set one of its addresses (0.0.0.0 for every one)`,
+      );
+    }
+    case 'EACCES':
+      if (failure.syscall !== 'listen' || failure.port === undefined) return undefined;
+      return refuse(variablesHolding(env, PORT_VARIABLES, failure.port), `port ${failure.port} needs privileges this user does not have: choose a port above 1023`);
+    default:
+      return undefined;
+  }
 }

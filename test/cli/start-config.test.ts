@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,21 @@ describe('intake start refuses bad settings with one line naming the variable', 
     expect(run.stderr).toContain(`intake: invalid configuration: MAPPINGS_DIR=${JSON.stringify(missing)}: no such folder`);
     expect(run.stdout).not.toContain('intake-gateway running');
   });
+
+  it('a DROP_DIR that is a regular file: exit 2 naming DROP_DIR, instead of a drop-folder poll failing every second', () => {
+    const file = join(dataDir, 'not-a-folder');
+    writeFileSync(file, 'x');
+    const run = start({ DROP_DIR: file });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(`intake: invalid configuration: DROP_DIR=${JSON.stringify(file)}: ${file} is a file, not a folder: the customers' drop folders are kept there\n`);
+    expect(run.stdout).not.toContain('intake-gateway running');
+    }, 60_000);
+
+  it('a HOST name that does not resolve: exit 2, one line naming HOST, no stack trace', () => {
+    const run = start({ HOST: 'no.such.host.invalid' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/^intake: invalid configuration: HOST="no.such.host.invalid": no such host name[^\n]*\n$/);
+  }, 60_000);
 });
 
 /** A DATABASE_URL on the test server with a password no code path could produce by chance (a trust login never asks for it). */

@@ -107,7 +107,10 @@ export const SmtpSettingsSchema = z.object({
   /** From the environment (`SMTP_PASSWORD`). */
   password: z.string().min(1).optional(),
   /** The From of every reply, e.g. `"Acme intake" <intake@example.com>`; also the domain of reply Message-IDs. */
-  from: z.string().min(3),
+  from: z
+    .string()
+    .trim()
+    .regex(/^(?:[^<>@]*<[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)$/, 'expected an address (intake@example.com) or a name and an address ("Acme intake" <intake@example.com>)'),
   /** Default 30 s. */
   timeoutMs: z.number().int().min(100).default(30_000),
 });

@@ -1,7 +1,8 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { prepareDataDir } from '../../config/data-dir.ts';
-import { loadEnv } from '../../config/env.ts';
+import { configErrorOf, loadEnv } from '../../config/env.ts';
 import { listCustomers } from '../../gateway/customers.ts';
 import { createLogger, redactUrlCredentials } from '../../log/logger.ts';
 import { runUntilSignal } from '../../runtime/run-until-signal.ts';
@@ -27,6 +28,7 @@ export function registerStartCommand(program: Command): void {
         import('../../gateway/start-gateway.ts'),
         import('../../runtime/ensure-redis.ts'),
       ]);
+      prepareDropDir(gatewayPaths(env).dropDir, env.DROP_DIR);
       const redis = await ensureRedis(env.REDIS_URL, env.DATA_DIR, logger);
       const closers: (() => Promise<void>)[] = [() => redis.close()];
       try {
@@ -60,4 +62,27 @@ export function registerStartCommand(program: Command): void {
       }
       await runUntilSignal(logger, closers);
     });
+}
+
+/**
+ * The drop folders' root (`dropDir`, from DROP_DIR as `configured` or its default under DATA_DIR), created if
+ * missing. Checked before any service opens: the drop folder's poll would otherwise fail every second, for as
+ * long as the product runs, on a root that is a file or that it cannot create or read.
+ */
+export function prepareDropDir(dropDir: string, configured: string | undefined): void {
+  const refuse = (problem: string) =>
+    configErrorOf(
+      [{ variable: 'DROP_DIR', message: `${problem}: the customers' drop folders are kept there${configured === undefined ? ' (DROP_DIR is unset: DATA_DIR/dropbox)' : ''}` }],
+      { DROP_DIR: configured },
+    );
+  try {
+    mkdirSync(dropDir, { recursive: true });
+  } catch (error) {
+    throw refuse((error as NodeJS.ErrnoException).code === 'EEXIST' ? `${dropDir} is a file, not a folder` : `cannot be created: ${(error as Error).message}`);
+  }
+  try {
+    accessSync(dropDir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw refuse(`cannot be used by this user: ${(error as Error).message}`);
+  }
 }

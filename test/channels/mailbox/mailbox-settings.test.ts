@@ -10,6 +10,15 @@ describe('SMTP settings from the environment', () => {
     expect(() => mailboxSettingsFromEnv({ SMTP_HOST: '127.0.0.1' })).toThrow(/SMTP_FROM/);
   });
 
+  it('an SMTP_FROM that is no address stops the start naming it; an address, with or without a name, is taken', () => {
+    for (const bad of ['notanaddress', 'Acme intake', 'intake@', '<intake@example.com']) {
+      expect(() => mailboxSettingsFromEnv({ ...SMTP, SMTP_FROM: bad })).toThrow(/SMTP_FROM=.*expected an address/);
+    }
+    for (const good of ['intake@example.com', '"Acme intake" <intake@example.com>', 'Intake <intake@gateway.test>']) {
+      expect(mailboxSettingsFromEnv({ ...SMTP, SMTP_FROM: good })).toBeUndefined();
+    }
+  });
+
   it('good SMTP settings without a mailbox still mean no mailbox', () => {
     expect(mailboxSettingsFromEnv({ ...SMTP, SMTP_TLS: 'none', SMTP_PORT: '2525' })).toBeUndefined();
   });
