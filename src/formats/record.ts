@@ -1,5 +1,12 @@
 import { z } from 'zod';
 
+/** Segments of the fields read from one part of an X12 set: `from + offsets[field]`. */
+export const SegmentLayerSchema = z.object({
+  from: z.number().int(),
+  offsets: z.record(z.string(), z.number().int()),
+});
+export type SegmentLayer = z.infer<typeof SegmentLayerSchema>;
+
 /**
  * Where a record came from. Every format yields records with this provenance, so an error or a result row can
  * point back to the exact lines or segments of the customer's file.
@@ -17,6 +24,18 @@ export const ProvenanceSchema = z.object({
   /** First and last segment number (1-based, counted from the start of the file), for X12. */
   segment: z.number().int().optional(),
   segmentEnd: z.number().int().optional(),
+  /**
+   * X12: the segment of each field, as layers (envelope, header, each HL level or 940 line...), the deepest last,
+   * as the fields were merged: a field's segment is in the last layer that has it (see `fieldSegment`). An
+   * ancestor's layer is shared by every record below it, and a layer's offsets by every layer of the same
+   * structure, so a record costs a few references, not a number per field.
+   */
+  fieldSegments: z.array(SegmentLayerSchema).optional(),
+  /**
+   * X12: the record's own fields (an 856 item's, from its HL on) as offsets from `segment`, deeper than every
+   * layer. One object for every record of the same structure.
+   */
+  fieldOffsets: z.record(z.string(), z.number().int()).optional(),
   /** X12 control numbers: ISA13, GS06, ST02. */
   interchange: z.string().optional(),
   group: z.string().optional(),
@@ -27,6 +46,19 @@ export const ProvenanceSchema = z.object({
   test: z.boolean().optional(),
 });
 export type Provenance = z.infer<typeof ProvenanceSchema>;
+
+/** The segment that holds an X12 record's field; undefined for fields of no segment (`LEVEL`) and other formats. */
+export function fieldSegment(provenance: Provenance, field: string): number | undefined {
+  const own = provenance.fieldOffsets;
+  if (own !== undefined && provenance.segment !== undefined && Object.hasOwn(own, field)) return provenance.segment + own[field]!;
+  const layers = provenance.fieldSegments;
+  if (layers === undefined) return undefined;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const { from, offsets } = layers[i]!;
+    if (Object.hasOwn(offsets, field)) return from + offsets[field]!;
+  }
+  return undefined;
+}
 
 /**
  * A flat record: named values and where they came from. Mappings only ever see records, so one mapping

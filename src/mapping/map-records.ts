@@ -1,9 +1,10 @@
 import { effectiveStrategy, type Document } from '../documents/document.ts';
 import { IntakeError, type IntakeErrorValue, type Place } from '../errors/intake-error.ts';
-import type { SourceRecord } from '../formats/record.ts';
+import { fieldSegment, type SourceRecord } from '../formats/record.ts';
 import { listColumns } from './compile-condition.ts';
 import type { CompiledField, CompiledMapping } from './compile-mapping.ts';
 import { isEmpty } from './compile-value.ts';
+import type { Mapping } from './mapping-schema.ts';
 import { KEY_SEPARATOR, RecordGrouper, showKey, type RecordGroup } from './group-records.ts';
 import { suggestName } from './suggest-name.ts';
 import { TransformError, type Value } from './transforms/transform-definition.ts';
@@ -183,6 +184,10 @@ function rejectFileOnMissingColumns(compiled: CompiledMapping, record: SourceRec
       const suggestion = suggestName(name, known);
       return suggestion === undefined ? [] : [`did you mean ${JSON.stringify(suggestion)}?`];
     });
+    const only = alternatives.length === 1 ? alternatives[0]! : undefined;
+    if (hints.length === 0 && only !== undefined && looksConstant(compiled, only, paths)) {
+      hints.push(`a constant is written { const: ${/^[\w-]+$/.test(only) ? only : JSON.stringify(only)} }`);
+    }
     return `${alternatives.map((name) => JSON.stringify(name)).join(' or ')} (${[paths.join(', '), ...hints].join('; ')})`;
   });
   const columns = named.length === 1 ? `column ${named[0]}` : `columns ${named.slice(0, -1).join(', ')} and ${named.at(-1)}`;
@@ -191,6 +196,27 @@ function rejectFileOnMissingColumns(compiled: CompiledMapping, record: SourceRec
     `the mapping reads ${columns}, which this file does not have (it has ${listColumns(record)}): every row would read ${named.length === 1 ? 'it' : 'them'} as empty${caseOnly ? '; column names are case-sensitive' : ''}`,
     { file: record.provenance.file || context.file, field: missing[0]!.paths[0]! },
   );
+}
+
+/**
+ * A bare word (`quantityUnit: CASE`, `CASE | upper`) that is no column of the file and near none was likely meant
+ * as a constant. Not a grouping key: a constant one would make the whole file one order.
+ */
+function looksConstant(compiled: CompiledMapping, name: string, paths: readonly string[]): boolean {
+  if (paths.includes('groupBy')) return false;
+  return paths.some((path) => {
+    const spec = specAt(compiled.config, path);
+    return typeof spec === 'string' && spec.split('|')[0]!.trim() === name;
+  });
+}
+
+/** What the mapping wrote for a value path (`items.quantityUnit`, `document.additionalFields.note`). */
+function specAt(config: Mapping, path: string): unknown {
+  const additional = 'document.additionalFields.';
+  if (path.startsWith(additional)) return config.document.additionalFields?.[path.slice(additional.length)];
+  if (path.startsWith('document.')) return (config.document as Record<string, unknown>)[path.slice('document.'.length)];
+  if (path.startsWith('items.')) return (config.items as Record<string, unknown> | undefined)?.[path.slice('items.'.length)];
+  return undefined;
 }
 
 /** An order with a document held to the end of the file, or with several: its groups as shown, and what became of it. */
@@ -506,8 +532,12 @@ class GroupEvaluator {
   ): IntakeErrorValue {
     const place = this.place(record);
     if (field?.column !== undefined) {
-      if (place.segment !== undefined) place.element = field.column;
-      else place.column = field.column;
+      if (place.segment !== undefined) {
+        place.element = field.column;
+        // An X12 record carries its envelope's and HL ancestors' elements: placed on the segment that holds it.
+        const segment = fieldSegment(record.provenance, field.column);
+        if (segment !== undefined) place.segment = segment;
+      } else place.column = field.column;
       // A field carried from another line (a fixed-width header) is placed on the line that holds it.
       const line = record.provenance.fieldLines?.[field.column];
       if (line !== undefined) place.line = line;

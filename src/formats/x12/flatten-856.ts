@@ -1,8 +1,9 @@
+import type { SegmentLayer } from '../record.ts';
 import { FieldRow } from './record-shape.ts';
 import { FieldBag, tooLarge } from './write-segment-fields.ts';
 import { AK3, AK4, type X12ErrorCode } from './x12-error-codes.ts';
 import { GRAMMAR_856, type HierarchyGrammar } from './transaction-grammars.ts';
-import type { SetFlattener, SetSink } from './set-flattener.ts';
+import type { SetEnvelope, SetFlattener, SetSink } from './set-flattener.ts';
 import type { X12Segment } from './tokenize-segments.ts';
 
 interface HlNode {
@@ -15,6 +16,8 @@ interface HlNode {
   hasChild: boolean;
   /** Envelope + header + this node's and its ancestors' fields: fixed once the node has a child. */
   inherited: FieldRow | undefined;
+  /** Where the same were read: the segment layers every record below the node shares. */
+  inheritedSegments: SegmentLayer[] | undefined;
 }
 
 /**
@@ -33,9 +36,10 @@ export class Flatten856 implements SetFlattener {
   private lastSegment = 0;
   private failed = false;
   private headerFields: FieldRow | undefined;
+  private headerSegments: SegmentLayer[] | undefined;
 
   constructor(
-    private readonly envelope: Readonly<Record<string, string>>,
+    private readonly envelope: SetEnvelope,
     private readonly sink: SetSink,
     private readonly stSegment: number,
     private readonly maxDepth: number,
@@ -70,7 +74,7 @@ export class Flatten856 implements SetFlattener {
     if (this.failed) return;
     if (!this.sawHl) {
       // A ship notice without HL loops still carries its BSN: give it as one header-only record.
-      this.sink.record({ ...this.envelope, ...this.header.fields }, this.stSegment, this.lastSegment);
+      this.sink.record({ ...this.envelope.fields, ...this.header.fields }, this.stSegment, this.lastSegment, [this.envelope.layer, this.header.layer]);
       return;
     }
     this.closeTo(-1);
@@ -149,6 +153,7 @@ export class Flatten856 implements SetFlattener {
       lastSegment: seg.index,
       hasChild: false,
       inherited: undefined,
+      inheritedSegments: undefined,
     };
     node.bag.write(seg);
     this.chain.push(node);
@@ -173,7 +178,8 @@ export class Flatten856 implements SetFlattener {
     row.assign(leaf.bag.fields);
     row.set('LEVEL', leaf.level);
     row.set('PATH', this.path());
-    this.sink.record(row.toRecord(), leaf.hlSegment, leaf.lastSegment);
+    // The leaf's own fields are offsets from its HL, the record's segment: a record holds no layer of its own.
+    this.sink.record(row.toRecord(), leaf.hlSegment, leaf.lastSegment, this.segmentsOf(this.chain.length - 2), leaf.bag.sharedOffsets());
   }
 
   private path(): string {
@@ -185,12 +191,22 @@ export class Flatten856 implements SetFlattener {
 
   private inheritedOf(index: number): FieldRow {
     if (index < 0) {
-      this.headerFields ??= FieldRow.empty().assign(this.envelope).assign(this.header.fields);
+      this.headerFields ??= FieldRow.empty().assign(this.envelope.fields).assign(this.header.fields);
       return this.headerFields;
     }
     const node = this.chain[index]!;
     node.inherited ??= this.inheritedOf(index - 1).copy().assign(node.bag.aliases).assign(node.bag.fields);
     return node.inherited;
+  }
+
+  private segmentsOf(index: number): SegmentLayer[] {
+    if (index < 0) {
+      this.headerSegments ??= [this.envelope.layer, this.header.layer];
+      return this.headerSegments;
+    }
+    const node = this.chain[index]!;
+    node.inheritedSegments ??= [...this.segmentsOf(index - 1), node.bag.sharedLayer()];
+    return node.inheritedSegments;
   }
 
   private fail(

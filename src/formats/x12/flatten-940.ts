@@ -1,13 +1,15 @@
+import type { SegmentLayer } from '../record.ts';
 import { AK3 } from './x12-error-codes.ts';
 import { FieldBag, tooLarge } from './write-segment-fields.ts';
 import { GRAMMAR_940, type LineGrammar } from './transaction-grammars.ts';
-import type { SetFlattener, SetSink } from './set-flattener.ts';
+import type { SetEnvelope, SetFlattener, SetSink } from './set-flattener.ts';
 import type { X12Segment } from './tokenize-segments.ts';
 
 interface HeldLine {
   fields: Record<string, string>;
   segment: number;
   segmentEnd: number;
+  fieldSegments: SegmentLayer[];
 }
 
 /**
@@ -29,7 +31,7 @@ export class Flatten940 implements SetFlattener {
   private headerFields: Record<string, string> | undefined;
 
   constructor(
-    private readonly envelope: Readonly<Record<string, string>>,
+    private readonly envelope: SetEnvelope,
     private readonly sink: SetSink,
     private readonly stSegment: number,
     private readonly maxHeldLines: number,
@@ -79,12 +81,13 @@ export class Flatten940 implements SetFlattener {
     this.closeLine();
     if (this.lines === 0) {
       // An order without lines (W05 only) still says something; give it as one header-only record.
-      this.sink.record({ ...this.envelope, ...this.header.fields, ...this.summary.fields }, this.stSegment, this.lastSegment);
+      this.sink.record({ ...this.envelope.fields, ...this.header.fields, ...this.summary.fields }, this.stSegment, this.lastSegment, [this.envelope.layer, this.header.layer, this.summary.layer]);
       return;
     }
     for (const line of this.held) {
       Object.assign(line.fields, this.summary.fields);
-      this.sink.record(line.fields, line.segment, line.segmentEnd);
+      line.fieldSegments.push(this.summary.layer);
+      this.sink.record(line.fields, line.segment, line.segmentEnd, line.fieldSegments);
     }
     this.held = [];
   }
@@ -96,18 +99,20 @@ export class Flatten940 implements SetFlattener {
     this.lines++;
     // The header is complete once lines start; prefixed keys never collide, so aliases-then-fields per
     // level equals all aliases then all fields.
-    this.headerFields ??= { ...this.envelope, ...this.header.fields };
+    this.headerFields ??= { ...this.envelope.fields, ...this.header.fields };
     const fields: Record<string, string> = { ...this.headerFields };
     if (this.group) Object.assign(fields, this.group.aliases, this.group.fields);
     Object.assign(fields, line.bag.aliases, line.bag.fields);
+    // Per line, not shared: the W76 totals of a held line come after it.
+    const fieldSegments = [this.envelope.layer, this.header.layer, ...(this.group ? [this.group.layer] : []), line.bag.sharedLayer()];
     if (this.streaming) {
-      this.sink.record(fields, line.start, line.last);
+      this.sink.record(fields, line.start, line.last, fieldSegments);
       return;
     }
-    this.held.push({ fields, segment: line.start, segmentEnd: line.last });
+    this.held.push({ fields, segment: line.start, segmentEnd: line.last, fieldSegments });
     if (this.held.length >= this.maxHeldLines) {
       this.streaming = true;
-      for (const h of this.held) this.sink.record(h.fields, h.segment, h.segmentEnd);
+      for (const h of this.held) this.sink.record(h.fields, h.segment, h.segmentEnd, h.fieldSegments);
       this.held = [];
     }
   }

@@ -1,6 +1,6 @@
 import { FieldBag } from './write-segment-fields.ts';
 import { GENERIC_VOCABULARY } from './transaction-grammars.ts';
-import type { SetFlattener, SetSink } from './set-flattener.ts';
+import type { SetEnvelope, SetFlattener, SetSink } from './set-flattener.ts';
 import type { X12Segment } from './tokenize-segments.ts';
 
 /**
@@ -17,7 +17,7 @@ export class FlattenGeneric implements SetFlattener {
   private last = 0;
 
   constructor(
-    private readonly envelope: Readonly<Record<string, string>>,
+    private readonly envelope: SetEnvelope,
     private readonly sink: SetSink,
     stSegment: number,
     private readonly maxSegments: number,
@@ -38,9 +38,9 @@ export class FlattenGeneric implements SetFlattener {
   }
 
   private flush(): void {
-    const fields: Record<string, string> = { ...this.envelope, ...this.bag.fields };
+    const fields: Record<string, string> = { ...this.envelope.fields, ...this.bag.fields };
     if (this.part > 1 || this.count >= this.maxSegments) fields['PART'] = String(this.part);
-    this.sink.record(fields, this.first, this.last);
+    this.sink.record(fields, this.first, this.last, [this.envelope.layer, this.bag.layer]);
     this.part++;
     this.first = this.last + 1;
     this.count = 0;

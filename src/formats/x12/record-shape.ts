@@ -20,8 +20,10 @@ const MAX_KEY_SLOTS = 2_000_000;
 const MAX_COMPILED = 256;
 /** Uses of a shape before a builder is generated for it (one-off shapes are built by the loop). */
 const COMPILE_AFTER = 4;
+/** Value lists remembered per shape by `Shape.shared`. */
+const MAX_SHARED = 8;
 
-type Builder = (values: readonly string[]) => Record<string, string>;
+type Builder = (values: readonly unknown[]) => Record<string, unknown>;
 
 let codegen = true;
 
@@ -43,6 +45,8 @@ export class Shape {
   private keyList: string[] | undefined;
   private builder: Builder | undefined;
   private uses = 0;
+  /** Records made by `shared`, at most MAX_SHARED. */
+  private sharedRecords: Array<{ values: readonly unknown[]; record: Record<string, unknown> }> | undefined;
 
   private constructor(
     private readonly table: ShapeTable,
@@ -80,13 +84,25 @@ export class Shape {
   }
 
   /** The record object: keys of this shape, `values[i]` for the i-th key. */
-  create(values: readonly string[]): Record<string, string> {
-    if (this.builder !== undefined) return this.builder(values);
+  create<T>(values: readonly T[]): Record<string, T> {
+    if (this.builder !== undefined) return this.builder(values) as Record<string, T>;
     const keys = this.keys();
     if (++this.uses === COMPILE_AFTER) this.compile(keys);
-    const fields: Record<string, string> = {};
+    const fields: Record<string, T> = {};
     for (let i = 0; i < keys.length; i++) fields[keys[i]!] = values[i]!;
     return fields;
+  }
+
+  /**
+   * The same as `create`, but one object for equal values, reused (up to MAX_SHARED value lists per shape): for
+   * what thousands of records hold alike, such as the element offsets of items of one structure.
+   */
+  shared<T>(values: readonly T[]): Record<string, T> {
+    const known = this.sharedRecords?.find((s) => s.values.every((v, i) => v === values[i]));
+    if (known !== undefined) return known.record as Record<string, T>;
+    const record = this.create(values);
+    if (!this.table.full && (this.sharedRecords ??= []).length < MAX_SHARED) this.sharedRecords.push({ values: values.slice(), record });
+    return record;
   }
 
   private keys(): string[] {
@@ -118,22 +134,22 @@ export class Shape {
 }
 
 /** Fields as a shape plus values: merged with arrays, made an object once by `toRecord`. */
-export class FieldRow {
+export class FieldRow<T = string> {
   constructor(
     public shape: Shape,
-    readonly values: string[],
+    readonly values: T[],
   ) {}
 
-  static empty(): FieldRow {
-    return new FieldRow(Shape.root(), []);
+  static empty<T = string>(): FieldRow<T> {
+    return new FieldRow<T>(Shape.root(), []);
   }
 
-  copy(): FieldRow {
+  copy(): FieldRow<T> {
     return new FieldRow(this.shape, this.values.slice());
   }
 
   /** Like `Object.assign(row, { [key]: value })`. */
-  set(key: string, value: string): void {
+  set(key: string, value: T): void {
     const next = this.shape.step(key);
     if (typeof next === 'number') {
       this.values[next] = value;
@@ -144,12 +160,17 @@ export class FieldRow {
   }
 
   /** Like `Object.assign(row, fields)`. */
-  assign(fields: Readonly<Record<string, string>>): this {
+  assign(fields: Readonly<Record<string, T>>): this {
     for (const key in fields) this.set(key, fields[key]!);
     return this;
   }
 
-  toRecord(): Record<string, string> {
+  toRecord(): Record<string, T> {
     return this.shape.create(this.values);
+  }
+
+  /** `toRecord`, reusing the object made for equal values (see `Shape.shared`). */
+  toSharedRecord(): Record<string, T> {
+    return this.shape.shared(this.values);
   }
 }

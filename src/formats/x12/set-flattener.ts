@@ -1,3 +1,4 @@
+import type { SegmentLayer } from '../record.ts';
 import type { X12ErrorCode } from './x12-error-codes.ts';
 import type { X12Segment } from './tokenize-segments.ts';
 
@@ -16,8 +17,15 @@ export interface SetContentError {
   ak4?: string;
 }
 
+/** The ISA, GS and ST elements every record of a set carries, and the segment of each. */
+export interface SetEnvelope {
+  fields: Readonly<Record<string, string>>;
+  layer: SegmentLayer;
+}
+
 export interface SetSink {
-  record(fields: Record<string, string>, segment: number, segmentEnd: number): void;
+  /** `fieldSegments`, `fieldOffsets`: where each field was read (see Provenance). */
+  record(fields: Record<string, string>, segment: number, segmentEnd: number, fieldSegments: SegmentLayer[], fieldOffsets?: Record<string, number>): void;
   error(error: SetContentError): void;
 }
 
@@ -32,4 +40,4 @@ export interface SetFlattener {
 }
 
 /** `stSegment`: file segment number of the ST (start of a header-only or generic record). */
-export type FlattenerFactory = (envelope: Readonly<Record<string, string>>, sink: SetSink, stSegment: number) => SetFlattener;
+export type FlattenerFactory = (envelope: SetEnvelope, sink: SetSink, stSegment: number) => SetFlattener;

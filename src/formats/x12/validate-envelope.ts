@@ -1,5 +1,5 @@
 import type { IntakeErrorValue } from '../../errors/intake-error.ts';
-import type { SourceRecord } from '../record.ts';
+import type { SegmentLayer, SourceRecord } from '../record.ts';
 import { AK3, AK4, AK5, AK9, TA1, type X12ErrorCode } from './x12-error-codes.ts';
 import { isFunctionalAcknowledgment, type X12Ack, type X12Event, type X12SegmentAck } from './x12-events.ts';
 import type { FlattenerFactory, SetContentError, SetFlattener } from './set-flattener.ts';
@@ -59,7 +59,6 @@ interface SetState {
   skipped: boolean;
   ack: X12Ack;
   held: X12Event[];
-  envelope: Record<string, string>;
   released: Span | undefined;
 }
 
@@ -337,7 +336,6 @@ export class EnvelopeValidator {
       failed: false,
       skipped: false,
       held: [],
-      envelope: {},
       released: undefined,
       ack: { ...base, level: 'transaction', transaction: control, transactionSet: setId },
     };
@@ -383,18 +381,20 @@ export class EnvelopeValidator {
     const isa = ic.isa.elements;
     const gs = grp.gs.elements;
     const envelope: Record<string, string> = {};
-    const put = (key: string, value: string | undefined): void => {
-      if (value !== undefined && value !== '') envelope[key] = value;
+    const envelopeSegments: Record<string, number> = {};
+    const put = (key: string, value: string | undefined, segment: number): void => {
+      if (value === undefined || value === '') return;
+      envelope[key] = value;
+      envelopeSegments[key] = segment;
     };
-    for (const i of [5, 6, 7, 8, 13, 15]) put(`ISA${pad(i)}`, isa[i]);
-    for (const i of [1, 2, 3, 4, 5, 6, 8]) put(`GS${pad(i)}`, gs[i]);
-    for (let i = 1; i < seg.elements.length; i++) put(`ST${pad(i)}`, seg.elements[i]);
-    set.envelope = envelope;
+    for (const i of [5, 6, 7, 8, 13, 15]) put(`ISA${pad(i)}`, isa[i], ic.isa.index);
+    for (const i of [1, 2, 3, 4, 5, 6, 8]) put(`GS${pad(i)}`, gs[i], grp.gs.index);
+    for (let i = 1; i < seg.elements.length; i++) put(`ST${pad(i)}`, seg.elements[i], seg.index);
     const factory = this.options.flattenerFor(setId);
     set.flattener = factory(
-      envelope,
+      { fields: envelope, layer: { from: 0, offsets: envelopeSegments } },
       {
-        record: (fields, segment, segmentEnd) => this.onRecord(set, fields, segment, segmentEnd),
+        record: (fields, segment, segmentEnd, fieldSegments, fieldOffsets) => this.onRecord(set, fields, segment, segmentEnd, fieldSegments, fieldOffsets),
         error: (e) => this.contentError(set, e),
       },
       seg.index,
@@ -485,7 +485,14 @@ export class EnvelopeValidator {
     return true;
   }
 
-  private onRecord(set: SetState, fields: Record<string, string>, segment: number, segmentEnd: number): void {
+  private onRecord(
+    set: SetState,
+    fields: Record<string, string>,
+    segment: number,
+    segmentEnd: number,
+    fieldSegments: SegmentLayer[],
+    fieldOffsets: Record<string, number> | undefined,
+  ): void {
     if (set.failed) return;
     const ic = this.ic!;
     const record: SourceRecord = {
@@ -494,6 +501,9 @@ export class EnvelopeValidator {
         file: this.options.file,
         segment,
         segmentEnd,
+        fieldSegments,
+        // Always present (undefined but for 856 items), so every record's provenance has the same shape.
+        fieldOffsets,
         interchange: ic.isa.elements[13] ?? '',
         group: this.grp?.gs.elements[6] ?? '',
         transaction: set.st.elements[2] ?? '',

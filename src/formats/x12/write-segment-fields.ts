@@ -1,3 +1,5 @@
+import type { SegmentLayer } from '../record.ts';
+import { FieldRow } from './record-shape.ts';
 import type { SegmentVocabulary } from './transaction-grammars.ts';
 import type { X12Segment } from './tokenize-segments.ts';
 
@@ -29,6 +31,8 @@ export class FieldBag {
   private segments = 0;
   /** Prefix-less copies of qualified keys (only filled when prefix is not ''). */
   readonly aliases: Record<string, string> = {};
+  /** Where every key of `fields` and `aliases` was read: from = the bag's first segment, offsets from it. */
+  readonly layer: SegmentLayer = { from: 0, offsets: {} };
   private readonly counts = new Map<string, number>();
   private loopBase: string | undefined;
   private loopMembers: readonly string[] | undefined;
@@ -39,9 +43,23 @@ export class FieldBag {
     private readonly maxSegments: number = MAX_BAG_SEGMENTS,
   ) {}
 
+  /**
+   * The offsets as records keep them: one object for every bag of the same structure (the items of a large 856
+   * alike), so a record holds a reference rather than a number per element.
+   */
+  sharedOffsets(): Record<string, number> {
+    return FieldRow.empty<number>().assign(this.layer.offsets).toSharedRecord();
+  }
+
+  /** The layer with `sharedOffsets`. */
+  sharedLayer(): SegmentLayer {
+    return { from: this.layer.from, offsets: this.sharedOffsets() };
+  }
+
   /** Writes the segment's fields; false (and nothing written) when the bag already holds maxSegments segments. */
   write(seg: X12Segment): boolean {
     if (this.segments >= this.maxSegments) return false;
+    if (this.segments === 0) this.layer.from = seg.index;
     this.segments++;
     this.writeSegment(seg);
     return true;
@@ -96,7 +114,8 @@ export class FieldBag {
       // element; the same string objects also make the property stores and the record shapes cheaper.
       const names = positionalNames(this.prefix, base, id, el.length);
       const comp = seg.delimiters.component;
-      for (let i = 1; i < el.length; i++) this.put(names.keys[i]!, names.full[i]!, names.qualified, el[i]!, comp);
+      const offset = seg.index - this.layer.from;
+      for (let i = 1; i < el.length; i++) this.put(names.keys[i]!, names.full[i]!, names.qualified, el[i]!, comp, offset);
     } else {
       const suffix = `#${n}`;
       for (let i = 1; i < el.length; i++) this.set(base + id + pad(i) + suffix, el[i]!, seg);
@@ -123,20 +142,29 @@ export class FieldBag {
   private set(key: string, value: string, seg: X12Segment): void {
     // Empty elements are left out: a mapping sees "absent", which is what an empty X12 element means.
     if (value === '') return;
-    this.put(key, this.prefix + key, this.prefix !== '' && key.indexOf('[') >= 0, value, seg.delimiters.component);
+    this.put(key, this.prefix + key, this.prefix !== '' && key.indexOf('[') >= 0, value, seg.delimiters.component, seg.index - this.layer.from);
   }
 
-  /** `full` = prefix + key; `qualified`: key gets a prefix-less alias too. */
-  private put(key: string, full: string, qualified: boolean, value: string, comp: string): void {
+  /** `full` = prefix + key; `qualified`: key gets a prefix-less alias too; `offset`: the segment's, in the layer. */
+  private put(key: string, full: string, qualified: boolean, value: string, comp: string, offset: number): void {
     if (value === '') return;
     this.fields[full] = value;
-    if (qualified) this.aliases[key] = value;
+    this.layer.offsets[full] = offset;
+    if (qualified) {
+      this.aliases[key] = value;
+      this.layer.offsets[key] = offset;
+    }
     if (value.indexOf(comp) >= 0) {
       const parts = value.split(comp);
       for (let k = 0; k < parts.length; k++) {
         if (parts[k] === '') continue;
-        this.fields[`${this.prefix}${key}-${k + 1}`] = parts[k]!;
-        if (qualified) this.aliases[`${key}-${k + 1}`] = parts[k]!;
+        const component = `${key}-${k + 1}`;
+        this.fields[this.prefix + component] = parts[k]!;
+        this.layer.offsets[this.prefix + component] = offset;
+        if (qualified) {
+          this.aliases[component] = parts[k]!;
+          this.layer.offsets[component] = offset;
+        }
       }
     }
   }
