@@ -430,6 +430,7 @@ class GroupEvaluator {
       documentPlace: this.place(docRecord),
       itemPlaces: itemRecords.map((r) => this.place(r)),
       columns: compiled.columns,
+      fieldPlace: (item, column) => this.fieldPlace(item === undefined ? docRecord : itemRecords[item]!, column),
     });
     if (!checked.ok) {
       if (onError === 'rejectFile') throw rejectFile(checked.errors);
@@ -530,21 +531,25 @@ class GroupEvaluator {
     field: { column?: string; path?: string } | undefined,
     fieldPath?: string,
   ): IntakeErrorValue {
-    const place = this.place(record);
-    if (field?.column !== undefined) {
-      if (place.segment !== undefined) {
-        place.element = field.column;
-        // An X12 record carries its envelope's and HL ancestors' elements: placed on the segment that holds it.
-        const segment = fieldSegment(record.provenance, field.column);
-        if (segment !== undefined) place.segment = segment;
-      } else place.column = field.column;
-      // A field carried from another line (a fixed-width header) is placed on the line that holds it.
-      const line = record.provenance.fieldLines?.[field.column];
-      if (line !== undefined) place.line = line;
-    }
+    const place = field?.column !== undefined ? this.fieldPlace(record, field.column) : this.place(record);
     const path = field?.path ?? fieldPath;
     if (path !== undefined) place.field = path;
     return { code, message, place };
+  }
+
+  /** The place of one of a record's fields: its element's own segment (X12) or its own line (fixed-width). */
+  fieldPlace(record: SourceRecord, column: string): Place {
+    const place = this.place(record);
+    if (place.segment !== undefined) {
+      place.element = column;
+      // An X12 record carries its envelope's and HL ancestors' elements: placed on the segment that holds it.
+      const segment = fieldSegment(record.provenance, column);
+      if (segment !== undefined) place.segment = segment;
+    } else place.column = column;
+    // A field carried from another line (a fixed-width header) is placed on the line that holds it.
+    const line = record.provenance.fieldLines?.[column];
+    if (line !== undefined) place.line = line;
+    return place;
   }
 
   place(record: SourceRecord): Place {

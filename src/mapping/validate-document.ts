@@ -10,6 +10,11 @@ export interface DocumentTrace {
   itemPlaces: readonly Place[];
   /** Source field of an output field path (`items.quantity` → `Qty`). */
   columns: ReadonlyMap<string, string>;
+  /**
+   * The place of a source field of the document's record (`item` undefined) or of an item's: the segment or line
+   * that holds it, which may not be the record's first (an X12 element, a fixed-width header field).
+   */
+  fieldPlace?: (item: number | undefined, column: string) => Place;
 }
 
 export type DocumentCheck = { ok: true; document: Document } | { ok: false; errors: IntakeErrorValue[] };
@@ -68,21 +73,14 @@ export function validateDocument(candidate: Record<string, unknown>, trace: Docu
 }
 
 function placeFor(path: readonly PropertyKey[], trace: DocumentTrace): Place {
-  let base = trace.documentPlace;
-  let fieldPath: string;
-  if (path[0] === 'items' && typeof path[1] === 'number') {
-    base = trace.itemPlaces[path[1]] ?? base;
-    fieldPath = ['items', ...path.slice(2).map(String)].join('.');
-  } else {
-    fieldPath = ['document', ...path.map(String)].join('.');
-  }
+  const inItem = path[0] === 'items' && typeof path[1] === 'number';
+  const item = inItem && trace.itemPlaces[path[1] as number] !== undefined ? (path[1] as number) : undefined;
+  const base = item === undefined ? trace.documentPlace : trace.itemPlaces[item]!;
+  const fieldPath = inItem ? ['items', ...path.slice(2).map(String)].join('.') : ['document', ...path.map(String)].join('.');
   const column = trace.columns.get(fieldPath);
-  const place: Place = { ...base, field: fieldPath };
-  if (column !== undefined) {
-    if (base.segment !== undefined) place.element = column;
-    else place.column = column;
-  }
-  return place;
+  if (column === undefined) return { ...base, field: fieldPath };
+  if (trace.fieldPlace && (item !== undefined || !inItem)) return { ...trace.fieldPlace(item, column), field: fieldPath };
+  return { ...base, ...(base.segment !== undefined ? { element: column } : { column }), field: fieldPath };
 }
 
 function schemaError(issue: z.core.$ZodIssue, trace: DocumentTrace): IntakeErrorValue {

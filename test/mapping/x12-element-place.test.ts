@@ -41,6 +41,18 @@ describe('X12 element errors are placed at the segment holding the element', () 
     ]);
   });
 
+  it("a value the document format refuses (a negative SN102) names its SN1 segment too, not the item's HL", async () => {
+    const text = SAMPLE.replace('SN1**40*CA', 'SN1**-40*CA');
+    const errors = await errorsOf(text);
+    expect(errors).toEqual([
+      {
+        code: expect.any(String),
+        message: expect.stringContaining('must not be negative'),
+        place: { file: 'ASN.edi', segment: 22, element: 'I.SN102', field: 'items.quantity' },
+      },
+    ]);
+  });
+
   it('an ancestor element (the pack MAN02 of an item) names the MAN segment of the pack', async () => {
     const text = SAMPLE.replace('MAN*GM*00012345670000000019', 'MAN*GM*0001234567000000001X');
     const errors = await errorsOf(text);
