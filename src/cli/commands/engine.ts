@@ -14,7 +14,7 @@ export function registerEngineCommand(program: Command): void {
       prepareDataDir(env.DATA_DIR, logger);
       const { startEngineServer } = await import('../../engine/engine-server.ts');
       const engine = await startEngineServer(env, logger);
-      logger.info({ url: engine.url, docs: `${engine.url}/v1/docs/` }, 'engine listening');
+      logger.info({ docs: `${engine.url}/v1/docs/` }, `Swagger UI at ${engine.url}/v1/docs/`);
       await runUntilSignal(logger, [() => engine.close()]);
     });
 }
