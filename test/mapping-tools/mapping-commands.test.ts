@@ -105,7 +105,7 @@ describe('intake mapping preview', () => {
     const { out, code } = await runMappingCli(['preview', sample, ...folders()]);
     expect(out).toMatch(/✗ X12 transaction 856 #0001 rejected/);
     expect(out).toMatch(/documents #0, #1 above were made from it: the gateway voids them \(never submitted\)/);
-    expect(out).toContain('1 X12 envelopes rejected (voiding 2 of the documents)');
+    expect(out).toContain('1 X12 envelope rejected (voiding 2 of the documents)');
     expect(code).toBe(1);
   });
 
@@ -116,7 +116,7 @@ describe('intake mapping preview', () => {
     expect(out).toMatch(/✗ FILE REJECTED: .*"END OF FILE".*\[X12_DATA_AFTER_IEA\]/);
     expect(out).toMatch(/documents #0, #1 above are never submitted: the gateway refuses the whole file/);
     expect(out).not.toContain('✗ X12 file rejected');
-    expect(out).toContain('2 documents, 0 rejected, 0 skipped rows, FILE REJECTED from 4 records');
+    expect(out).toContain('2 documents, 0 rejected, 0 skipped rows, FILE REJECTED after 4 records read');
     expect(code).toBe(1);
   });
 

@@ -59,6 +59,9 @@ function withFolders(command: Command): Command {
     .option('--samples <dir>', 'the samples folder (samples/<customer>/...)', 'samples');
 }
 
+/** "1 document", "3 documents". */
+const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 /** "12,345 records · 1,234 documents · 45,678 records/s": the progress of a long preview. */
 function progressLine(stats: RunStats): string {
   const seconds = (performance.now() - stats.startedAt) / 1000;
@@ -158,7 +161,8 @@ export function registerMappingCommands(program: Command): void {
       }
       if (json) process.stdout.write(first ? ']\n' : '\n]\n');
       const stopped = counts.documents + counts.rejected + counts.skipped >= limit ? ` (stopped at --limit ${limit})` : '';
-      const summary = `${counts.documents} documents, ${counts.rejected} rejected, ${counts.skipped} skipped rows${counts.x12Rejected ? `, ${counts.x12Rejected} X12 envelopes rejected${counts.voided ? ` (voiding ${counts.voided} of the documents)` : ''}` : ''}${counts.fileRejected ? ', FILE REJECTED' : ''} from ${run.stats.records} records${stopped}`;
+      const read = counts.fileRejected ? `after ${counted(run.stats.records, 'record')} read` : `from ${counted(run.stats.records, 'record')}`;
+      const summary = `${counted(counts.documents, 'document')}, ${counts.rejected} rejected, ${counted(counts.skipped, 'skipped row')}${counts.x12Rejected ? `, ${counted(counts.x12Rejected, 'X12 envelope')} rejected${counts.voided ? ` (voiding ${counts.voided} of the documents)` : ''}` : ''}${counts.fileRejected ? ', FILE REJECTED' : ''} ${read}${stopped}`;
       if (json) process.stderr.write(`${summary}\n`);
       else console.log(summary);
       if (counts.rejected + counts.skipped + counts.x12Rejected > 0 || counts.fileRejected) process.exitCode = 1;
