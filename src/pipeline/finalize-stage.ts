@@ -181,7 +181,7 @@ async function writeResults(deps: FinalizeStageDeps, file: FileRow, outcome: Fil
     }
     const { rows } = await deps.db.query<{ n: number }>(`SELECT nextval('gateway.ack_control_numbers') AS n`);
     // In the bytes the partner wrote: the interchange's encoding, not always UTF-8.
-    files.push([name, encode997(render997(ack.data, { controlNumber: rows[0]!.n }), ack.data.interchange.encoding)]);
+    files.push([name, encode997(render997(ack.data, { controlNumber: rows[0]!.n, documents: outcome.documents }), ack.data.interchange.encoding)]);
   }
   // Durable before the file is marked finished: the ledger (on a PostgreSQL server) survives a power loss, and a
   // result it points to must too, or the customer would be sent an empty or missing result.

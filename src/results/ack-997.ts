@@ -1,19 +1,21 @@
 import iconv from 'iconv-lite';
 import { z } from 'zod';
-import type { DocumentOutcome } from './file-outcome.ts';
+import { X12_ERROR_CODES } from '../formats/x12/x12-error-codes.ts';
+import { SourceRangeSchema, sourceOverlaps, type DocumentRowInput, type SourceRange } from './file-outcome.ts';
 
 /**
  * The X12 997 Functional Acknowledgment we send for each inbound functional group.
  *
- * A 997 reports the *syntactic* analysis of the received transaction sets; X12 says it "does not cover the semantic
- * meaning of the information" (997 introduction). What the engine later did with the documents is the business
- * answer, carried by the result CSV/JSON (the X12 way would be an 824 Application Advice). Hence:
- * - envelope or syntax errors that stopped a transaction set: AK501 `R` with the caller's AK502 codes;
- * - syntax errors noted but the set processed (AK3/AK4 given): AK501 `E`;
- * - documents rejected by the engine: by default still `A` (policy `syntax-only`); a partner who wants to see them
- *   in the 997 gets `E` (policy `report-as-errors`). Never `R`: an `R` asks the sender to fix and resend the
- *   whole set, and its accepted documents were already applied.
- * - `P` (partially accepted) is an AK901 code for the group, not an AK501 code for one set; it is computed in AK9.
+ * X12 says a 997 reports syntax and "does not cover the semantic meaning of the information" (997 introduction);
+ * the business answer would be an 824. We send no 824, and partners read AK501 `A` as "your data is in": a set
+ * part of whose data was refused must not say `A`, nor one none of whose data was applied (the sender would not
+ * send it again). Hence, per set (`ak5StatusFor`):
+ * - envelope or syntax errors that stopped it, or a refusal with another set: AK501 `R` with the reader's codes;
+ * - none of its documents applied (each rejected by the mapping or the engine, or never answered): `R`, resend it;
+ * - some applied, some not: `E`, accepted with errors noted. Not `R`: that asks for the whole set again, and its
+ *   applied documents would be applied twice. The result CSV/JSON say which documents and why.
+ * - `P` (partially accepted) is an AK901 code for the group, not an AK501 code for one set; it is computed in AK9,
+ *   where an `E` set counts as accepted.
  *
  * Output: the delimiters of the received interchange (element, component, segment terminator and, from 00402 on,
  * repetition), the terminator followed by a newline unless it is one; its ISA12 version; ISA fixed widths; sender
@@ -192,10 +194,14 @@ export interface Render997Options {
   controlNumber: number;
   /** Time stamped in ISA09/10 and GS04/05 (UTC). Default: now. */
   now?: Date;
+  /** The file's documents with their final outcomes, each set's AK501 follows them (`ak5StatusFor`). */
+  documents?: readonly DocumentRowInput[];
 }
 
 export function render997(input: Ack997Input, options: Render997Options): string {
-  const ack = Ack997InputSchema.parse(input);
+  const parsed = Ack997InputSchema.parse(input);
+  const documents = (options.documents ?? []).flatMap(outcomeOfDocument);
+  const ack = { ...parsed, transactionSets: parsed.transactionSets.map((set) => ({ ...set, status: ak5StatusFor(set, documents) })) };
   const control = options.controlNumber;
   if (!Number.isInteger(control) || control < 1 || control > 999_999_999) throw new RangeError('controlNumber must be an integer from 1 to 999999999');
   const now = options.now ?? new Date();
@@ -280,21 +286,35 @@ export function ak9Status(ack: z.output<typeof Ack997InputSchema>): 'A' | 'E' | 
   return 'A';
 }
 
-export const ENGINE_OUTCOME_POLICIES = ['syntax-only', 'report-as-errors'] as const;
-export type EngineOutcomePolicy = (typeof ENGINE_OUTCOME_POLICIES)[number];
+/** Where a document came from in segments, and whether its data was applied. */
+interface SetDocument {
+  source: SourceRange;
+  applied: boolean;
+}
 
 /**
- * AK501 for one received transaction set, from what the parser found and what the engine did with its
- * documents. See the module comment for why engine rejections are never `R`.
+ * The documents that speak for their sets. A refusal by the X12 reader is already in the AK5 it wrote, and its
+ * result row names the segment where the problem was found, which may be the next set's ST (an SE missing before
+ * it): those rows are left out, as are documents without segment sources (not X12, or stored before sources).
  */
-export function ak5StatusFor(
-  set: { syntaxRejected: boolean; segmentErrorCount: number; documentOutcomes: readonly DocumentOutcome[] },
-  policy: EngineOutcomePolicy = 'syntax-only',
-): Ak5Status {
-  if (set.syntaxRejected) return 'R';
-  if (set.segmentErrorCount > 0) return 'E';
-  if (policy === 'report-as-errors' && set.documentOutcomes.some((outcome) => outcome === 'REJECTED' || outcome === 'FAILED')) return 'E';
-  return 'A';
+function outcomeOfDocument(document: DocumentRowInput): SetDocument[] {
+  const source = SourceRangeSchema.safeParse(document.source);
+  if (!source.success || source.data.unit !== 'segment') return [];
+  if (document.error && document.error.code in X12_ERROR_CODES) return [];
+  // TEST_ONLY and SKIPPED documents were not refused: validated in test mode, or left out by the mapping.
+  return [{ source: source.data, applied: document.outcome !== 'REJECTED' && document.outcome !== 'FAILED' }];
+}
+
+/**
+ * AK501 for one received transaction set: the reader's `R` stands; otherwise what became of the documents its
+ * segments went into, a document grouped across sets counting for each. See the module comment for why.
+ */
+function ak5StatusFor(set: { status: Ak5Status; segments?: { first: number; last: number } | undefined }, documents: readonly SetDocument[]): Ak5Status {
+  const span = set.segments;
+  if (set.status === 'R' || !span) return set.status;
+  const own = documents.filter((document) => sourceOverlaps(document.source, span.first, span.last));
+  if (own.length === 0 || own.every((document) => document.applied)) return set.status;
+  return own.some((document) => document.applied) ? 'E' : 'R';
 }
 
 /** Windows-1252 bytes 0x80-0x9F by character; its five unassigned bytes stand for the C1 controls of their value, as the X12 reader reads them. */

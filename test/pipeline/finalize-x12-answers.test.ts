@@ -55,6 +55,22 @@ describe('X12 files the 997 used to stop: every one ends with its results', () =
     expect(acks[0]).toContain('\nAK5*A!\nAK9*A*1*1*1!\n');
   }, 60_000);
 
+  it('an 856 set with one of its two orders refused by the mapping is acknowledged E (accepted, errors noted), never A', async () => {
+    const bluefinIn = join(gatewayPaths(product.env).dropDir, 'bluefin', 'inbound');
+    const bluefinOut = join(gatewayPaths(product.env).dropDir, 'bluefin', 'outbound');
+    mkdirSync(bluefinIn, { recursive: true });
+    // PO-55013's one item gets a quantity that is no number; PO-55012, in the same set, is fine.
+    const text = readFileSync('samples/bluefin/ASN_250303_01.edi', 'latin1').replace('SN1**60*CA', 'SN1**6X0*CA').replace(/ASN-250303-01/g, 'ASN-250303-E1');
+    writeFileSync(join(bluefinIn, 'ASN_E.edi'), text, 'latin1');
+    const json = join(bluefinOut, 'ASN_E.edi.result.json');
+    for (let i = 0; i < 300 && !existsSync(json); i++) await new Promise((r) => setTimeout(r, 100));
+    const result = JSON.parse(readFileSync(json, 'utf8')) as { file: { state: string }; documents: { orderNumber: string; outcome: string }[] };
+    expect(result.file.state).toBe('PARTIAL');
+    expect(result.documents.map((d) => [d.orderNumber, d.outcome])).toEqual([['PO-55012', 'ACCEPTED'], ['PO-55013', 'REJECTED']]);
+    const ack = readFileSync(join(bluefinOut, readdirSync(bluefinOut).find((f) => f.startsWith('ASN_E.edi.') && f.endsWith('.997.x12'))!), 'latin1');
+    expect(ack).toMatch(/AK5\*E~\s*AK9\*E\*1\*1\*1~/);
+  }, 60_000);
+
   it('an ISA06 longer than 15 characters is refused as a whole (X12_ISA_INVALID), with a result and no 997', async () => {
     const { result, acks } = await drop('longisa.edi', order940(ISA('COBALTTOOLSINC-EDI-01'), 'COBALT', 'LONG-2'));
     expect(result.file).toMatchObject({ state: 'REJECTED', error: { code: 'X12_ISA_INVALID' } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Ack997InputSchema, ak5StatusFor, encode997, render997, type Ack997Input } from '../../src/results/index.ts';
+import { Ack997InputSchema, encode997, render997, type Ack997Input } from '../../src/results/index.ts';
 
 const NOW = new Date('2025-03-04T05:06:07Z');
 
@@ -201,30 +201,5 @@ describe('997 bytes', () => {
 
   it('in UTF-8 by default', () => {
     expect(encode997('MÜNCHEN…')).toEqual(Buffer.from('MÜNCHEN…', 'utf8'));
-  });
-});
-
-describe('engine outcomes to AK501', () => {
-  const set = (documentOutcomes: ('ACCEPTED' | 'REJECTED' | 'FAILED')[], extra: Partial<{ syntaxRejected: boolean; segmentErrorCount: number }> = {}) => ({
-    syntaxRejected: false,
-    segmentErrorCount: 0,
-    documentOutcomes,
-    ...extra,
-  });
-
-  it('by X12 convention a 997 reports syntax: engine rejections leave a clean set A', () => {
-    expect(ak5StatusFor(set(['ACCEPTED', 'ACCEPTED']))).toBe('A');
-    expect(ak5StatusFor(set(['ACCEPTED', 'REJECTED']))).toBe('A');
-  });
-
-  it('a partner who wants engine rejections in the 997 gets E, never R (accepted documents were applied)', () => {
-    expect(ak5StatusFor(set(['ACCEPTED', 'REJECTED']), 'report-as-errors')).toBe('E');
-    expect(ak5StatusFor(set(['REJECTED', 'FAILED']), 'report-as-errors')).toBe('E');
-    expect(ak5StatusFor(set(['ACCEPTED']), 'report-as-errors')).toBe('A');
-  });
-
-  it('envelope errors reject the set; noted segment errors make it E', () => {
-    expect(ak5StatusFor(set([], { syntaxRejected: true }))).toBe('R');
-    expect(ak5StatusFor(set(['ACCEPTED'], { segmentErrorCount: 1 }))).toBe('E');
   });
 });
