@@ -56,3 +56,31 @@ export function describeConfigPath(path: ConfigPath): string {
   }
   return out;
 }
+
+/** A line of YAML read as `key: value` from its text alone, for a file too broken to parse. */
+export interface KeyLine {
+  key: string;
+  /** Spaces before the key, counting a list's "- " as indentation. */
+  indent: number;
+  value: string;
+  valueColumn: number;
+}
+
+export function readKeyLine(line: string): KeyLine | undefined {
+  const m = /^(\s*(?:-\s+)*)([^\s#:{}[\],"'][^:#]*?)(\s*:(?:\s+|$))(.*?)\s*$/.exec(line);
+  if (!m) return undefined;
+  return { key: m[2]!, indent: m[1]!.length, value: m[4]!.replace(/(?:^|\s+)#.*$/, ''), valueColumn: m[1]!.length + m[2]!.length + m[3]!.length + 1 };
+}
+
+/** The keys a line indented by `indent` is under, from indentation alone: ["items"] for "  sku: x" below "items:". */
+export function keyPathAbove(lines: readonly string[], index: number, indent: number): string[] {
+  const path: string[] = [];
+  for (let j = index - 1; j >= 0 && indent > 0; j--) {
+    const above = readKeyLine(lines[j]!);
+    if (above && above.indent < indent) {
+      path.unshift(above.key);
+      indent = above.indent;
+    }
+  }
+  return path;
+}

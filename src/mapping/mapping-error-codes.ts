@@ -4,7 +4,8 @@
  */
 export const MAPPING_ERROR_CODES = {
   // Loading and compiling a mapping (placed at file:line:column of the YAML).
-  MAPPING_YAML_SYNTAX: 'The YAML file cannot be parsed.',
+  MAPPING_YAML_SYNTAX:
+    'The YAML file cannot be parsed: the message names the slip (a key out of line with its siblings, a missing colon or space after it, an unclosed bracket or quote, a tab) at the line to change, with the yaml library\'s own words in parentheses.',
   MAPPING_INVALID_CONFIG: 'A key or value of the mapping does not fit the mapping schema.',
   MAPPING_UNKNOWN_TRANSFORM: 'A transform name is not one of the known transforms.',
   MAPPING_BAD_REGEX: 'A `pattern`, `matches` or `replace.regex` is not a valid regular expression.',
