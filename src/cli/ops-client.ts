@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { request } from 'undici';
-import { configErrorOf, type Env } from '../config/env.ts';
+import type { Env } from '../config/env.ts';
 import { opsTokenPath, readOpsToken } from '../gateway/ops-token.ts';
 import { CliError } from './cli-error.ts';
 
@@ -18,21 +18,12 @@ function parseJson(text: string): { code?: string; detail?: string } | undefined
 }
 
 /**
- * GATEWAY_URL as given, if it is an http(s) URL. The settings check takes `localhost:8081` for a URL of scheme
- * "localhost:", which no request can reach: reported as the gateway not answering, the operator would look for a
- * gateway that is not down.
- */
-function gatewayUrlOf(url: string): string {
-  if (/^https?:$/.test(new URL(url).protocol)) return url;
-  throw configErrorOf([{ variable: 'GATEWAY_URL', message: 'must be an http(s) URL, such as http://127.0.0.1:8081: the address of the running gateway, with its scheme' }], { GATEWAY_URL: url });
-}
-
-/**
  * The `intake files` and `intake submit` commands talk to the running gateway: the embedded store belongs to that
  * process, so the CLI never opens it itself.
  */
 export function opsClient(env: Env) {
-  const base = env.GATEWAY_URL !== undefined ? gatewayUrlOf(env.GATEWAY_URL) : `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${env.GATEWAY_PORT}`;
+  // GATEWAY_URL's scheme is checked with the other settings (env.ts): `localhost:8081` never gets here.
+  const base = env.GATEWAY_URL ?? `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${env.GATEWAY_PORT}`;
   const token = readOpsToken(env.DATA_DIR, env.OPS_TOKEN);
   async function call<T>(method: "GET" | "POST", path: string, body?: { stream: Readable; fileName: string }): Promise<T> {
     let response;

@@ -13,6 +13,16 @@ const flag = z
 const port = z.coerce.number().int().min(0).max(65535);
 
 /**
+ * A URL of one of `schemes`. `z.string().url()` alone takes `localhost:47301` for a URL of scheme `localhost:`,
+ * and the missing scheme then surfaced at the first connection ("not answering"), far from the setting.
+ */
+function urlOf(schemes: string[], message: string) {
+  return z.string().refine((value) => URL.canParse(value) && schemes.includes(new URL(value).protocol), message);
+}
+
+const HTTP = ['http:', 'https:'];
+
+/**
  * Every setting the process reads from its environment, with its default. One place, validated once at
  * start-up: a bad value stops the process with a message that names the variable.
  */
@@ -20,7 +30,7 @@ export const EnvSchema = z.object({
   /** Where the embedded store, the spool and generated keys live. */
   DATA_DIR: z.string().min(1).default('./data'),
   /** A PostgreSQL server for the engine's store (and later the ledger). Unset: embedded PGlite under DATA_DIR. */
-  DATABASE_URL: z.string().url().optional(),
+  DATABASE_URL: urlOf(['postgres:', 'postgresql:'], 'must be a postgres:// or postgresql:// URL, such as postgres://user:password@host:5432/database').optional(),
   /**
    * Connections this process opens to DATABASE_URL. Default: twice this machine's cores, the usual sizing for a
    * server on the same machine (PostgreSQL wiki, "Number of Database Connections"): more connections than the
@@ -28,11 +38,7 @@ export const EnvSchema = z.object({
    */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(() => 2 * availableParallelism()),
   /** ioredis reads any scheme as a Redis address (an http:// URL as a socket path): only Redis's own are taken. */
-  REDIS_URL: z
-    .string()
-    .url()
-    .refine((url) => ['redis:', 'rediss:'].includes(new URL(url).protocol), 'expected a redis:// or rediss:// URL (redis://[user:password@]host:port[/db])')
-    .default('redis://127.0.0.1:6379'),
+  REDIS_URL: urlOf(['redis:', 'rediss:'], 'must be a redis:// or rediss:// URL, such as redis://[user:password@]host:port[/db]').default('redis://127.0.0.1:6379'),
   HOST: z.string().min(1).default('127.0.0.1'),
   /** The engine's HTTP port. */
   PORT: port.default(8080),
@@ -79,9 +85,9 @@ export const EnvSchema = z.object({
   SUBMIT_RETRY_MAX_MS: z.coerce.number().int().min(1).default(60_000),
   ENGINE_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   /** The engine documents go to. Unset: the engine this process runs. */
-  ENGINE_URL: z.string().url().optional(),
+  ENGINE_URL: urlOf(HTTP, "must be an http(s) URL, such as http://127.0.0.1:8080: the engine's address, with its scheme").optional(),
   /** The OAuth token endpoint (the hosted platform's is a separate server). Default: ENGINE_URL/oauth/token. */
-  ENGINE_TOKEN_URL: z.string().url().optional(),
+  ENGINE_TOKEN_URL: urlOf(HTTP, 'must be an http(s) URL, such as https://auth.example.com/oauth/token: the token endpoint, with its scheme').optional(),
   ENGINE_AUDIENCE: z.string().optional(),
   ENGINE_CLIENT_ID: z.string().optional(),
   ENGINE_CLIENT_SECRET: z.string().optional(),
@@ -91,14 +97,14 @@ export const EnvSchema = z.object({
   /** Where the SFTP server listens; default HOST. */
   SFTP_HOST: z.string().min(1).optional(),
   /** The gateway's address as customers reach it, for the absolute URLs in HTTP callbacks. */
-  GATEWAY_PUBLIC_URL: z.string().url().optional(),
+  GATEWAY_PUBLIC_URL: urlOf(HTTP, 'must be an http(s) URL, such as https://intake.example.com: the address customers reach the gateway at, with its scheme').optional(),
   /** Largest `POST /v1/inbound/{customer}/files` body and `/records` body, in bytes. */
   HTTP_MAX_FILE_BYTES: z.coerce.number().int().min(1).default(100 * 1024 * 1024),
   HTTP_MAX_RECORDS_BYTES: z.coerce.number().int().min(1).default(10 * 1024 * 1024),
   /** Bearer token of the gateway's operations API. Unset: generated once into DATA_DIR/ops.token. */
   OPS_TOKEN: z.string().min(16).optional(),
   /** The running gateway the `intake files`/`submit` commands talk to. */
-  GATEWAY_URL: z.string().url().optional(),
+  GATEWAY_URL: urlOf(HTTP, 'must be an http(s) URL, such as http://127.0.0.1:8081: the address of the running gateway, with its scheme').optional(),
 })
   // Rules between variables: each alone is valid, together they would fail later (an engine client without
   // credentials, a backoff whose cap is below its first step), far from the setting that caused it.

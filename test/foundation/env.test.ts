@@ -85,6 +85,39 @@ describe('REDIS_URL', () => {
   });
 });
 
+describe('URL settings need their scheme', () => {
+  it.each([
+    ['GATEWAY_URL', 'localhost:47301', /GATEWAY_URL="localhost:47301": must be an http\(s\) URL, such as http:\/\/127.0.0.1:8081/],
+    ['ENGINE_URL', 'localhost:8080', /ENGINE_URL="localhost:8080": must be an http\(s\) URL, such as http:\/\/127.0.0.1:8080/],
+    ['ENGINE_TOKEN_URL', 'auth.example.com:443/oauth/token', /ENGINE_TOKEN_URL="auth.example.com:443\/oauth\/token": must be an http\(s\) URL, such as https:\/\/auth.example.com\/oauth\/token/],
+    ['GATEWAY_PUBLIC_URL', 'ftp://intake.example.com', /GATEWAY_PUBLIC_URL="ftp:\/\/intake.example.com": must be an http\(s\) URL, such as https:\/\/intake.example.com/],
+    ['DATABASE_URL', 'db.internal:5432', /DATABASE_URL="db.internal:5432": must be a postgres:\/\/ or postgresql:\/\/ URL, such as postgres:\/\/user:password@host:5432\/database/],
+  ])('%s=%s (a scheme missing or of another protocol) stops the start naming the variable and an example, not a failed connection later', (variable, value, message) => {
+    const credentials = variable === 'ENGINE_URL' ? { ENGINE_CLIENT_ID: 'gateway', ENGINE_CLIENT_SECRET: 's3cret' } : {};
+    expect(() => loadEnv({ [variable]: value, ...credentials })).toThrow(ConfigError);
+    expect(() => loadEnv({ [variable]: value, ...credentials })).toThrow(message);
+  });
+
+  it('a value that is no URL at all is a ConfigError naming the variable, not a crash (REDIS_URL too)', () => {
+    for (const variable of ['GATEWAY_URL', 'DATABASE_URL', 'REDIS_URL']) {
+      expect(() => loadEnv({ [variable]: 'not a url' }), variable).toThrow(new RegExp(`${variable}="not a url": must be`));
+    }
+  });
+
+  it('http, https, postgres and postgresql URLs are taken as they are', () => {
+    const env = loadEnv({
+      GATEWAY_URL: 'http://127.0.0.1:8081',
+      ENGINE_URL: 'https://engine.example.com',
+      ENGINE_CLIENT_ID: 'gateway',
+      ENGINE_CLIENT_SECRET: 's3cret',
+      ENGINE_TOKEN_URL: 'https://auth.example.com/oauth/token',
+      GATEWAY_PUBLIC_URL: 'https://intake.example.com',
+      DATABASE_URL: 'postgresql://app@db.internal:5432/intake',
+    });
+    expect(env).toMatchObject({ GATEWAY_URL: 'http://127.0.0.1:8081', ENGINE_URL: 'https://engine.example.com', DATABASE_URL: 'postgresql://app@db.internal:5432/intake' });
+  });
+});
+
 /** A failed listen as Node reports it. */
 const failure = (fields: Record<string, unknown>) => Object.assign(new Error(String(fields['code'])), fields);
 

@@ -125,7 +125,8 @@ export function registerFilesCommands(program: Command): void {
       const client = opsClient(loadEnv());
       const receipt = await client.upload<{ fileId: string; state: string; duplicateOf?: string }>(`/ops/customers/${encodeURIComponent(options.customer)}/files`, createReadStream(file), basename(file));
       console.log(`received as ${receipt.fileId}${receipt.duplicateOf ? ` (duplicate of ${receipt.duplicateOf})` : ''}`);
-      if (!options.wait) return;
+      // A DUPLICATE receipt is already the file's final state, not clean (exit 1); a queued one has not ended yet.
+      if (!options.wait) return void (process.exitCode = exitCodeOf(receipt.state));
       const deadline = Date.now() + options.timeout * 1000;
       // A long file takes minutes: a terminal sees its progress every few seconds, a log a line every 10 s at most.
       const tty = Boolean(process.stderr.isTTY);

@@ -82,8 +82,20 @@ function refuseMixedText(value: Record<string, unknown>, name: string): void {
   if ('#text' in value) throw new EngineProblem(400, 'MALFORMED_BODY', `<${name}> must hold only elements, not text.`);
 }
 
-/** `undefined` means "leave the field out". Anything of the wrong shape is returned as it is, for validation to name. */
-function coerce(value: unknown, kind: FieldKind, name: string): unknown {
+/**
+ * A list's element given more than once (`<items>…</items><items>…</items>`): the parser makes a list of the
+ * lists, which validation could only call unknown fields inside it, so it is named here, by its path.
+ */
+function refuseRepeatedList(value: unknown[], tag: string, name: string, path: string): never {
+  const message = `the element <${name}> appears ${value.length === 2 ? 'twice' : `${value.length} times`}; put every <${tag}> in one <${name}>`;
+  throw new EngineProblem(422, 'INVALID_FIELD', `${path}: ${message}`, [{ path, message }]);
+}
+
+/**
+ * `undefined` means "leave the field out". Anything of the wrong shape is returned as it is, for validation to name.
+ * `path` is the field's as validation writes it (`items[1].caseSerials`).
+ */
+function coerce(value: unknown, kind: FieldKind, name: string, path: string): unknown {
   switch (kind.type) {
     case 'string':
       return value;
@@ -102,12 +114,13 @@ function coerce(value: unknown, kind: FieldKind, name: string): unknown {
       return value === '' ? {} : value;
     case 'array': {
       if (value === '') return [];
+      if (Array.isArray(value)) refuseRepeatedList(value, kind.tag, name, path);
       if (!isPlainRecord(value)) return value;
       refuseMixedText(value, name);
       const keys = Object.keys(value);
       if (keys.length !== 1 || keys[0] !== kind.tag) return value;
       const children = value[kind.tag];
-      return (Array.isArray(children) ? children : [children]).map((child) => coerce(child, kind.element, kind.tag));
+      return (Array.isArray(children) ? children : [children]).map((child, index) => coerce(child, kind.element, kind.tag, `${path}[${index}]`));
     }
     case 'object': {
       if (value === '') return {};
@@ -117,7 +130,7 @@ function coerce(value: unknown, kind: FieldKind, name: string): unknown {
       for (const [key, child] of Object.entries(value)) {
         // Own keys only: `<toString>` found Object.prototype's and was dropped, not refused as an unknown field.
         const fieldKind = Object.hasOwn(kind.fields, key) ? kind.fields[key] : undefined;
-        const coerced = fieldKind ? coerce(child, fieldKind, key) : child;
+        const coerced = fieldKind ? coerce(child, fieldKind, key, path === '' ? key : `${path}.${key}`) : child;
         if (coerced !== undefined) result[key] = coerced;
       }
       return result;
@@ -195,7 +208,7 @@ export function parseXmlDocument(text: string): unknown {
   }
   const root = parsed.document;
   if (Array.isArray(root)) throw new EngineProblem(400, 'MALFORMED_BODY', 'An XML document must have exactly one root element, <document>.');
-  return coerce(root, DOCUMENT_KIND, 'document');
+  return coerce(root, DOCUMENT_KIND, 'document', '');
 }
 
 /** XML's own entities; any other name would need a DTD, and DTDs are refused. */

@@ -48,6 +48,24 @@ describe('XML documents', () => {
     expect(parseXmlDocument('<document><lpn>A</lpn><lpn>B</lpn></document>')).toEqual({ lpn: ['A', 'B'] });
   });
 
+  it('a list element given twice (two <items>, two <caseSerials>) is a 422 naming it and saying to put every child in one', () => {
+    const twoItems = problemOf(() => parseXmlDocument('<document><items><item><lpn>A</lpn></item></items><items><item><lpn>B</lpn></item></items></document>'));
+    expect(twoItems).toMatchObject({
+      status: 422,
+      code: 'INVALID_FIELD',
+      detail: 'items: the element <items> appears twice; put every <item> in one <items>',
+      errors: [{ path: 'items', message: 'the element <items> appears twice; put every <item> in one <items>' }],
+    });
+    const twoSerialLists = problemOf(() =>
+      parseXmlDocument('<document><items><item/><item><caseSerials><serial>S1</serial></caseSerials><caseSerials/><caseSerials/></item></items></document>'),
+    );
+    expect(twoSerialLists).toMatchObject({
+      status: 422,
+      code: 'INVALID_FIELD',
+      detail: 'items[1].caseSerials: the element <caseSerials> appears 3 times; put every <serial> in one <caseSerials>',
+    });
+  });
+
   it('an empty element (<x/>) beside its repeats is one more of them, in document order: no value is lost', () => {
     expect(parseXmlDocument('<document><carrier>UPS</carrier><carrier/></document>')).toEqual({ carrier: ['UPS', ''] });
     expect(parseXmlDocument('<document><items><item><caseSerials><serial/><serial>S1</serial><serial>S2</serial></caseSerials></item></items></document>')).toEqual({
