@@ -82,7 +82,6 @@ export interface EntryTally {
    * Documents counted above that a refused X12 unit voids, each once: a group and its interchange refused (a file
    * cut before GE and IEA) both name the same documents. A file refused whole voids them all, as FILE REJECTED says.
    */
-  readonly voided: number;
   voidedDocuments: Set<number>;
 }
 
@@ -94,9 +93,6 @@ export function emptyTally(): EntryTally {
     fileRejected: false,
     x12Rejected: 0,
     voidedDocuments: new Set(),
-    get voided() {
-      return this.voidedDocuments.size;
-    },
   };
 }
 

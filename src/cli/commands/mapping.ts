@@ -162,7 +162,7 @@ export function registerMappingCommands(program: Command): void {
       if (json) process.stdout.write(first ? ']\n' : '\n]\n');
       const stopped = counts.documents + counts.rejected + counts.skipped >= limit ? ` (stopped at --limit ${limit})` : '';
       const read = counts.fileRejected ? `after ${counted(run.stats.records, 'record')} read` : `from ${counted(run.stats.records, 'record')}`;
-      const summary = `${counted(counts.documents, 'document')}, ${counts.rejected} rejected, ${counted(counts.skipped, 'skipped row')}${counts.x12Rejected ? `, ${counted(counts.x12Rejected, 'X12 envelope')} rejected${counts.voided ? ` (voiding ${counts.voided} of the documents)` : ''}` : ''}${counts.fileRejected ? ', FILE REJECTED' : ''} ${read}${stopped}`;
+      const summary = `${counted(counts.documents, 'document')}, ${counts.rejected} rejected, ${counted(counts.skipped, 'skipped row')}${counts.x12Rejected ? `, ${counted(counts.x12Rejected, 'X12 envelope')} rejected${counts.voidedDocuments.size ? ` (voiding ${counts.voidedDocuments.size} of the documents)` : ''}` : ''}${counts.fileRejected ? ', FILE REJECTED' : ''} ${read}${stopped}`;
       if (json) process.stderr.write(`${summary}\n`);
       else console.log(summary);
       if (counts.rejected + counts.skipped + counts.x12Rejected > 0 || counts.fileRejected) process.exitCode = 1;
